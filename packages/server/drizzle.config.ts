@@ -1,0 +1,9 @@
+import { defineConfig } from 'drizzle-kit'
+
+export default defineConfig({
+  dialect: 'postgresql',
+  schema: './src/db/schema/index.ts',
+  out: './src/db/migrations',
+  schemaFilter: ['post_scheduler'],
+  migrations: { schema: 'post_scheduler', table: 'migrations' },
+})

@@ -1,0 +1,86 @@
+#!/usr/bin/env node
+import { ConfigError, loadConfig } from './config/config.ts'
+import { connectDatabase } from './db/connect.ts'
+import { migrateDatabase } from './db/migrate.ts'
+import { StartupError } from './errors.ts'
+import { createOpenAPIDocument } from './http/app.ts'
+import { createLogger } from './logging/logger.ts'
+import { createPostScheduler, type StartOptions } from './post-scheduler.ts'
+
+const USAGE = `Usage: post-scheduler <command>
+
+Commands:
+  start     run the HTTP API and the workers in one process
+  api       run the HTTP API only (workers run elsewhere)
+  worker    run the workers only
+  migrate   apply pending database migrations, then exit
+  openapi   print the OpenAPI document, then exit
+
+Configuration comes from environment variables (PORT, DATABASE_URL, DATA_DIR, ...);
+the README lists them all.`
+
+const ROLES: Record<string, StartOptions> = {
+  start: { listen: true, worker: true },
+  api: { listen: true, worker: false },
+  worker: { listen: false, worker: true },
+}
+
+async function main(command: string | undefined): Promise<number> {
+  if (command === 'openapi') {
+    process.stdout.write(`${JSON.stringify(createOpenAPIDocument(), null, 2)}\n`)
+    return 0
+  }
+  if (command === 'migrate') {
+    const config = loadConfig()
+    const logger = createLogger(config)
+    const database = await connectDatabase(config, logger)
+    try {
+      const { applied } = await migrateDatabase(database.url)
+      logger.info({ applied }, applied ? 'database migrations applied' : 'database already current')
+    } finally {
+      await database.close()
+    }
+    return 0
+  }
+  const role = command ? ROLES[command] : undefined
+  if (!role) {
+    process.stderr.write(`${USAGE}\n`)
+    return command === 'help' || command === '--help' || command === '-h' ? 0 : 2
+  }
+
+  const scheduler = createPostScheduler()
+  let signalled = false
+  const shutDown = (signal: NodeJS.Signals) => {
+    if (signalled) {
+      scheduler.logger.warn({ signal }, 'second signal: exiting without waiting')
+      process.exit(1)
+    }
+    signalled = true
+    scheduler.logger.info({ signal }, 'shutting down: draining requests and jobs')
+    scheduler.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        scheduler.logger.error({ err: error }, 'shutdown failed')
+        process.exit(1)
+      },
+    )
+  }
+  process.on('SIGTERM', shutDown)
+  process.on('SIGINT', shutDown)
+  await scheduler.start(role)
+  return -1 // keep running until a signal arrives
+}
+
+main(process.argv[2]).then(
+  (code) => {
+    if (code >= 0) process.exitCode = code
+  },
+  (error: unknown) => {
+    // Operator mistakes get one clear line; anything else is a bug and keeps its stack.
+    const known = error instanceof ConfigError || error instanceof StartupError
+    process.stderr.write(
+      `post-scheduler: ${known ? error.message : error instanceof Error ? error.stack : String(error)}\n`,
+    )
+    process.exit(1)
+  },
+)

@@ -1,0 +1,93 @@
+import { resolve } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { ConfigError, loadConfig } from './config.ts'
+
+describe('loadConfig', () => {
+  it('gives working defaults for an empty environment', () => {
+    const config = loadConfig({})
+    expect(config).toMatchObject({
+      port: 3000,
+      host: '127.0.0.1',
+      databaseURL: undefined,
+      dataDir: resolve('.post-scheduler'),
+      queueSchema: 'pgboss',
+      logLevel: 'info',
+      maxBodyBytes: 1024 * 1024,
+      shutdownTimeoutSeconds: 30,
+      tls: undefined,
+    })
+  })
+
+  it('reads every variable it documents', () => {
+    const config = loadConfig({
+      PORT: '8080',
+      HOST: '0.0.0.0',
+      DATABASE_URL: 'postgresql://app:secret@db.internal:5432/app',
+      DATA_DIR: '/var/lib/post-scheduler',
+      EMBEDDED_POSTGRES_PORT: '5433',
+      QUEUE_SCHEMA: 'jobs',
+      WORKER_HEARTBEAT_SECONDS: '5',
+      LOG_LEVEL: 'debug',
+      LOG_FORMAT: 'json',
+      TLS_CERT_FILE: '/etc/tls/cert.pem',
+      TLS_KEY_FILE: '/etc/tls/key.pem',
+      MAX_BODY_BYTES: '2048',
+      SHUTDOWN_TIMEOUT_SECONDS: '5',
+    })
+    expect(config).toEqual({
+      port: 8080,
+      host: '0.0.0.0',
+      databaseURL: 'postgresql://app:secret@db.internal:5432/app',
+      dataDir: '/var/lib/post-scheduler',
+      embeddedPostgresPort: 5433,
+      queueSchema: 'jobs',
+      workerHeartbeatSeconds: 5,
+      logLevel: 'debug',
+      logFormat: 'json',
+      tls: { certFile: '/etc/tls/cert.pem', keyFile: '/etc/tls/key.pem' },
+      maxBodyBytes: 2048,
+      shutdownTimeoutSeconds: 5,
+    })
+  })
+
+  it('treats empty values as unset', () => {
+    expect(loadConfig({ PORT: '', DATABASE_URL: '' })).toMatchObject({
+      port: 3000,
+      databaseURL: undefined,
+    })
+  })
+
+  it.each([
+    ['PORT', 'abc', 'PORT must be a whole number from 0 to 65535 (got "abc")'],
+    ['PORT', '70000', 'PORT must be a whole number from 0 to 65535 (got "70000")'],
+    ['PORT', '-1', 'PORT must be a whole number from 0 to 65535 (got "-1")'],
+    ['DATABASE_URL', 'localhost:5432', 'DATABASE_URL must be a PostgreSQL connection URL'],
+    ['DATABASE_URL', 'mysql://db/app', 'DATABASE_URL must be a PostgreSQL connection URL'],
+    ['LOG_LEVEL', 'loud', 'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent'],
+    ['QUEUE_SCHEMA', 'Robert"); drop', 'QUEUE_SCHEMA must be a lower-case PostgreSQL identifier'],
+  ])('refuses %s=%s with a message naming the variable', (name, value, message) => {
+    expect(() => loadConfig({ [name]: value })).toThrow(ConfigError)
+    expect(() => loadConfig({ [name]: value })).toThrow(message)
+  })
+
+  it('reports every invalid variable in one line', () => {
+    const error = captureError(() => loadConfig({ PORT: 'x', LOG_LEVEL: 'y' }))
+    expect(error.message).not.toContain('\n')
+    expect(error.message).toMatch(/PORT .*; LOG_LEVEL /)
+  })
+
+  it('wants the TLS certificate and key together', () => {
+    expect(() => loadConfig({ TLS_CERT_FILE: '/etc/tls/cert.pem' })).toThrow(
+      'TLS_CERT_FILE and TLS_KEY_FILE must be set together',
+    )
+  })
+})
+
+function captureError(run: () => unknown): Error {
+  try {
+    run()
+  } catch (error) {
+    return error as Error
+  }
+  throw new Error('expected an error')
+}

@@ -1,0 +1,125 @@
+import { resolve } from 'node:path'
+import { z } from 'zod'
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
+
+const integer = (min: number, max: number) => {
+  const expected = `must be a whole number from ${min} to ${max}`
+  return z
+    .string()
+    .regex(/^\d+$/, expected)
+    .transform(Number)
+    .pipe(z.number().min(min, expected).max(max, expected))
+}
+
+const postgresURL = z
+  .string()
+  .refine((value) => URL.canParse(value) && /^postgres(ql)?:$/.test(new URL(value).protocol), {
+    error: 'must be a PostgreSQL connection URL such as postgres://user:password@host:5432/database',
+  })
+
+/**
+ * The environment variables Post Scheduler reads, each with its default. The table in the README
+ * is the user-facing description of the same list.
+ */
+const environmentSchema = z.object({
+  PORT: integer(0, 65535).default(3000),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  DATABASE_URL: postgresURL.optional(),
+  DATA_DIR: z.string().min(1).default('.post-scheduler'),
+  EMBEDDED_POSTGRES_PORT: integer(1, 65535).optional(),
+  QUEUE_SCHEMA: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lower-case PostgreSQL identifier such as pgboss')
+    .default('pgboss'),
+  WORKER_HEARTBEAT_SECONDS: integer(1, 3600).default(10),
+  LOG_LEVEL: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
+  LOG_FORMAT: z.enum(['json', 'pretty'], { error: 'must be json or pretty' }).optional(),
+  TLS_CERT_FILE: z.string().min(1).optional(),
+  TLS_KEY_FILE: z.string().min(1).optional(),
+  MAX_BODY_BYTES: integer(1, 2 ** 31).default(1024 * 1024),
+  SHUTDOWN_TIMEOUT_SECONDS: integer(1, 3600).default(30),
+})
+
+/** A log level understood by the server's logger. */
+export type LogLevel = (typeof LOG_LEVELS)[number]
+
+/** The server's validated configuration. Build one with {@link loadConfig}. */
+export interface Config {
+  /** TCP port the HTTP server listens on; 0 picks a free one. */
+  port: number
+  /** Interface the HTTP server binds to. */
+  host: string
+  /** External PostgreSQL; when absent an embedded PostgreSQL runs in `dataDir`. */
+  databaseURL: string | undefined
+  /** Absolute path of the folder for local state (embedded PostgreSQL, later media). */
+  dataDir: string
+  /** Fixed port for the embedded PostgreSQL; a free one is picked when absent. */
+  embeddedPostgresPort: number | undefined
+  /** PostgreSQL schema that holds the pg-boss job queue. */
+  queueSchema: string
+  /** How often a worker reports it is alive; readiness wants one seen within three beats. */
+  workerHeartbeatSeconds: number
+  logLevel: LogLevel
+  /** `pretty` for people, `json` for log collectors; defaults by whether stdout is a terminal. */
+  logFormat: 'json' | 'pretty'
+  /** Serve HTTPS directly with this PEM certificate and key. */
+  tls: { certFile: string; keyFile: string } | undefined
+  /** Largest request body accepted; larger ones get 413. */
+  maxBodyBytes: number
+  /** How long shutdown waits for in-flight requests and jobs. */
+  shutdownTimeoutSeconds: number
+}
+
+/**
+ * Thrown when the environment holds an invalid value. Its message is one line naming each bad
+ * variable and what it expects, fit to print as is.
+ */
+export class ConfigError extends Error {
+  override name = 'ConfigError'
+}
+
+/**
+ * Reads and validates the configuration from environment variables. Empty values count as unset.
+ *
+ * @throws {ConfigError} naming every invalid variable and what it expects.
+ * @example
+ * ```ts
+ * const config = loadConfig(process.env)
+ * console.log(config.port) // 3000 unless PORT is set
+ * ```
+ */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ''))
+  const parsed = environmentSchema.safeParse(present)
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => {
+      const name = String(issue.path[0])
+      return `${name} ${issue.message} (got ${JSON.stringify(present[name])})`
+    })
+    throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`)
+  }
+  const e = parsed.data
+  if (Boolean(e.TLS_CERT_FILE) !== Boolean(e.TLS_KEY_FILE)) {
+    throw new ConfigError(
+      'Invalid configuration: TLS_CERT_FILE and TLS_KEY_FILE must be set together to serve HTTPS',
+    )
+  }
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    databaseURL: e.DATABASE_URL,
+    dataDir: resolve(e.DATA_DIR),
+    embeddedPostgresPort: e.EMBEDDED_POSTGRES_PORT,
+    queueSchema: e.QUEUE_SCHEMA,
+    workerHeartbeatSeconds: e.WORKER_HEARTBEAT_SECONDS,
+    logLevel: e.LOG_LEVEL,
+    logFormat: e.LOG_FORMAT ?? (process.stdout.isTTY ? 'pretty' : 'json'),
+    tls:
+      e.TLS_CERT_FILE && e.TLS_KEY_FILE
+        ? { certFile: resolve(e.TLS_CERT_FILE), keyFile: resolve(e.TLS_KEY_FILE) }
+        : undefined,
+    maxBodyBytes: e.MAX_BODY_BYTES,
+    shutdownTimeoutSeconds: e.SHUTDOWN_TIMEOUT_SECONDS,
+  }
+}

@@ -1,0 +1,133 @@
+import { z } from '@hono/zod-openapi'
+import type { Context } from 'hono'
+import type { ContentfulStatusCode } from 'hono/utils/http-status'
+
+/**
+ * Every stable error code the API answers with, and its HTTP status. Clients branch on `code`;
+ * the status follows from it.
+ */
+export const PROBLEM_CODES = {
+  MALFORMED_REQUEST: 400,
+  NOT_FOUND: 404,
+  METHOD_NOT_ALLOWED: 405,
+  PAYLOAD_TOO_LARGE: 413,
+  VALIDATION_FAILED: 422,
+  INTERNAL_ERROR: 500,
+  NOT_READY: 503,
+} as const satisfies Record<string, ContentfulStatusCode>
+
+/** A stable, UPPER_SNAKE error code of the API. */
+export type ProblemCode = keyof typeof PROBLEM_CODES
+
+const TITLES: Record<ProblemCode, string> = {
+  MALFORMED_REQUEST: 'Malformed request',
+  NOT_FOUND: 'Not found',
+  METHOD_NOT_ALLOWED: 'Method not allowed',
+  PAYLOAD_TOO_LARGE: 'Payload too large',
+  VALIDATION_FAILED: 'Validation failed',
+  INTERNAL_ERROR: 'Internal server error',
+  NOT_READY: 'Not ready',
+}
+
+/** Where an invalid value was found in the request. */
+export type IssueLocation = 'body' | 'query' | 'path' | 'header' | 'cookie'
+
+export const IssueSchema = z
+  .object({
+    location: z.enum(['body', 'query', 'path', 'header', 'cookie']),
+    path: z
+      .array(z.union([z.string(), z.number()]))
+      .openapi({ description: 'Path to the value inside its location', example: ['content', 0] }),
+    code: z.string().openapi({ description: 'Machine-readable reason', example: 'too_small' }),
+    message: z.string().openapi({ example: 'Too small: expected string to have >=1 characters' }),
+  })
+  .openapi('ValidationIssue')
+
+/** One invalid value in a request. */
+export type Issue = z.infer<typeof IssueSchema>
+
+export const ProblemSchema = z
+  .object({
+    type: z.string().openapi({ example: 'about:blank' }),
+    title: z.string().openapi({ example: 'Not found' }),
+    status: z.number().int().openapi({ example: 404 }),
+    detail: z.string().optional().openapi({ example: 'No route matches GET /v1/nothing' }),
+    instance: z.string().optional().openapi({ example: '/v1/nothing' }),
+    code: z.string().openapi({ description: 'Stable UPPER_SNAKE error code', example: 'NOT_FOUND' }),
+    requestId: z.string().openapi({ description: 'Also in the X-Request-Id header' }),
+    issues: z.array(IssueSchema).optional(),
+  })
+  .catchall(z.unknown())
+  .openapi('Problem', { description: 'An RFC 9457 problem document' })
+
+/** An RFC 9457 problem document as the API sends it. */
+export type Problem = z.infer<typeof ProblemSchema>
+
+/**
+ * An error that becomes a problem+json response. Throw it from services and handlers; the app's
+ * error handler renders it with the request id.
+ *
+ * @example
+ * ```ts
+ * throw new ProblemError('NOT_FOUND', 'No post with id post_123')
+ * ```
+ */
+export class ProblemError extends Error {
+  override name = 'ProblemError'
+  readonly code: ProblemCode
+  /** Extra members for the problem document, such as `issues`. */
+  readonly extensions: Record<string, unknown>
+
+  constructor(
+    code: ProblemCode,
+    detail: string,
+    extensions: Record<string, unknown> = {},
+    options?: ErrorOptions,
+  ) {
+    super(detail, options)
+    this.code = code
+    this.extensions = extensions
+  }
+
+  get status(): ContentfulStatusCode {
+    return PROBLEM_CODES[this.code]
+  }
+}
+
+/** Renders a {@link ProblemError} as an `application/problem+json` response. */
+export function problemResponse(c: Context, error: ProblemError): Response {
+  const problem: Problem = {
+    ...error.extensions,
+    type: 'about:blank',
+    title: TITLES[error.code],
+    status: error.status,
+    detail: error.message,
+    instance: c.req.path,
+    code: error.code,
+    requestId: c.get('requestId') ?? '',
+  }
+  return c.body(JSON.stringify(problem), error.status, {
+    'content-type': 'application/problem+json',
+  })
+}
+
+/**
+ * OpenAPI response entries for the given problem codes, so every route documents its errors with
+ * the shared `Problem` schema.
+ *
+ * @example
+ * ```ts
+ * createRoute({ ..., responses: { 200: ok, ...problemResponses('NOT_FOUND') } })
+ * ```
+ */
+export function problemResponses<const C extends ProblemCode>(...codes: C[]) {
+  return Object.fromEntries(
+    codes.map((code) => [
+      PROBLEM_CODES[code],
+      {
+        description: `${TITLES[code]} (\`${code}\`)`,
+        content: { 'application/problem+json': { schema: ProblemSchema } },
+      },
+    ]),
+  ) as { [K in C as (typeof PROBLEM_CODES)[K]]: { description: string; content: { 'application/problem+json': { schema: typeof ProblemSchema } } } }
+}

@@ -1,0 +1,26 @@
+/**
+ * Post Scheduler's headless server as a library: create it, start it, mount its Hono app.
+ *
+ * @module
+ */
+export { type Config, ConfigError, type LogLevel, loadConfig } from './config/config.ts'
+export { migrateDatabase } from './db/migrate.ts'
+export { StartupError } from './errors.ts'
+export { EmbeddedPostgresError } from './db/embedded-postgres.ts'
+export { createOpenAPIDocument } from './http/app.ts'
+export {
+  type Issue,
+  type IssueLocation,
+  PROBLEM_CODES,
+  type Problem,
+  type ProblemCode,
+  ProblemError,
+} from './http/problem.ts'
+export type { AppEnv } from './http/router.ts'
+export { createLogger, type Logger } from './logging/logger.ts'
+export {
+  createPostScheduler,
+  type PostScheduler,
+  type PostSchedulerOptions,
+  type StartOptions,
+} from './post-scheduler.ts'

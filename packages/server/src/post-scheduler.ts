@@ -1,0 +1,179 @@
+import type { OpenAPIHono } from '@hono/zod-openapi'
+import type { PgBoss } from 'pg-boss'
+import { type Config, loadConfig } from './config/config.ts'
+import { type ConnectedDatabase, connectDatabase } from './db/connect.ts'
+import { migrateDatabase } from './db/migrate.ts'
+import { checkReadiness } from './health/readiness.ts'
+import { createApp } from './http/app.ts'
+import { ProblemError } from './http/problem.ts'
+import type { AppEnv } from './http/router.ts'
+import { type HTTPServer, serveHTTP } from './http/serve.ts'
+import { startQueue } from './jobs/queue.ts'
+import { createLogger, type Logger } from './logging/logger.ts'
+
+/** Options of {@link createPostScheduler}. */
+export interface PostSchedulerOptions {
+  /** Validated configuration; read from `process.env` with `loadConfig()` when absent. */
+  config?: Config
+  /** Logger to use; one is made from the configuration when absent. */
+  logger?: Logger
+}
+
+/** What {@link PostScheduler.start} runs in this process. */
+export interface StartOptions {
+  /** Serve HTTP on the configured host and port. Default `true`; `false` when you mount `app` yourself. */
+  listen?: boolean
+  /** Run background jobs in this process. Default `true`. */
+  worker?: boolean
+  /** Apply pending database migrations first. Default `true`. */
+  migrate?: boolean
+}
+
+/** A Post Scheduler server: its HTTP app and its lifecycle. */
+export interface PostScheduler {
+  /** The Hono app. Mount it in another Hono app or serve its `fetch` yourself. */
+  readonly app: OpenAPIHono<AppEnv>
+  readonly config: Config
+  readonly logger: Logger
+  /**
+   * Connects to (or starts) PostgreSQL, applies migrations, starts the job queue and, unless
+   * `listen: false`, the HTTP server. Everything started is stopped again if a later step fails.
+   *
+   * @returns the URL the HTTP server listens on, when it listens.
+   * @throws {StartupError} with an operator-readable message.
+   */
+  start(options?: StartOptions): Promise<{ url: string | undefined }>
+  /**
+   * Stops gracefully: readiness turns 503, the HTTP server stops accepting and drains in-flight
+   * requests, running jobs finish (both within `SHUTDOWN_TIMEOUT_SECONDS`), then the database
+   * pool closes and the embedded PostgreSQL, if any, stops. Safe to call more than once.
+   */
+  stop(): Promise<void>
+}
+
+interface Running {
+  database: ConnectedDatabase
+  queue: PgBoss
+  server: HTTPServer | undefined
+}
+
+/**
+ * Creates a Post Scheduler server. Nothing starts until `start()`; the app answers `/healthz`
+ * at once and 503 elsewhere that needs the database until then.
+ *
+ * @example
+ * ```ts
+ * import { createPostScheduler } from '@post-scheduler/server'
+ *
+ * const scheduler = createPostScheduler()
+ * const { url } = await scheduler.start()
+ * console.log(`API reference at ${url}/docs`)
+ * process.once('SIGTERM', () => scheduler.stop())
+ * ```
+ * @example Mounted inside another Hono app
+ * ```ts
+ * const scheduler = createPostScheduler({ config: loadConfig(process.env) })
+ * host.route('/scheduling', scheduler.app)
+ * await scheduler.start({ listen: false })
+ * ```
+ */
+export function createPostScheduler(options: PostSchedulerOptions = {}): PostScheduler {
+  const config = options.config ?? loadConfig()
+  const logger = options.logger ?? createLogger(config)
+  let state: 'idle' | 'starting' | 'running' | 'stopping' | 'stopped' = 'idle'
+  let running: Running | undefined
+  let starting: Promise<unknown> | undefined
+  let stopping: Promise<void> | undefined
+
+  const app = createApp({
+    logger,
+    maxBodyBytes: config.maxBodyBytes,
+    https: config.tls !== undefined,
+    checkReadiness: async () => {
+      if (state !== 'running' || !running) {
+        throw new ProblemError(
+          'NOT_READY',
+          state === 'stopping' || state === 'stopped'
+            ? 'The server is shutting down'
+            : 'The server is starting',
+        )
+      }
+      return checkReadiness({ db: running.database.db, queue: running.queue })
+    },
+  })
+
+  async function boot(startOptions: StartOptions) {
+    const { listen = true, worker = true, migrate = true } = startOptions
+    const started: Partial<Running> = {}
+    try {
+      started.database = await connectDatabase(config, logger)
+      if (migrate) {
+        const { applied } = await migrateDatabase(started.database.url)
+        if (applied > 0) logger.info({ applied }, 'database migrations applied')
+      }
+      started.queue = await startQueue({
+        databaseURL: started.database.url,
+        schema: config.queueSchema,
+        role: worker ? 'worker' : 'api',
+        heartbeatSeconds: config.workerHeartbeatSeconds,
+        logger,
+      })
+      started.server = listen ? await serveHTTP(app.fetch, config) : undefined
+    } catch (error) {
+      await started.queue?.stop({ graceful: false }).catch(() => {})
+      await started.database?.close().catch(() => {})
+      throw error
+    }
+    running = started as Running
+    logger.info(
+      { url: running.server?.url, worker, pid: process.pid },
+      running.server ? `Post Scheduler listening on ${running.server.url}` : 'Post Scheduler started',
+    )
+    return { url: running.server?.url }
+  }
+
+  async function shutdown() {
+    await starting?.catch(() => {})
+    if (!running) return
+    const timeoutMs = config.shutdownTimeoutSeconds * 1000
+    const { database, queue, server } = running
+    await Promise.all([
+      server?.close(timeoutMs),
+      queue.stop({ graceful: true, timeout: timeoutMs, close: true }),
+    ])
+    await database.close()
+    running = undefined
+    logger.info('Post Scheduler stopped')
+  }
+
+  return {
+    app,
+    config,
+    logger,
+    start(startOptions = {}) {
+      if (state !== 'idle') throw new Error(`Post Scheduler cannot start: it is ${state}`)
+      state = 'starting'
+      const result = boot(startOptions).then(
+        (value) => {
+          if (state === 'starting') state = 'running'
+          return value
+        },
+        (error: unknown) => {
+          state = 'stopped'
+          throw error
+        },
+      )
+      starting = result
+      return result
+    },
+    stop() {
+      if (state === 'idle') state = 'stopped'
+      if (state === 'stopped' && !running) return Promise.resolve()
+      state = 'stopping'
+      stopping ??= shutdown().finally(() => {
+        state = 'stopped'
+      })
+      return stopping
+    },
+  }
+}
