@@ -4,10 +4,10 @@
  * @module
  */
 export { type Config, ConfigError, type LogLevel, loadConfig } from './config/config.ts'
+export { EmbeddedPostgresError } from './db/embedded-postgres.ts'
 export { migrateDatabase } from './db/migrate.ts'
 export { StartupError } from './errors.ts'
-export { EmbeddedPostgresError } from './db/embedded-postgres.ts'
-export { createOpenAPIDocument } from './http/app.ts'
+export { createOpenAPIDocument, type OpenAPIDocument } from './http/app.ts'
 export {
   type Issue,
   type IssueLocation,

@@ -127,7 +127,9 @@ export function createPostScheduler(options: PostSchedulerOptions = {}): PostSch
     running = started as Running
     logger.info(
       { url: running.server?.url, worker, pid: process.pid },
-      running.server ? `Post Scheduler listening on ${running.server.url}` : 'Post Scheduler started',
+      running.server
+        ? `Post Scheduler listening on ${running.server.url}`
+        : 'Post Scheduler started',
     )
     return { url: running.server?.url }
   }

@@ -63,7 +63,11 @@ describe('loadConfig', () => {
     ['PORT', '-1', 'PORT must be a whole number from 0 to 65535 (got "-1")'],
     ['DATABASE_URL', 'localhost:5432', 'DATABASE_URL must be a PostgreSQL connection URL'],
     ['DATABASE_URL', 'mysql://db/app', 'DATABASE_URL must be a PostgreSQL connection URL'],
-    ['LOG_LEVEL', 'loud', 'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent'],
+    [
+      'LOG_LEVEL',
+      'loud',
+      'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent',
+    ],
     ['QUEUE_SCHEMA', 'Robert"); drop', 'QUEUE_SCHEMA must be a lower-case PostgreSQL identifier'],
   ])('refuses %s=%s with a message naming the variable', (name, value, message) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError)

@@ -15,7 +15,8 @@ const integer = (min: number, max: number) => {
 const postgresURL = z
   .string()
   .refine((value) => URL.canParse(value) && /^postgres(ql)?:$/.test(new URL(value).protocol), {
-    error: 'must be a PostgreSQL connection URL such as postgres://user:password@host:5432/database',
+    error:
+      'must be a PostgreSQL connection URL such as postgres://user:password@host:5432/database',
   })
 
 /**
@@ -33,7 +34,9 @@ const environmentSchema = z.object({
     .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lower-case PostgreSQL identifier such as pgboss')
     .default('pgboss'),
   WORKER_HEARTBEAT_SECONDS: integer(1, 3600).default(10),
-  LOG_LEVEL: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
+  LOG_LEVEL: z
+    .enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` })
+    .default('info'),
   LOG_FORMAT: z.enum(['json', 'pretty'], { error: 'must be json or pretty' }).optional(),
   TLS_CERT_FILE: z.string().min(1).optional(),
   TLS_KEY_FILE: z.string().min(1).optional(),

@@ -1,7 +1,7 @@
 import type { Config } from '../config/config.ts'
 import { messageOf, StartupError } from '../errors.ts'
 import { type Logger, redactURL } from '../logging/logger.ts'
-import { type DatabaseClient, createDatabaseClient } from './client.ts'
+import { createDatabaseClient, type DatabaseClient } from './client.ts'
 import { startEmbeddedPostgres } from './embedded-postgres.ts'
 
 /** A database connection proven to work, with the embedded server behind it when there is one. */
@@ -37,9 +37,12 @@ export async function connectDatabase(
     await client.sql`select 1`
   } catch (error) {
     await close()
-    throw new StartupError(`Cannot connect to PostgreSQL at ${redactURL(url)}: ${messageOf(error)}`, {
-      cause: error,
-    })
+    throw new StartupError(
+      `Cannot connect to PostgreSQL at ${redactURL(url)}: ${messageOf(error)}`,
+      {
+        cause: error,
+      },
+    )
   }
   return { ...client, url, close }
 }

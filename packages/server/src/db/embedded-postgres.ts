@@ -103,15 +103,17 @@ export async function startEmbeddedPostgres(options: {
   }
 
   let timer: NodeJS.Timeout | undefined
+  const timedOut = new Error(`no sign of readiness after ${START_TIMEOUT_MS / 1000} s`)
   try {
     await Promise.race([
       server.start(),
       new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new Error('no sign of readiness after 60 s')), START_TIMEOUT_MS)
+        timer = setTimeout(() => reject(timedOut), START_TIMEOUT_MS)
       }),
     ])
   } catch (error) {
-    await server.stop().catch(() => {})
+    // start() rejects only once PostgreSQL has exited; stop() would wait for an exit already past.
+    if (error === timedOut) await server.stop().catch(() => {})
     throw failure('start', error)
   } finally {
     clearTimeout(timer)

@@ -21,7 +21,10 @@ export interface ReadinessReport {
  * worker process has sent a heartbeat recently (pg-boss counts an instance live until it misses
  * three heartbeats).
  */
-export async function checkReadiness(deps: { db: Database; queue: PgBoss }): Promise<ReadinessReport> {
+export async function checkReadiness(deps: {
+  db: Database
+  queue: PgBoss
+}): Promise<ReadinessReport> {
   const database = await deps.db.execute(sql`select 1`).then(
     () => ({ ok: true, detail: 'PostgreSQL answers' }),
     (error: unknown) => ({ ok: false, detail: `PostgreSQL does not answer: ${messageOf(error)}` }),
@@ -35,7 +38,10 @@ export async function checkReadiness(deps: { db: Database; queue: PgBoss }): Pro
       (pending) =>
         pending === 0
           ? { ok: true, detail: 'the schema is current' }
-          : { ok: false, detail: `${pending} migration(s) not applied; run "post-scheduler migrate"` },
+          : {
+              ok: false,
+              detail: `${pending} migration(s) not applied; run "post-scheduler migrate"`,
+            },
       (error: unknown) => ({ ok: false, detail: `cannot read migrations: ${messageOf(error)}` }),
     ),
     deps.queue.getInstances().then(
@@ -43,9 +49,15 @@ export async function checkReadiness(deps: { db: Database; queue: PgBoss }): Pro
         const live = instances.filter((i) => i.name === WORKER_INSTANCE_NAME && i.live).length
         return live > 0
           ? { ok: true, detail: `${live} worker(s) alive` }
-          : { ok: false, detail: 'no worker heartbeat seen recently; start "post-scheduler worker"' }
+          : {
+              ok: false,
+              detail: 'no worker heartbeat seen recently; start "post-scheduler worker"',
+            }
       },
-      (error: unknown) => ({ ok: false, detail: `cannot read worker heartbeats: ${messageOf(error)}` }),
+      (error: unknown) => ({
+        ok: false,
+        detail: `cannot read worker heartbeats: ${messageOf(error)}`,
+      }),
     ),
   ])
   return { ready: migrations.ok && worker.ok, checks: { database, migrations, worker } }

@@ -34,7 +34,9 @@ const readyzRoute = createRoute({
       description: 'Ready to serve',
       content: {
         'application/json': {
-          schema: z.object({ status: z.literal('ready'), checks: ChecksSchema }).openapi('Readiness'),
+          schema: z
+            .object({ status: z.literal('ready'), checks: ChecksSchema })
+            .openapi('Readiness'),
         },
       },
     },

@@ -67,7 +67,10 @@ export function createApp(deps: AppDependencies): OpenAPIHono<AppEnv> {
   app.doc31('/openapi.json', OPENAPI_DOCUMENT_CONFIG)
 
   app.notFound((c) =>
-    problemResponse(c, new ProblemError('NOT_FOUND', `No route matches ${c.req.method} ${c.req.path}`)),
+    problemResponse(
+      c,
+      new ProblemError('NOT_FOUND', `No route matches ${c.req.method} ${c.req.path}`),
+    ),
   )
   app.onError((error, c) => {
     if (error instanceof ProblemError) return problemResponse(c, error)
@@ -87,6 +90,9 @@ export function createApp(deps: AppDependencies): OpenAPIHono<AppEnv> {
   return app
 }
 
+/** An OpenAPI 3.1 document object. */
+export type OpenAPIDocument = ReturnType<OpenAPIHono['getOpenAPI31Document']>
+
 /**
  * The OpenAPI 3.1 document of the API, built from the route schemas without starting anything.
  * The committed `openapi.json` is this document; a test fails when they differ.
@@ -96,7 +102,7 @@ export function createApp(deps: AppDependencies): OpenAPIHono<AppEnv> {
  * writeFileSync('openapi.json', JSON.stringify(createOpenAPIDocument(), null, 2))
  * ```
  */
-export function createOpenAPIDocument() {
+export function createOpenAPIDocument(): OpenAPIDocument {
   const app = createApp({
     logger: createLogger({ logLevel: 'silent', logFormat: 'json' }),
     maxBodyBytes: 1,

@@ -53,7 +53,9 @@ export const ProblemSchema = z
     status: z.number().int().openapi({ example: 404 }),
     detail: z.string().optional().openapi({ example: 'No route matches GET /v1/nothing' }),
     instance: z.string().optional().openapi({ example: '/v1/nothing' }),
-    code: z.string().openapi({ description: 'Stable UPPER_SNAKE error code', example: 'NOT_FOUND' }),
+    code: z
+      .string()
+      .openapi({ description: 'Stable UPPER_SNAKE error code', example: 'NOT_FOUND' }),
     requestId: z.string().openapi({ description: 'Also in the X-Request-Id header' }),
     issues: z.array(IssueSchema).optional(),
   })
@@ -129,5 +131,10 @@ export function problemResponses<const C extends ProblemCode>(...codes: C[]) {
         content: { 'application/problem+json': { schema: ProblemSchema } },
       },
     ]),
-  ) as { [K in C as (typeof PROBLEM_CODES)[K]]: { description: string; content: { 'application/problem+json': { schema: typeof ProblemSchema } } } }
+  ) as {
+    [K in C as (typeof PROBLEM_CODES)[K]]: {
+      description: string
+      content: { 'application/problem+json': { schema: typeof ProblemSchema } }
+    }
+  }
 }

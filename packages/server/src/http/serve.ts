@@ -57,7 +57,11 @@ function createServer(
 ): Server {
   if (!tls) return createAdaptorServer({ fetch }) as Server
   try {
-    return createAdaptorServer({ fetch, createServer: createHTTPSServer, serverOptions: tls }) as Server
+    return createAdaptorServer({
+      fetch,
+      createServer: createHTTPSServer,
+      serverOptions: tls,
+    }) as Server
   } catch (error) {
     throw new StartupError(
       `TLS_CERT_FILE and TLS_KEY_FILE must hold a matching PEM certificate and private key: ${messageOf(error)}`,

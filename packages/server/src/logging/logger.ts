@@ -42,7 +42,10 @@ export function createLogger(
     redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
   }
   if (config.logFormat === 'pretty') {
-    return pino(options, pretty({ destination, ignore: 'pid,hostname,service', singleLine: true, sync: true }))
+    return pino(
+      options,
+      pretty({ destination, ignore: 'pid,hostname,service', singleLine: true, sync: true }),
+    )
   }
   return pino(options, destination)
 }

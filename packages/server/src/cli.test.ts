@@ -1,0 +1,143 @@
+import { type ChildProcess, spawn } from 'node:child_process'
+import { chmod, mkdtemp, rm } from 'node:fs/promises'
+import { createConnection } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { describe, expect, it } from 'vitest'
+import { createTestDatabase } from '../test/database.ts'
+import { createDatabaseClient } from './db/client.ts'
+import { countPendingMigrations } from './db/migrate.ts'
+import { createOpenAPIDocument } from './http/app.ts'
+
+const cli = fileURLToPath(new URL('./cli.ts', import.meta.url))
+
+/** Runs the CLI from source in a child process with only the given variables set. */
+function spawnCLI(args: string[], env: Record<string, string>) {
+  const child = spawn(
+    process.execPath,
+    ['--experimental-strip-types', '--disable-warning=ExperimentalWarning', cli, ...args],
+    { env: { PATH: process.env.PATH ?? '', LOG_FORMAT: 'json', ...env } },
+  )
+  let stdout = ''
+  let stderr = ''
+  child.stdout.on('data', (chunk) => {
+    stdout += chunk
+  })
+  child.stderr.on('data', (chunk) => {
+    stderr += chunk
+  })
+  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve))
+  return {
+    child,
+    exited,
+    output: () => ({ stdout, stderr }),
+    /** Resolves with the first JSON log line whose message matches. */
+    logLine: (message: RegExp) =>
+      waitFor(() =>
+        stdout
+          .split('\n')
+          .filter(Boolean)
+          .map((line) => JSON.parse(line) as { msg: string; url?: string })
+          .find((line) => message.test(line.msg)),
+      ),
+  }
+}
+
+async function waitFor<T>(probe: () => T | undefined, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const value = probe()
+    if (value !== undefined) return value
+    if (Date.now() > deadline) throw new Error('timed out waiting')
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+}
+
+async function run(args: string[], env: Record<string, string>) {
+  const process = spawnCLI(args, env)
+  const code = await process.exited
+  return { code, ...process.output() }
+}
+
+const isListening = (port: number) =>
+  new Promise<boolean>((resolve) => {
+    const socket = createConnection({ port, host: '127.0.0.1' })
+    socket.once('connect', () => resolve(Boolean(socket.end())))
+    socket.once('error', () => resolve(false))
+  })
+
+async function stopWithSIGTERM(child: ChildProcess, exited: Promise<number | null>) {
+  child.kill('SIGTERM')
+  return exited
+}
+
+describe('post-scheduler CLI', () => {
+  it('exits non-zero with one clear line for a malformed PORT', async () => {
+    const { code, stderr, stdout } = await run(['start'], { PORT: 'eighty' })
+    expect(code).toBe(1)
+    expect(stdout).toBe('')
+    expect(stderr).toBe(
+      'post-scheduler: Invalid configuration: PORT must be a whole number from 0 to 65535 (got "eighty")\n',
+    )
+  })
+
+  it('exits non-zero with one clear line when DATABASE_URL does not answer', async () => {
+    const { code, stderr } = await run(['start'], {
+      DATABASE_URL: 'postgres://nobody@127.0.0.1:1/x',
+      LOG_LEVEL: 'silent',
+    })
+    expect(code).toBe(1)
+    expect(stderr).toMatch(
+      /^post-scheduler: Cannot connect to PostgreSQL at postgres:\/\/nobody@127\.0\.0\.1:1\/x: .*ECONNREFUSED.*\n$/,
+    )
+    expect(stderr.trim().split('\n')).toHaveLength(1)
+  })
+
+  it('prints usage and exits 2 for an unknown command', async () => {
+    const { code, stderr } = await run(['serve'], {})
+    expect(code).toBe(2)
+    expect(stderr).toContain('Usage: post-scheduler <command>')
+  })
+
+  it('prints the OpenAPI document', async () => {
+    const { code, stdout } = await run(['openapi'], {})
+    expect(code).toBe(0)
+    expect(JSON.parse(stdout)).toEqual(createOpenAPIDocument())
+  })
+
+  it('applies migrations with "migrate"', async () => {
+    const databaseURL = await createTestDatabase({ empty: true })
+    const { code } = await run(['migrate'], { DATABASE_URL: databaseURL })
+    expect(code).toBe(0)
+    const client = createDatabaseClient(databaseURL)
+    expect(await countPendingMigrations(client.db)).toBe(0)
+    await client.close()
+  })
+
+  it('serves until SIGTERM, then drains and exits 0', async () => {
+    const server = spawnCLI(['start'], { DATABASE_URL: await createTestDatabase(), PORT: '0' })
+    const { url } = await server.logLine(/^Post Scheduler listening/)
+    expect((await fetch(`${url}/readyz`)).status).toBe(200)
+    expect(await stopWithSIGTERM(server.child, server.exited)).toBe(0)
+    expect(server.output().stdout).toContain('"msg":"Post Scheduler stopped"')
+  })
+
+  it('runs on its own embedded PostgreSQL when DATABASE_URL is unset, and stops it on exit', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'post-scheduler-cli-'))
+    await chmod(dataDir, 0o755)
+    try {
+      const server = spawnCLI(['start'], { DATA_DIR: dataDir, PORT: '0' })
+      const { url } = await server.logLine(/^Post Scheduler listening/)
+      const { port: postgresPort } = (await server.logLine(/^embedded PostgreSQL started/)) as {
+        port?: number
+      }
+      expect((await fetch(`${url}/readyz`)).status).toBe(200)
+      expect(await isListening(Number(postgresPort))).toBe(true)
+      expect(await stopWithSIGTERM(server.child, server.exited)).toBe(0)
+      expect(await isListening(Number(postgresPort))).toBe(false)
+    } finally {
+      await rm(dataDir, { recursive: true, force: true })
+    }
+  })
+})
