@@ -30,7 +30,7 @@ export default async function setup(project: TestProject) {
   let adminURL = process.env.DATABASE_URL
   if (!adminURL) {
     dataDir = await mkdtemp(join(tmpdir(), 'post-scheduler-test-'))
-    // mkdtemp makes the folder 0700; the embedded server may run as the postgres user.
+    // mkdtemp makes the folder 0700; as root, the cluster would otherwise move to /var/lib.
     await chmod(dataDir, 0o755)
     const embedded = await startEmbeddedPostgres({ dataDir, logger })
     adminURL = embedded.url

