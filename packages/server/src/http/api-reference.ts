@@ -33,7 +33,13 @@ export function apiReference() {
           url: `${base}/openapi.json`,
           cdn: `${base}/docs/scalar.js`,
           pageTitle: 'Post Scheduler API reference',
+          // Nothing on this page may call out to third parties: no web fonts, no telemetry, no
+          // hosted AI agent or MCP, no proxy (our privacy policy covers what the page sends).
           withDefaultFonts: false,
+          telemetry: false,
+          agent: { disabled: true },
+          mcp: { disabled: true },
+          showDeveloperTools: 'never',
         }
       }),
     )

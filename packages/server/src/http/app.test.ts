@@ -152,6 +152,8 @@ describe('API reference', () => {
     expect(page).toContain('<script src="/docs/scalar.js"')
     expect(page).toContain('/openapi.json')
     expect(page).not.toContain('cdn.jsdelivr.net')
+    expect(page).toContain('"telemetry": false')
+    expect(page).toContain('"withDefaultFonts": false')
     const bundle = await app.request('/docs/scalar.js')
     expect(bundle.status).toBe(200)
     expect(bundle.headers.get('content-type')).toContain('javascript')
