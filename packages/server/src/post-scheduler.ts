@@ -10,6 +10,7 @@ import type { AppEnv } from './http/router.ts'
 import { type HTTPServer, serveHTTP } from './http/serve.ts'
 import { startQueue } from './jobs/queue.ts'
 import { createLogger, type Logger } from './logging/logger.ts'
+import { createLogTransport, createSMTPTransport, type MailTransport } from './mail/transport.ts'
 
 /** Options of {@link createPostScheduler}. */
 export interface PostSchedulerOptions {
@@ -17,6 +18,10 @@ export interface PostSchedulerOptions {
   config?: Config
   /** Logger to use; one is made from the configuration when absent. */
   logger?: Logger
+  /**
+   * Where emails go. Defaults to SMTP when `SMTP_URL` is set, otherwise to the log (development).
+   */
+  mailTransport?: MailTransport
 }
 
 /** What {@link PostScheduler.start} runs in this process. */
@@ -85,10 +90,21 @@ export function createPostScheduler(options: PostSchedulerOptions = {}): PostSch
   let starting: Promise<unknown> | undefined
   let stopping: Promise<void> | undefined
 
+  const mail =
+    options.mailTransport ??
+    (config.smtpURL
+      ? createSMTPTransport(config.smtpURL, config.mailFrom)
+      : createLogTransport(logger))
+
   const app = createApp({
+    config,
     logger,
-    maxBodyBytes: config.maxBodyBytes,
-    https: config.tls !== undefined,
+    services: () => {
+      if (state !== 'running' || !running) {
+        throw new ProblemError('NOT_READY', 'The server is not running; retry shortly')
+      }
+      return { db: running.database.db, mail, logger, config }
+    },
     checkReadiness: async () => {
       if (state !== 'running' || !running) {
         throw new ProblemError(
@@ -125,6 +141,9 @@ export function createPostScheduler(options: PostSchedulerOptions = {}): PostSch
       throw error
     }
     running = started as Running
+    if (!config.smtpURL && !options.mailTransport) {
+      logger.warn('SMTP_URL is not set: emails (with their one-time codes) are written to this log')
+    }
     logger.info(
       { url: running.server?.url, worker, pid: process.pid },
       running.server

@@ -33,6 +33,12 @@ describe('loadConfig', () => {
       TLS_KEY_FILE: '/etc/tls/key.pem',
       MAX_BODY_BYTES: '2048',
       SHUTDOWN_TIMEOUT_SECONDS: '5',
+      TRUST_PROXY: 'true',
+      SMTP_URL: 'smtps://mailer:secret@smtp.example.com:465',
+      MAIL_FROM: 'Scheduler <hello@example.com>',
+      SESSION_TTL_DAYS: '7',
+      PROFILE_TOKEN_TTL_SECONDS: '600',
+      RATE_LIMIT_PER_MINUTE: '100',
     })
     expect(config).toEqual({
       port: 8080,
@@ -47,6 +53,12 @@ describe('loadConfig', () => {
       tls: { certFile: '/etc/tls/cert.pem', keyFile: '/etc/tls/key.pem' },
       maxBodyBytes: 2048,
       shutdownTimeoutSeconds: 5,
+      trustProxy: true,
+      smtpURL: 'smtps://mailer:secret@smtp.example.com:465',
+      mailFrom: 'Scheduler <hello@example.com>',
+      sessionTTLDays: 7,
+      profileTokenTTLSeconds: 600,
+      rateLimitPerMinute: 100,
     })
   })
 
@@ -69,6 +81,8 @@ describe('loadConfig', () => {
       'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent',
     ],
     ['QUEUE_SCHEMA', 'Robert"); drop', 'QUEUE_SCHEMA must be a lower-case PostgreSQL identifier'],
+    ['TRUST_PROXY', 'yes', 'TRUST_PROXY must be true or false'],
+    ['SMTP_URL', 'mail.example.com', 'SMTP_URL must be an SMTP URL'],
   ])('refuses %s=%s with a message naming the variable', (name, value, message) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError)
     expect(() => loadConfig({ [name]: value })).toThrow(message)

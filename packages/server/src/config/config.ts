@@ -42,6 +42,20 @@ const environmentSchema = z.object({
   TLS_KEY_FILE: z.string().min(1).optional(),
   MAX_BODY_BYTES: integer(1, 2 ** 31).default(1024 * 1024),
   SHUTDOWN_TIMEOUT_SECONDS: integer(1, 3600).default(30),
+  TRUST_PROXY: z
+    .enum(['true', 'false'], { error: 'must be true or false' })
+    .default('false')
+    .transform((value) => value === 'true'),
+  SMTP_URL: z
+    .string()
+    .refine((value) => URL.canParse(value) && /^smtps?:$/.test(new URL(value).protocol), {
+      error: 'must be an SMTP URL such as smtps://user:password@smtp.example.com:465',
+    })
+    .optional(),
+  MAIL_FROM: z.string().min(3).default('Post Scheduler <no-reply@localhost>'),
+  SESSION_TTL_DAYS: integer(1, 365).default(30),
+  PROFILE_TOKEN_TTL_SECONDS: integer(60, 86_400).default(900),
+  RATE_LIMIT_PER_MINUTE: integer(1, 1_000_000).default(600),
 })
 
 /** A log level understood by the server's logger. */
@@ -72,6 +86,17 @@ export interface Config {
   maxBodyBytes: number
   /** How long shutdown waits for in-flight requests and jobs. */
   shutdownTimeoutSeconds: number
+  /** Take the client's address from `X-Forwarded-For` (only behind a proxy that sets it). */
+  trustProxy: boolean
+  /** Where emails go; without it they are written to the log (development). */
+  smtpURL: string | undefined
+  mailFrom: string
+  /** How long a sign-in lasts. */
+  sessionTTLDays: number
+  /** Default lifetime of profile tokens minted for the browser widgets. */
+  profileTokenTTLSeconds: number
+  /** Requests per minute allowed to one API key, session, profile token or anonymous address. */
+  rateLimitPerMinute: number
 }
 
 /**
@@ -124,5 +149,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         : undefined,
     maxBodyBytes: e.MAX_BODY_BYTES,
     shutdownTimeoutSeconds: e.SHUTDOWN_TIMEOUT_SECONDS,
+    trustProxy: e.TRUST_PROXY,
+    smtpURL: e.SMTP_URL,
+    mailFrom: e.MAIL_FROM,
+    sessionTTLDays: e.SESSION_TTL_DAYS,
+    profileTokenTTLSeconds: e.PROFILE_TOKEN_TTL_SECONDS,
+    rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
   }
 }

@@ -4,23 +4,28 @@ import { HTTPException } from 'hono/http-exception'
 import { methodNotAllowed } from 'hono/method-not-allowed'
 import { requestId } from 'hono/request-id'
 import { secureHeaders } from 'hono/secure-headers'
+import { authenticate, SESSION_COOKIE } from '../auth/middleware.ts'
+import { type Config, loadConfig } from '../config/config.ts'
 import type { ReadinessReport } from '../health/readiness.ts'
 import { healthRoutes } from '../health/routes.ts'
 import { createLogger, type Logger } from '../logging/logger.ts'
+import { rateLimit } from '../rate-limit/middleware.ts'
+import type { Services } from '../services.ts'
 import { apiReference } from './api-reference.ts'
+import { clientIP } from './client-ip.ts'
 import { OPENAPI_DOCUMENT_CONFIG } from './openapi.ts'
 import { type ProblemCode, ProblemError, problemResponse } from './problem.ts'
 import { requestLogger } from './request-logger.ts'
 import { type AppEnv, createRouter } from './router.ts'
+import { v1Routes } from './v1.ts'
 
 /** What the HTTP app needs from the rest of the server. */
 export interface AppDependencies {
+  config: Config
   logger: Logger
-  /** Largest accepted request body, in bytes. */
-  maxBodyBytes: number
-  /** Whether responses travel over HTTPS, which turns on HSTS. */
-  https: boolean
   checkReadiness: () => Promise<ReadinessReport>
+  /** The running server's services; throws `NOT_READY` before start and after stop. */
+  services: () => Services
 }
 
 /**
@@ -28,23 +33,28 @@ export interface AppDependencies {
  * routes, `/openapi.json` and `/docs`. It needs no listening server: `app.request()` works.
  */
 export function createApp(deps: AppDependencies): OpenAPIHono<AppEnv> {
+  const { config } = deps
   const app = createRouter()
   app.use(requestId())
+  app.use(async (c, next) => {
+    c.set('clientIP', clientIP(c, config.trustProxy))
+    await next()
+  })
   app.use(requestLogger(deps.logger))
   app.use(
     secureHeaders({
-      strictTransportSecurity: deps.https ? 'max-age=63072000; includeSubDomains' : false,
+      strictTransportSecurity: config.tls ? 'max-age=63072000; includeSubDomains' : false,
     }),
   )
   app.use(
     bodyLimit({
-      maxSize: deps.maxBodyBytes,
+      maxSize: config.maxBodyBytes,
       onError: (c) =>
         problemResponse(
           c,
           new ProblemError(
             'PAYLOAD_TOO_LARGE',
-            `The request body is larger than the ${deps.maxBodyBytes} bytes this server accepts`,
+            `The request body is larger than the ${config.maxBodyBytes} bytes this server accepts`,
           ),
         ),
     }),
@@ -62,7 +72,27 @@ export function createApp(deps: AppDependencies): OpenAPIHono<AppEnv> {
     }),
   )
 
+  app.use('/v1/*', async (c, next) => {
+    c.set('services', deps.services())
+    await next()
+  })
+  app.use('/v1/*', authenticate())
+  app.use('/v1/*', rateLimit({ name: 'api', limit: config.rateLimitPerMinute, windowSeconds: 60 }))
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
+    type: 'http',
+    scheme: 'bearer',
+    description:
+      'An API key (`psk_live_…`, `psk_test_…`) for backends, a profile token (`pst_…`) for browser widgets, or a session token (`pss_…`) from sign-in.',
+  })
+  app.openAPIRegistry.registerComponent('securitySchemes', 'session', {
+    type: 'apiKey',
+    in: 'cookie',
+    name: SESSION_COOKIE,
+    description: 'The session cookie browsers get at sign-in.',
+  })
+
   app.route('/', healthRoutes({ checkReadiness: deps.checkReadiness }))
+  app.route('/v1', v1Routes())
   app.route('/', apiReference())
   app.doc31('/openapi.json', OPENAPI_DOCUMENT_CONFIG)
 
@@ -104,10 +134,12 @@ export type OpenAPIDocument = ReturnType<OpenAPIHono['getOpenAPI31Document']>
  */
 export function createOpenAPIDocument(): OpenAPIDocument {
   const app = createApp({
+    config: loadConfig({}),
     logger: createLogger({ logLevel: 'silent', logFormat: 'json' }),
-    maxBodyBytes: 1,
-    https: false,
     checkReadiness: () => Promise.reject(new Error('not started')),
+    services: () => {
+      throw new Error('not started')
+    },
   })
   return app.getOpenAPI31Document(OPENAPI_DOCUMENT_CONFIG)
 }

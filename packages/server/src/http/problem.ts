@@ -8,10 +8,18 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status'
  */
 export const PROBLEM_CODES = {
   MALFORMED_REQUEST: 400,
+  TOKEN_INVALID: 400,
+  WORKSPACE_REQUIRED: 400,
+  UNAUTHENTICATED: 401,
+  INVALID_CREDENTIALS: 401,
+  FORBIDDEN: 403,
+  SIGN_UP_REFUSED: 403,
   NOT_FOUND: 404,
   METHOD_NOT_ALLOWED: 405,
+  CONFLICT: 409,
   PAYLOAD_TOO_LARGE: 413,
   VALIDATION_FAILED: 422,
+  RATE_LIMITED: 429,
   INTERNAL_ERROR: 500,
   NOT_READY: 503,
 } as const satisfies Record<string, ContentfulStatusCode>
@@ -21,6 +29,14 @@ export type ProblemCode = keyof typeof PROBLEM_CODES
 
 const TITLES: Record<ProblemCode, string> = {
   MALFORMED_REQUEST: 'Malformed request',
+  TOKEN_INVALID: 'Invalid or expired token',
+  WORKSPACE_REQUIRED: 'Workspace required',
+  UNAUTHENTICATED: 'Authentication required',
+  INVALID_CREDENTIALS: 'Invalid credentials',
+  FORBIDDEN: 'Forbidden',
+  SIGN_UP_REFUSED: 'Sign-up refused',
+  CONFLICT: 'Conflict',
+  RATE_LIMITED: 'Too many requests',
   NOT_FOUND: 'Not found',
   METHOD_NOT_ALLOWED: 'Method not allowed',
   PAYLOAD_TOO_LARGE: 'Payload too large',
@@ -108,6 +124,8 @@ export function problemResponse(c: Context, error: ProblemError): Response {
     code: error.code,
     requestId: c.get('requestId') ?? '',
   }
+  const retryAfter = error.extensions.retryAfterSeconds
+  if (typeof retryAfter === 'number') c.header('Retry-After', String(retryAfter))
   return c.body(JSON.stringify(problem), error.status, {
     'content-type': 'application/problem+json',
   })

@@ -1,10 +1,21 @@
 import { OpenAPIHono } from '@hono/zod-openapi'
 import type { RequestIdVariables } from 'hono/request-id'
 import type { ZodError } from 'zod'
+import type { Principal } from '../auth/principal.ts'
+import type { Services } from '../services.ts'
 import { type Issue, type IssueLocation, ProblemError } from './problem.ts'
 
 /** Context variables every handler can read. */
-export type AppEnv = { Variables: RequestIdVariables }
+export type AppEnv = {
+  Variables: RequestIdVariables & {
+    /** The caller's address (see `TRUST_PROXY`). */
+    clientIP: string
+    /** Database, mail and configuration; set on every `/v1` request. */
+    services: Services
+    /** Who is calling, when they sent valid credentials; set on every `/v1` request. */
+    principal: Principal | undefined
+  }
+}
 
 const LOCATIONS: Record<string, IssueLocation> = {
   json: 'body',

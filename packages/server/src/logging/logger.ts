@@ -20,6 +20,7 @@ const REDACTED_PATHS = [
   '*.secret',
   '*.apiKey',
   '*.databaseURL',
+  '*.smtpURL',
 ]
 
 /**

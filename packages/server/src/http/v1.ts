@@ -1,0 +1,17 @@
+import { apiKeyRoutes } from '../api-keys/routes.ts'
+import { sessionRoutes } from '../sessions/routes.ts'
+import { userRoutes } from '../users/routes.ts'
+import { workspaceRoutes } from '../workspaces/routes.ts'
+import { createRouter } from './router.ts'
+
+/**
+ * Every `/v1` route module, in one list. Each module is a router from `createRouter()` whose
+ * paths are relative to `/v1`.
+ */
+export function v1Routes() {
+  return createRouter()
+    .route('/', userRoutes())
+    .route('/', sessionRoutes())
+    .route('/', workspaceRoutes())
+    .route('/', apiKeyRoutes())
+}

@@ -1,0 +1,54 @@
+import type { Context, MiddlewareHandler } from 'hono'
+import { ProblemError } from '../http/problem.ts'
+import type { AppEnv } from '../http/router.ts'
+import { hitRateLimit, type RateLimitResult } from './limiter.ts'
+
+/**
+ * Limits requests per caller — API key, session, profile token, or address when anonymous — to
+ * `limit` per `windowSeconds`, across every API process. Announces the policy with the IETF
+ * `RateLimit-Policy` and `RateLimit` headers and answers `429` with `Retry-After` when exceeded.
+ *
+ * @example
+ * ```ts
+ * app.use('/v1/*', rateLimit({ name: 'api', limit: 600, windowSeconds: 60 }))
+ * ```
+ */
+export function rateLimit(options: {
+  name: string
+  limit: number
+  windowSeconds: number
+}): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const result = await hitRateLimit(c.var.services.db, {
+      key: `${options.name}:${callerKey(c)}`,
+      limit: options.limit,
+      windowSeconds: options.windowSeconds,
+    })
+    announce(c, options.name, options.windowSeconds, result)
+    if (!result.allowed) throw rateLimited(result.resetSeconds)
+    await next()
+  }
+}
+
+/** Sets the rate-limit headers for a policy on the response. */
+export function announce(c: Context, name: string, windowSeconds: number, result: RateLimitResult) {
+  c.header('RateLimit-Policy', `"${name}";q=${result.limit};w=${windowSeconds}`)
+  c.header('RateLimit', `"${name}";r=${result.remaining};t=${result.resetSeconds}`)
+}
+
+/** A `429 RATE_LIMITED` problem whose response carries `Retry-After`. */
+export function rateLimited(retryAfterSeconds: number, detail?: string) {
+  return new ProblemError(
+    'RATE_LIMITED',
+    detail ?? `Too many requests; retry in ${retryAfterSeconds} s`,
+    { retryAfterSeconds },
+  )
+}
+
+function callerKey(c: Context<AppEnv>) {
+  const principal = c.var.principal
+  if (!principal) return `ip:${c.var.clientIP}`
+  if (principal.type === 'user') return `session:${principal.sessionId}`
+  if (principal.type === 'api_key') return `key:${principal.apiKeyId}`
+  return `profile-token:${principal.tokenId}`
+}

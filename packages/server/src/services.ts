@@ -1,0 +1,12 @@
+import type { Config } from './config/config.ts'
+import type { Database } from './db/client.ts'
+import type { Logger } from './logging/logger.ts'
+import type { MailTransport } from './mail/transport.ts'
+
+/** What route handlers hand to services: the edges of the system, created once at start. */
+export interface Services {
+  db: Database
+  mail: MailTransport
+  logger: Logger
+  config: Config
+}
