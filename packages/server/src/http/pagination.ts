@@ -1,0 +1,69 @@
+import { z } from '@hono/zod-openapi'
+import { ProblemError } from './problem.ts'
+
+/** Query parameters of every list operation: `limit` (1–100, default 20) and an opaque `cursor`. */
+export const PageQuerySchema = z.object({
+  limit: z.coerce.number().int().min(1).max(100).default(20).openapi({ example: 20 }),
+  cursor: z
+    .string()
+    .max(200)
+    .optional()
+    .openapi({ description: 'The `nextCursor` of the previous page' }),
+})
+
+/** A page of `item`s: `data` and the cursor of the next page (`null` on the last one). */
+export const pageSchema = <T extends z.ZodType>(item: T) =>
+  z.object({ data: z.array(item), nextCursor: z.string().nullable() })
+
+/**
+ * Encodes a position in a list as an opaque cursor. Lists are ordered by a sortable key and the
+ * row id as a tie-breaker; the cursor carries both.
+ *
+ * @example
+ * ```ts
+ * const cursor = encodeCursor({ key: row.createdAt.toISOString(), id: row.id })
+ * ```
+ */
+export function encodeCursor(position: { key: string; id: string }): string {
+  return Buffer.from(JSON.stringify([position.key, position.id])).toString('base64url')
+}
+
+/**
+ * Decodes a cursor made by {@link encodeCursor}.
+ *
+ * @throws {ProblemError} `VALIDATION_FAILED` on the `cursor` query parameter when it is not one.
+ */
+export function decodeCursor(cursor: string): { key: string; id: string } {
+  try {
+    const [key, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[]
+    if (typeof key === 'string' && typeof id === 'string') return { key, id }
+  } catch {}
+  throw new ProblemError('VALIDATION_FAILED', 'The cursor is not one this API gave out', {
+    issues: [
+      {
+        location: 'query',
+        path: ['cursor'],
+        code: 'invalid_cursor',
+        message: 'Pass the nextCursor of the previous page unchanged',
+      },
+    ],
+  })
+}
+
+/**
+ * Turns `limit + 1` fetched rows into a page: the first `limit` rows and, when there were more,
+ * the cursor after the last of them.
+ */
+export function toPage<Row, Item>(
+  rows: Row[],
+  limit: number,
+  position: (row: Row) => { key: string; id: string },
+  present: (row: Row) => Item,
+): { data: Item[]; nextCursor: string | null } {
+  const visible = rows.slice(0, limit)
+  const last = visible.at(-1)
+  return {
+    data: visible.map(present),
+    nextCursor: rows.length > limit && last !== undefined ? encodeCursor(position(last)) : null,
+  }
+}
