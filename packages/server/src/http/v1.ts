@@ -1,4 +1,5 @@
 import { apiKeyRoutes } from '../api-keys/routes.ts'
+import { auditRoutes } from '../audit/routes.ts'
 import { sessionRoutes } from '../sessions/routes.ts'
 import { userRoutes } from '../users/routes.ts'
 import { workspaceRoutes } from '../workspaces/routes.ts'
@@ -14,4 +15,5 @@ export function v1Routes() {
     .route('/', sessionRoutes())
     .route('/', workspaceRoutes())
     .route('/', apiKeyRoutes())
+    .route('/', auditRoutes())
 }

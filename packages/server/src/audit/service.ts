@@ -1,0 +1,65 @@
+import { and, desc, eq, gte, lt, lte, type SQL } from 'drizzle-orm'
+import { auditLog } from '../db/schema/index.ts'
+import { decodeCursor, toPage } from '../http/pagination.ts'
+import type { Services } from '../services.ts'
+
+type Entry = typeof auditLog.$inferSelect
+
+/** What the API shows of an audit entry. */
+export function presentAuditEntry(entry: Entry) {
+  return {
+    id: String(entry.id),
+    action: entry.action,
+    actor: { type: entry.actorType, id: entry.actorId },
+    target: entry.targetType ? { type: entry.targetType, id: entry.targetId } : null,
+    subjectUserId: entry.subjectUserId,
+    ip: entry.ip,
+    requestId: entry.requestId,
+    details: entry.details,
+    createdAt: entry.createdAt.toISOString(),
+  }
+}
+
+/** Filters of {@link listAuditLog}. */
+export interface AuditLogFilter {
+  action?: string | undefined
+  actorId?: string | undefined
+  targetId?: string | undefined
+  since?: string | undefined
+  until?: string | undefined
+  limit: number
+  cursor?: string | undefined
+}
+
+/**
+ * A workspace's audit log, newest first. Entries are append-only; `action` matches exactly or, with
+ * a trailing `.*`, by prefix (`api_key.*`).
+ */
+export async function listAuditLog(
+  services: Services,
+  workspaceId: string,
+  filter: AuditLogFilter,
+) {
+  const conditions: (SQL | undefined)[] = [eq(auditLog.workspaceId, workspaceId)]
+  if (filter.action?.endsWith('.*')) {
+    const prefix = filter.action.slice(0, -1)
+    conditions.push(and(gte(auditLog.action, prefix), lt(auditLog.action, `${prefix}\uffff`)))
+  } else if (filter.action) {
+    conditions.push(eq(auditLog.action, filter.action))
+  }
+  if (filter.actorId) conditions.push(eq(auditLog.actorId, filter.actorId))
+  if (filter.targetId) conditions.push(eq(auditLog.targetId, filter.targetId))
+  if (filter.since) conditions.push(gte(auditLog.createdAt, new Date(filter.since)))
+  if (filter.until) conditions.push(lte(auditLog.createdAt, new Date(filter.until)))
+  if (filter.cursor) {
+    const { id } = decodeCursor(filter.cursor)
+    conditions.push(lt(auditLog.id, Number(id)))
+  }
+  const rows = await services.db
+    .select()
+    .from(auditLog)
+    .where(and(...conditions))
+    .orderBy(desc(auditLog.id))
+    .limit(filter.limit + 1)
+  return toPage(rows, filter.limit, (row) => ({ key: '', id: String(row.id) }), presentAuditEntry)
+}
