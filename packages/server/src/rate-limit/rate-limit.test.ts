@@ -1,0 +1,45 @@
+import { afterAll, describe, expect, it } from 'vitest'
+import { testConfig } from '../../test/config.ts'
+import { MailRecorder, startTestServer } from '../../test/server.ts'
+import { createPostScheduler } from '../post-scheduler.ts'
+
+const server = await startTestServer({ rateLimitPerMinute: 5 })
+
+// A second API process on the same database: limits must hold across both.
+const second = createPostScheduler({
+  config: testConfig(server.databaseURL, { rateLimitPerMinute: 5, trustProxy: true }),
+  mailTransport: new MailRecorder(),
+})
+await second.start({ listen: false, worker: false, migrate: false })
+afterAll(() => second.stop())
+
+describe('rate limits', () => {
+  it('announce the policy and what is left with RateLimit headers', async () => {
+    const response = await server.request('/v1/me', { ip: '192.0.2.10' })
+    expect(response.headers.get('ratelimit-policy')).toBe('"api";q=5;w=60')
+    expect(response.headers.get('ratelimit')).toMatch(/^"api";r=4;t=\d+$/)
+  })
+
+  it('hold across API processes and answer 429 with Retry-After', async () => {
+    const statuses: number[] = []
+    for (let i = 0; i < 6; i++) {
+      const app = i % 2 === 0 ? server.scheduler.app : second.app
+      const response = await app.request('/v1/me', { headers: { 'x-forwarded-for': '192.0.2.20' } })
+      statuses.push(response.status)
+      if (response.status === 429) {
+        expect(Number(response.headers.get('retry-after'))).toBeGreaterThan(0)
+        expect(await response.json()).toMatchObject({
+          code: 'RATE_LIMITED',
+          retryAfterSeconds: expect.any(Number),
+        })
+      }
+    }
+    expect(statuses).toEqual([401, 401, 401, 401, 401, 429])
+  })
+
+  it('count each caller separately', async () => {
+    for (let i = 0; i < 5; i++) await server.request('/v1/me', { ip: '192.0.2.30' })
+    expect((await server.request('/v1/me', { ip: '192.0.2.30' })).status).toBe(429)
+    expect((await server.request('/v1/me', { ip: '192.0.2.31' })).status).toBe(401)
+  })
+})
