@@ -134,8 +134,24 @@ describe('post-scheduler CLI', () => {
       }
       expect((await fetch(`${url}/readyz`)).status).toBe(200)
       expect(await isListening(Number(postgresPort))).toBe(true)
+
+      // The first start prints a development API key with a curl line that works as printed.
+      const { msg } = await server.logLine(/^development workspace created/)
+      const [, apiKey, workspaceURL] = msg.match(/Bearer (psk_test_\w+)" (\S+)$/) ?? []
+      const workspace = await fetch(String(workspaceURL), {
+        headers: { authorization: `Bearer ${apiKey}` },
+      })
+      expect(workspace.status).toBe(200)
+      expect(await workspace.json()).toMatchObject({ name: 'Development' })
+
       expect(await stopWithSIGTERM(server.child, server.exited)).toBe(0)
       expect(await isListening(Number(postgresPort))).toBe(false)
+
+      // A second start finds its data again and prints no new key.
+      const again = spawnCLI(['start'], { DATA_DIR: dataDir, PORT: '0' })
+      await again.logLine(/^Post Scheduler listening/)
+      expect(await stopWithSIGTERM(again.child, again.exited)).toBe(0)
+      expect(again.output().stdout).not.toContain('development workspace created')
     } finally {
       await rm(dataDir, { recursive: true, force: true })
     }

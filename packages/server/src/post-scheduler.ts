@@ -3,6 +3,7 @@ import type { PgBoss } from 'pg-boss'
 import { type Config, loadConfig } from './config/config.ts'
 import { type ConnectedDatabase, connectDatabase } from './db/connect.ts'
 import { migrateDatabase } from './db/migrate.ts'
+import { bootstrapDevelopment } from './development/bootstrap.ts'
 import { checkReadiness } from './health/readiness.ts'
 import { createApp } from './http/app.ts'
 import { ProblemError } from './http/problem.ts'
@@ -135,6 +136,9 @@ export function createPostScheduler(options: PostSchedulerOptions = {}): PostSch
         logger,
       })
       started.server = listen ? await serveHTTP(app.fetch, config) : undefined
+      if (!config.databaseURL && started.server) {
+        await bootstrapDevelopment(started.database.db, logger, started.server.url)
+      }
     } catch (error) {
       await started.queue?.stop({ graceful: false }).catch(() => {})
       await started.database?.close().catch(() => {})
