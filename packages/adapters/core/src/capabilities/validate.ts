@@ -15,10 +15,7 @@ import { countTextLength } from './length.ts'
  * if (issues.length > 0) showIssues(issues)
  * ```
  */
-export function validatePostContent(
-  post: PostContent,
-  capabilities: Capabilities,
-): ContentIssue[] {
+export function validatePostContent(post: PostContent, capabilities: Capabilities): ContentIssue[] {
   const issues: ContentIssue[] = []
   const name = capabilities.displayName
   const media = post.media ?? []
@@ -44,11 +41,11 @@ export function validatePostContent(
     const limits = capabilities.media.kinds[item.kind]
     if (!limits) {
       issues.push(
-        issue([
-          'media',
-          index,
-          'kind',
-        ], 'MEDIA_KIND_UNSUPPORTED', `${name} does not accept ${item.kind} files.`),
+        issue(
+          ['media', index, 'kind'],
+          'MEDIA_KIND_UNSUPPORTED',
+          `${name} does not accept ${item.kind} files.`,
+        ),
       )
       return
     }
@@ -101,7 +98,11 @@ export function validatePostContent(
     const firstComment = capabilities.firstComment
     if (!firstComment) {
       issues.push(
-        issue(['firstComment'], 'FIRST_COMMENT_UNSUPPORTED', `${name} does not support a first comment.`),
+        issue(
+          ['firstComment'],
+          'FIRST_COMMENT_UNSUPPORTED',
+          `${name} does not support a first comment.`,
+        ),
       )
     } else {
       const commentLength = countTextLength(post.firstComment, text.counting)
@@ -158,9 +159,13 @@ function checkMediaLimits(
     )
   }
   const outOf = (value: number | undefined, min: number | undefined, max: number | undefined) =>
-    value !== undefined && ((min !== undefined && value < min) || (max !== undefined && value > max))
+    value !== undefined &&
+    ((min !== undefined && value < min) || (max !== undefined && value > max))
   const bounds = (min: number | undefined, max: number | undefined, unit: string) =>
-    [min === undefined ? '' : `at least ${min}${unit}`, max === undefined ? '' : `at most ${max}${unit}`]
+    [
+      min === undefined ? '' : `at least ${min}${unit}`,
+      max === undefined ? '' : `at most ${max}${unit}`,
+    ]
       .filter(Boolean)
       .join(' and ')
   if (outOf(item.width, limits.minWidth, limits.maxWidth)) {
@@ -221,7 +226,9 @@ function describeLayout(layout: MediaLayout): string {
 function describeMedia(media: MediaDescription[]): string {
   const counts = new Map<string, number>()
   for (const item of media) counts.set(item.kind, (counts.get(item.kind) ?? 0) + 1)
-  return [...counts].map(([kind, count]) => `${count} ${kind}${count === 1 ? '' : 's'}`).join(' and ')
+  return [...counts]
+    .map(([kind, count]) => `${count} ${kind}${count === 1 ? '' : 's'}`)
+    .join(' and ')
 }
 
 function formatBytes(bytes: number): string {

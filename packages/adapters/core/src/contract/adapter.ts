@@ -148,7 +148,10 @@ export interface Adapter {
   publish(params: PublishParams, options?: CallOptions): Promise<PublishedPost>
 
   /** Deletes a published post; succeeds if it is already gone. */
-  deletePost?(params: AccountCall & { platformPostId: string }, options?: CallOptions): Promise<void>
+  deletePost?(
+    params: AccountCall & { platformPostId: string },
+    options?: CallOptions,
+  ): Promise<void>
 
   /** Engagement numbers of published posts. */
   getMetrics?(

@@ -97,7 +97,11 @@ export async function sendPlatformRequest(
     if (request.irreversible && !(isNetworkError(error) && neverConnected(error))) {
       throw new OutcomeUnknownError(
         `${request.platform}: ${where} was sent and no answer came back (${
-          timedOut ? `timed out after ${options.timeoutMs} ms` : aborted ? 'aborted' : 'connection lost'
+          timedOut
+            ? `timed out after ${options.timeoutMs} ms`
+            : aborted
+              ? 'aborted'
+              : 'connection lost'
         }); it may have happened. Look it up before trying again.`,
         { platform: request.platform, cause: error, timedOut },
       )

@@ -15,7 +15,10 @@ export interface CallSignal {
  * await fetch(url, { signal: call.signal })
  * ```
  */
-export function createCallSignal(options: { signal?: AbortSignal; timeoutMs?: number }): CallSignal {
+export function createCallSignal(options: {
+  signal?: AbortSignal
+  timeoutMs?: number
+}): CallSignal {
   const { signal, timeoutMs } = options
   if (timeoutMs === undefined) return { signal, timedOut: () => false }
   const timeout = AbortSignal.timeout(timeoutMs)

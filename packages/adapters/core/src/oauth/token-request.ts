@@ -1,6 +1,10 @@
 import { encodeBase64 } from '@oslojs/encoding'
 import { z } from 'zod'
-import { isAdapterError, ReconnectRequiredError, UnexpectedResponseError } from '../errors/errors.ts'
+import {
+  isAdapterError,
+  ReconnectRequiredError,
+  UnexpectedResponseError,
+} from '../errors/errors.ts'
 import { type CallOptions, readJSON, sendPlatformRequest } from '../http/request.ts'
 
 /** Tokens from a code exchange or a refresh, normalised. */
@@ -91,7 +95,8 @@ export async function sendTokenEndpointRequest(
   request: TokenRequest,
   options: CallOptions = {},
 ): Promise<Response> {
-  const authentication = request.clientSecret === undefined ? 'body' : (request.authentication ?? 'basic')
+  const authentication =
+    request.clientSecret === undefined ? 'body' : (request.authentication ?? 'basic')
   const form: Record<string, string> = { ...request.body }
   const headers: Record<string, string> = { accept: 'application/json' }
   if (authentication === 'basic') {

@@ -133,7 +133,10 @@ export function describeAdapterConformance(target: ConformanceTarget): void {
       () => undefined,
       (thrown: unknown) => thrown,
     )
-    expect(isAdapterError(error), `expected an AdapterError with code ${code}, got ${String(error)}`).toBe(true)
+    expect(
+      isAdapterError(error),
+      `expected an AdapterError with code ${code}, got ${String(error)}`,
+    ).toBe(true)
     expect((error as { code: string }).code).toBe(code)
     return error as Record<string, unknown>
   }
@@ -160,7 +163,10 @@ export function describeAdapterConformance(target: ConformanceTarget): void {
         const url = adapter.createAuthorizationURL({ state, codeVerifier })
         const approved = await emulator.approve(url)
         expect(approved.state).toBe(state)
-        const tokens = await adapter.validateAuthorizationCode({ code: approved.code, codeVerifier })
+        const tokens = await adapter.validateAuthorizationCode({
+          code: approved.code,
+          codeVerifier,
+        })
         expect(tokens.accessToken).not.toBe('')
         const accounts = await adapter.listAccounts({ accessToken: tokens.accessToken })
         expect(accounts.length).toBeGreaterThan(0)
@@ -225,25 +231,34 @@ export function describeAdapterConformance(target: ConformanceTarget): void {
       it('reports text over the limit at the path of the text', () => {
         const post = { text: 'x'.repeat(capabilities.text.maxLength + 1) }
         const issues = adapter.validatePost({ post })
-        expect(issues).toContainEqual(expect.objectContaining({ path: ['text'], code: 'TEXT_TOO_LONG' }))
+        expect(issues).toContainEqual(
+          expect.objectContaining({ path: ['text'], code: 'TEXT_TOO_LONG' }),
+        )
       })
     })
 
     describe('publish', () => {
-      const kinds = supportedPostKinds()
-      it.each(kinds)('publishes a %s post', async (kind) => {
-        const { account, accessToken } = await connect()
-        const { params } = publishParams(
-          { accessToken, accountId: account.id },
-          buildPost(kind),
-        )
-        expect(adapter.validatePost({ post: params.post })).toEqual([])
-        const published = await adapter.publish(params)
-        expect(published.platformPostId).not.toBe('')
-        if (kind === 'thread') expect(published.threadPostIds?.length).toBe(1)
-        if (kind === 'first comment') expect(published.firstCommentId).toBeDefined()
-        expect(await emulator.countPosts(account.id)).toBe(1)
-      })
+      const labels: Record<PostKind, string> = {
+        text: 'a text post',
+        image: 'an image post',
+        video: 'a video post',
+        carousel: 'a carousel',
+        thread: 'a thread',
+        'first comment': 'a post with a first comment',
+      }
+      it.each(supportedPostKinds().map((kind) => ({ kind, label: labels[kind] })))(
+        'publishes $label',
+        async ({ kind }) => {
+          const { account, accessToken } = await connect()
+          const { params } = publishParams({ accessToken, accountId: account.id }, buildPost(kind))
+          expect(adapter.validatePost({ post: params.post })).toEqual([])
+          const published = await adapter.publish(params)
+          expect(published.platformPostId).not.toBe('')
+          if (kind === 'thread') expect(published.threadPostIds?.length).toBe(1)
+          if (kind === 'first comment') expect(published.firstCommentId).toBeDefined()
+          expect(await emulator.countPosts(account.id)).toBe(1)
+        },
+      )
 
       it.runIf(features.lookUp === 'exact')(
         'does not publish when the checkpoint cannot be saved',
@@ -331,7 +346,10 @@ export function describeAdapterConformance(target: ConformanceTarget): void {
       it('throws NETWORK_FAILURE, retryable, when a read gets no answer', async () => {
         const { accessToken } = await connect()
         emulator.injectFault('listAccounts', { kind: 'network_failure' })
-        const error = await expectAdapterError(adapter.listAccounts({ accessToken }), 'NETWORK_FAILURE')
+        const error = await expectAdapterError(
+          adapter.listAccounts({ accessToken }),
+          'NETWORK_FAILURE',
+        )
         expect(error.retryable).toBe(true)
         expect(error.cause).toBeDefined()
       })
@@ -358,7 +376,10 @@ export function describeAdapterConformance(target: ConformanceTarget): void {
         const controller = new AbortController()
         void injected.committed?.then(() => controller.abort(new Error('worker gave up')))
         const first = publishParams(call, basicPost())
-        await expectAdapterError(adapter.publish(first.params, { signal: controller.signal }), 'OUTCOME_UNKNOWN')
+        await expectAdapterError(
+          adapter.publish(first.params, { signal: controller.signal }),
+          'OUTCOME_UNKNOWN',
+        )
 
         const found = await adapter.lookUpPublication({
           ...call,

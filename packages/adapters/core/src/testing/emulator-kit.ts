@@ -1,4 +1,4 @@
-import { HttpResponse, http, type HttpHandler } from 'msw'
+import { type HttpHandler, HttpResponse, http } from 'msw'
 
 /** One request an emulator received, readable after the fact. */
 export interface LoggedRequest {
@@ -14,7 +14,12 @@ export type EmulatorFault =
   /** The connection fails: `fetch` rejects as on a reset or DNS failure. */
   | { kind: 'network_error' }
   /** A canned response (a 503, a malformed 200, a platform's own error body). */
-  | { kind: 'response'; status: number; headers?: ConstructorParameters<typeof Headers>[0]; body?: unknown }
+  | {
+      kind: 'response'
+      status: number
+      headers?: ConstructorParameters<typeof Headers>[0]
+      body?: unknown
+    }
 
 /** Which requests a fault applies to. */
 export interface FaultMatch {
@@ -77,7 +82,9 @@ export function createEmulatorKit(options: { platform: string; now?: () => numbe
       ({ match }) =>
         (match.method === undefined || match.method.toUpperCase() === request.method) &&
         (match.path === undefined ||
-          (typeof match.path === 'string' ? match.path === url.pathname : match.path.test(url.pathname))),
+          (typeof match.path === 'string'
+            ? match.path === url.pathname
+            : match.path.test(url.pathname))),
     )
     const entry = faults[index]
     if (!entry) return undefined
@@ -92,7 +99,9 @@ export function createEmulatorKit(options: { platform: string; now?: () => numbe
       list: (): readonly LoggedRequest[] => log,
       /** Requests to one method and pathname. */
       find: (method: string, pathname: string) =>
-        log.filter((entry) => entry.method === method.toUpperCase() && entry.url.pathname === pathname),
+        log.filter(
+          (entry) => entry.method === method.toUpperCase() && entry.url.pathname === pathname,
+        ),
       clear: () => {
         log.length = 0
       },
@@ -120,7 +129,11 @@ export function createEmulatorKit(options: { platform: string; now?: () => numbe
         refreshToken?: boolean
       }): EmulatedTokenResponse {
         const expiresIn = grant.expiresInSeconds ?? 3600
-        const base = { subject: grant.subject, scopes: grant.scopes ?? [], clientId: grant.clientId }
+        const base = {
+          subject: grant.subject,
+          scopes: grant.scopes ?? [],
+          clientId: grant.clientId,
+        }
         const accessToken = mint('at')
         accessTokens.set(accessToken, { ...base, accessTokenExpiresAt: now() + expiresIn * 1000 })
         const response: EmulatedTokenResponse = {
@@ -142,7 +155,9 @@ export function createEmulatorKit(options: { platform: string; now?: () => numbe
         if (!grant) return undefined
         if (refreshOptions.rotate !== false) refreshTokens.delete(refreshToken)
         const response = this.issue({ ...grant, refreshToken: refreshOptions.rotate !== false })
-        return refreshOptions.rotate === false ? { ...response, refresh_token: refreshToken } : response
+        return refreshOptions.rotate === false
+          ? { ...response, refresh_token: refreshToken }
+          : response
       },
       /** The grant of a request's `Authorization: Bearer` token, if valid and unexpired. */
       authenticate(request: Request): EmulatedGrant | undefined {
@@ -195,7 +210,8 @@ export type EmulatorKit = ReturnType<typeof createEmulatorKit>
 function faultResponse(fault: Extract<EmulatorFault, { kind: 'response' }>): Response {
   const headers = new Headers(fault.headers)
   if (fault.body === undefined) return new Response(null, { status: fault.status, headers })
-  if (typeof fault.body === 'string') return new Response(fault.body, { status: fault.status, headers })
+  if (typeof fault.body === 'string')
+    return new Response(fault.body, { status: fault.status, headers })
   headers.set('content-type', 'application/json')
   return new Response(JSON.stringify(fault.body), { status: fault.status, headers })
 }

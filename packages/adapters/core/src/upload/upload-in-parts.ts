@@ -53,7 +53,9 @@ export interface UploadInPartsParams<Result> {
  * })
  * ```
  */
-export async function uploadInParts<Result>(params: UploadInPartsParams<Result>): Promise<Result[]> {
+export async function uploadInParts<Result>(
+  params: UploadInPartsParams<Result>,
+): Promise<Result[]> {
   if (!(params.partSizeBytes > 0)) throw new RangeError('partSizeBytes must be positive')
   const retries = params.retriesPerPart ?? 3
   const shouldRetry =
@@ -61,7 +63,11 @@ export async function uploadInParts<Result>(params: UploadInPartsParams<Result>)
   const retryDelayMs =
     params.retryDelayMs ?? ((attempt: number) => Math.min(500 * 2 ** (attempt - 1), 8000))
   const results: Result[] = []
-  for await (const part of splitIntoParts(params.source, params.partSizeBytes, params.startOffset)) {
+  for await (const part of splitIntoParts(
+    params.source,
+    params.partSizeBytes,
+    params.startOffset,
+  )) {
     for (let attempt = 0; ; attempt++) {
       params.signal?.throwIfAborted()
       try {
@@ -96,7 +102,13 @@ export async function* splitIntoParts(
     let index = 0
     for (let offset = startOffset; offset < total || (offset === 0 && total === 0); ) {
       const end = Math.min(offset + partSizeBytes, total)
-      yield { index, offset, bytes: source.slice(offset, end), isLast: end >= total, totalSizeBytes: total }
+      yield {
+        index,
+        offset,
+        bytes: source.slice(offset, end),
+        isLast: end >= total,
+        totalSizeBytes: total,
+      }
       index++
       if (end >= total) return
       offset = end
@@ -128,7 +140,13 @@ export async function* splitIntoParts(
         if (pendingSize === partSizeBytes) {
           // Hold each full part back one step: only the next read tells whether it is the last.
           if (previous) yield previous
-          previous = { index: index++, offset, bytes: new Blob(pending as BlobParts), isLast: false, totalSizeBytes: undefined }
+          previous = {
+            index: index++,
+            offset,
+            bytes: new Blob(pending as BlobParts),
+            isLast: false,
+            totalSizeBytes: undefined,
+          }
           offset += pendingSize
           pending = []
           pendingSize = 0
