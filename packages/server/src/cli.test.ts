@@ -1,10 +1,11 @@
 import { type ChildProcess, spawn } from 'node:child_process'
-import { chmod, mkdtemp, rm } from 'node:fs/promises'
+import { chmod, mkdtemp, rm, stat } from 'node:fs/promises'
 import { createConnection } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
+import { TEST_KEYS } from '../test/config.ts'
 import { createTestDatabase } from '../test/database.ts'
 import { createDatabaseClient } from './db/client.ts'
 import { countPendingMigrations } from './db/migrate.ts'
@@ -17,7 +18,9 @@ function spawnCLI(args: string[], env: Record<string, string>) {
   const child = spawn(
     process.execPath,
     ['--experimental-strip-types', '--disable-warning=ExperimentalWarning', cli, ...args],
-    { env: { PATH: process.env.PATH ?? '', LOG_FORMAT: 'json', ...env } },
+    {
+      env: { PATH: process.env.PATH ?? '', LOG_FORMAT: 'json', ENCRYPTION_KEYS: TEST_KEYS, ...env },
+    },
   )
   let stdout = ''
   let stderr = ''
@@ -127,7 +130,7 @@ describe('post-scheduler CLI', () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'post-scheduler-cli-'))
     await chmod(dataDir, 0o755)
     try {
-      const server = spawnCLI(['start'], { DATA_DIR: dataDir, PORT: '0' })
+      const server = spawnCLI(['start'], { DATA_DIR: dataDir, PORT: '0', ENCRYPTION_KEYS: '' })
       const { url } = await server.logLine(/^Post Scheduler listening/)
       const { port: postgresPort } = (await server.logLine(/^embedded PostgreSQL started/)) as {
         port?: number
@@ -148,7 +151,9 @@ describe('post-scheduler CLI', () => {
       expect(await isListening(Number(postgresPort))).toBe(false)
 
       // A second start finds its data again and prints no new key.
-      const again = spawnCLI(['start'], { DATA_DIR: dataDir, PORT: '0' })
+      // Without ENCRYPTION_KEYS, a development key was made once, readable by this user only.
+      expect((await stat(join(dataDir, 'encryption-keys'))).mode & 0o777).toBe(0o600)
+      const again = spawnCLI(['start'], { DATA_DIR: dataDir, PORT: '0', ENCRYPTION_KEYS: '' })
       await again.logLine(/^Post Scheduler listening/)
       expect(await stopWithSIGTERM(again.child, again.exited)).toBe(0)
       expect(again.output().stdout).not.toContain('development workspace created')

@@ -12,6 +12,8 @@ import { type HTTPServer, serveHTTP } from './http/serve.ts'
 import { startQueue } from './jobs/queue.ts'
 import { createLogger, type Logger } from './logging/logger.ts'
 import { createLogTransport, createSMTPTransport, type MailTransport } from './mail/transport.ts'
+import { loadKeyring } from './vault/keyring.ts'
+import { createVault, type Vault } from './vault/vault.ts'
 
 /** Options of {@link createPostScheduler}. */
 export interface PostSchedulerOptions {
@@ -58,6 +60,7 @@ export interface PostScheduler {
 }
 
 interface Running {
+  vault: Vault
   database: ConnectedDatabase
   queue: PgBoss
   server: HTTPServer | undefined
@@ -104,7 +107,7 @@ export function createPostScheduler(options: PostSchedulerOptions = {}): PostSch
       if (state !== 'running' || !running) {
         throw new ProblemError('NOT_READY', 'The server is not running; retry shortly')
       }
-      return { db: running.database.db, mail, logger, config }
+      return { db: running.database.db, mail, logger, config, vault: running.vault }
     },
     checkReadiness: async () => {
       if (state !== 'running' || !running) {
@@ -123,6 +126,7 @@ export function createPostScheduler(options: PostSchedulerOptions = {}): PostSch
     const { listen = true, worker = true, migrate = true } = startOptions
     const started: Partial<Running> = {}
     try {
+      started.vault = createVault(await loadKeyring(config, logger))
       started.database = await connectDatabase(config, logger)
       if (migrate) {
         const { applied } = await migrateDatabase(started.database.url)

@@ -2,6 +2,7 @@ import type { Config } from './config/config.ts'
 import type { Database } from './db/client.ts'
 import type { Logger } from './logging/logger.ts'
 import type { MailTransport } from './mail/transport.ts'
+import type { Vault } from './vault/vault.ts'
 
 /** What route handlers hand to services: the edges of the system, created once at start. */
 export interface Services {
@@ -9,4 +10,6 @@ export interface Services {
   mail: MailTransport
   logger: Logger
   config: Config
+  /** Encrypts platform tokens at rest. */
+  vault: Vault
 }

@@ -1,9 +1,17 @@
 import { type Config, loadConfig } from '../src/config/config.ts'
 
+/** A fixed test keyring (never use it elsewhere). */
+export const TEST_KEYS = `test1:${Buffer.alloc(32, 7).toString('base64')}`
+
 /** A configuration for tests: quiet logs, a free port, the given database. */
 export function testConfig(databaseURL: string, overrides: Partial<Config> = {}): Config {
   return {
-    ...loadConfig({ DATABASE_URL: databaseURL, PORT: '0', LOG_LEVEL: 'silent' }),
+    ...loadConfig({
+      DATABASE_URL: databaseURL,
+      PORT: '0',
+      LOG_LEVEL: 'silent',
+      ENCRYPTION_KEYS: TEST_KEYS,
+    }),
     ...overrides,
   }
 }

@@ -39,6 +39,7 @@ describe('loadConfig', () => {
       SESSION_TTL_DAYS: '7',
       PROFILE_TOKEN_TTL_SECONDS: '600',
       RATE_LIMIT_PER_MINUTE: '100',
+      ENCRYPTION_KEYS: `k2:${Buffer.alloc(32, 2).toString('base64')},k1:${Buffer.alloc(32, 1).toString('base64')}`,
     })
     expect(config).toEqual({
       port: 8080,
@@ -59,6 +60,10 @@ describe('loadConfig', () => {
       sessionTTLDays: 7,
       profileTokenTTLSeconds: 600,
       rateLimitPerMinute: 100,
+      encryptionKeys: [
+        { id: 'k2', key: new Uint8Array(32).fill(2) },
+        { id: 'k1', key: new Uint8Array(32).fill(1) },
+      ],
     })
   })
 
@@ -83,9 +88,19 @@ describe('loadConfig', () => {
     ['QUEUE_SCHEMA', 'Robert"); drop', 'QUEUE_SCHEMA must be a lower-case PostgreSQL identifier'],
     ['TRUST_PROXY', 'yes', 'TRUST_PROXY must be true or false'],
     ['SMTP_URL', 'mail.example.com', 'SMTP_URL must be an SMTP URL'],
+    [
+      'ENCRYPTION_KEYS',
+      'k1:c2hvcnQ=',
+      'ENCRYPTION_KEYS must be id:base64key,… — key "k1" must be 32 bytes',
+    ],
   ])('refuses %s=%s with a message naming the variable', (name, value, message) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError)
     expect(() => loadConfig({ [name]: value })).toThrow(message)
+  })
+
+  it('never echoes secret values in its messages', () => {
+    expect(() => loadConfig({ ENCRYPTION_KEYS: 'k1:c2VjcmV0' })).toThrow(/^(?!.*c2VjcmV0)/)
+    expect(() => loadConfig({ DATABASE_URL: 'hunter2' })).not.toThrow(/hunter2/)
   })
 
   it('reports every invalid variable in one line', () => {

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path'
 import { z } from 'zod'
+import { type Keyring, parseKeyring } from '../vault/vault.ts'
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
 
@@ -56,7 +57,24 @@ const environmentSchema = z.object({
   SESSION_TTL_DAYS: integer(1, 365).default(30),
   PROFILE_TOKEN_TTL_SECONDS: integer(60, 86_400).default(900),
   RATE_LIMIT_PER_MINUTE: integer(1, 1_000_000).default(600),
+  ENCRYPTION_KEYS: z
+    .string()
+    .transform((value, context) => {
+      try {
+        return parseKeyring(value)
+      } catch (error) {
+        context.addIssue({
+          code: 'custom',
+          message: `must be id:base64key,… — ${(error as Error).message}`,
+        })
+        return z.NEVER
+      }
+    })
+    .optional(),
 })
+
+/** Variables whose values never appear in error messages. */
+const SECRET_VARIABLES = new Set(['ENCRYPTION_KEYS', 'SMTP_URL', 'DATABASE_URL'])
 
 /** A log level understood by the server's logger. */
 export type LogLevel = (typeof LOG_LEVELS)[number]
@@ -97,6 +115,8 @@ export interface Config {
   profileTokenTTLSeconds: number
   /** Requests per minute allowed to one API key, session, profile token or anonymous address. */
   rateLimitPerMinute: number
+  /** Keys that encrypt platform tokens at rest, newest first; a development key file when absent. */
+  encryptionKeys: Keyring | undefined
 }
 
 /**
@@ -123,7 +143,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => {
       const name = String(issue.path[0])
-      return `${name} ${issue.message} (got ${JSON.stringify(present[name])})`
+      const got = SECRET_VARIABLES.has(name) ? '' : ` (got ${JSON.stringify(present[name])})`
+      return `${name} ${issue.message}${got}`
     })
     throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`)
   }
@@ -155,5 +176,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     sessionTTLDays: e.SESSION_TTL_DAYS,
     profileTokenTTLSeconds: e.PROFILE_TOKEN_TTL_SECONDS,
     rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
+    encryptionKeys: e.ENCRYPTION_KEYS,
   }
 }

@@ -21,6 +21,7 @@ const REDACTED_PATHS = [
   '*.apiKey',
   '*.databaseURL',
   '*.smtpURL',
+  '*.encryptionKeys',
 ]
 
 /**
