@@ -1,0 +1,94 @@
+import { expect, it } from 'vitest'
+import { startTestServer } from '../test/server.ts'
+import { createOpenAPIDocument } from './http/app.ts'
+
+// Walks every operation of the OpenAPI document that takes an id in its path, fills the ids with
+// another tenant's resources, and proves the caller gets 404 and changes nothing. New routes are
+// walked automatically; one with an unknown id name or a required body without a fixture below
+// fails this test until it is added here.
+
+const server = await startTestServer()
+const { request } = server
+
+/** Minimal valid bodies, so validation passes and tenancy is what answers. */
+const BODIES: Record<string, unknown> = {
+  'PATCH /v1/workspaces/{workspaceId}': { name: 'Taken over' },
+  'PATCH /v1/workspaces/{workspaceId}/members/{userId}': { role: 'member' },
+  'POST /v1/workspaces/{workspaceId}/invitations': { email: 'intruder@example.com', role: 'admin' },
+  'PATCH /v1/profiles/{profileId}': { name: 'Taken over' },
+  'POST /v1/profiles/{profileId}/tokens': {},
+}
+
+it('gives another tenant 404 on every operation that takes an id, and changes nothing', async () => {
+  const victim = await server.createTenant()
+  const intruder = await server.createTenant()
+
+  const profiles = (await (await request('/v1/profiles', { token: victim.apiKey })).json()) as {
+    data?: { id: string }[]
+  }
+  const invitation = (await (
+    await request(`/v1/workspaces/${victim.workspaceId}/invitations`, {
+      token: victim.apiKey,
+      json: { email: 'guest@example.com', role: 'member' },
+    })
+  ).json()) as { id?: string }
+  const ids: Record<string, string | undefined> = {
+    workspaceId: victim.workspaceId,
+    apiKeyId: victim.apiKeyId,
+    sessionId: victim.person.sessionId,
+    userId: victim.person.userId,
+    profileId: profiles.data?.[0]?.id,
+    invitationId: invitation.id,
+  }
+
+  const document = createOpenAPIDocument()
+  const walked: string[] = []
+  for (const [path, item] of Object.entries(document.paths ?? {})) {
+    const names = [...path.matchAll(/\{(\w+)\}/g)].map((match) => match[1] as string)
+    if (names.length === 0) continue
+    for (const method of ['get', 'post', 'put', 'patch', 'delete'] as const) {
+      const operation = item[method]
+      if (!operation) continue
+      const label = `${method.toUpperCase()} /v1${path.replace(/^\/v1/, '')}`
+      const url = path.replace(/\{(\w+)\}/g, (_, name: string) => {
+        const id = ids[name]
+        if (!id) throw new Error(`${label}: no fixture for {${name}}; add one to this test`)
+        return id
+      })
+      const needsBody = Boolean(
+        (operation.requestBody as { required?: boolean } | undefined)?.required,
+      )
+      if (needsBody && !(label in BODIES)) {
+        throw new Error(`${label}: add a valid body to BODIES in this test`)
+      }
+      const statuses: number[] = []
+      for (const token of [intruder.apiKey, intruder.person.token]) {
+        const response = await request(url, {
+          method: method.toUpperCase(),
+          token,
+          json: needsBody ? BODIES[label] : undefined,
+        })
+        const text = await response.text()
+        statuses.push(response.status)
+        expect(
+          response.status,
+          `${label} answered ${response.status}: ${text}`,
+        ).toBeGreaterThanOrEqual(400)
+        expect([401, 403, 404], `${label}: ${text}`).toContain(response.status)
+      }
+      expect(statuses, `${label} never said 404`).toContain(404)
+      walked.push(label)
+    }
+  }
+  // Every id-taking operation so far; a route dropping out of the walk shows here.
+  expect(walked.length).toBeGreaterThanOrEqual(15)
+
+  // Nothing of the victim's changed.
+  expect((await request('/v1/me', { token: victim.person.token })).status).toBe(200)
+  const workspace = (await (
+    await request(`/v1/workspaces/${victim.workspaceId}`, { token: victim.apiKey })
+  ).json()) as { name: string }
+  expect(workspace.name).not.toBe('Taken over')
+  const audit = await (await request('/v1/audit-log?limit=100', { token: victim.apiKey })).text()
+  expect(audit).not.toContain(intruder.apiKeyId)
+})
