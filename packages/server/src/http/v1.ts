@@ -1,5 +1,7 @@
 import { apiKeyRoutes } from '../api-keys/routes.ts'
 import { auditRoutes } from '../audit/routes.ts'
+import { memberRoutes } from '../members/routes.ts'
+import { profileRoutes } from '../profiles/routes.ts'
 import { sessionRoutes } from '../sessions/routes.ts'
 import { userRoutes } from '../users/routes.ts'
 import { workspaceRoutes } from '../workspaces/routes.ts'
@@ -15,5 +17,7 @@ export function v1Routes() {
     .route('/', sessionRoutes())
     .route('/', workspaceRoutes())
     .route('/', apiKeyRoutes())
+    .route('/', memberRoutes())
+    .route('/', profileRoutes())
     .route('/', auditRoutes())
 }
