@@ -30,7 +30,9 @@ describe('countTextLength', () => {
   it('weighs Latin as 1, CJK as 2, any URL as 23 and an emoji sequence as 2', () => {
     expect(countTextLength('hello', xWeighted)).toBe(5)
     expect(countTextLength('日本語', xWeighted)).toBe(6)
-    expect(countTextLength('see https://example.com/a/very/long/path?with=query', xWeighted)).toBe(27)
+    expect(countTextLength('see https://example.com/a/very/long/path?with=query', xWeighted)).toBe(
+      27,
+    )
     expect(countTextLength('👨‍👩‍👧', xWeighted)).toBe(2)
   })
 })

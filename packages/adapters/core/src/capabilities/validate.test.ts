@@ -1,5 +1,5 @@
-import { z } from 'zod'
 import { describe, expect, it } from 'vitest'
+import { z } from 'zod'
 import type { MediaDescription } from '../contract/post.ts'
 import { defineCapabilities } from './capabilities.ts'
 import { validatePostContent } from './validate.ts'
@@ -11,7 +11,12 @@ const capabilities = defineCapabilities({
   media: {
     required: false,
     kinds: {
-      image: { mimeTypes: ['image/jpeg'], maxSizeBytes: 1000, aspectRatio: { min: 0.8, max: 1.91 }, minWidth: 320 },
+      image: {
+        mimeTypes: ['image/jpeg'],
+        maxSizeBytes: 1000,
+        aspectRatio: { min: 0.8, max: 1.91 },
+        minWidth: 320,
+      },
       video: { mimeTypes: ['video/mp4'], minDurationSeconds: 3, maxDurationSeconds: 60 },
     },
     layouts: [
@@ -51,7 +56,10 @@ describe('validatePostContent', () => {
     expect(
       codes({
         text: 'hi',
-        media: [image({ mimeType: 'image/png', sizeBytes: 2000 }), image({ width: 300, height: 1000 })],
+        media: [
+          image({ mimeType: 'image/png', sizeBytes: 2000 }),
+          image({ width: 300, height: 1000 }),
+        ],
       }),
     ).toEqual([
       { path: ['media', 0, 'mimeType'], code: 'MEDIA_TYPE_UNSUPPORTED' },
@@ -63,15 +71,26 @@ describe('validatePostContent', () => {
 
   it('reports a kind the platform does not take, and a duration out of range', () => {
     expect(
-      codes({ text: 'hi', media: [{ kind: 'document', mimeType: 'application/pdf', sizeBytes: 1 }] }),
+      codes({
+        text: 'hi',
+        media: [{ kind: 'document', mimeType: 'application/pdf', sizeBytes: 1 }],
+      }),
     ).toEqual([{ path: ['media', 0, 'kind'], code: 'MEDIA_KIND_UNSUPPORTED' }])
     expect(
-      codes({ text: 'hi', media: [{ kind: 'video', mimeType: 'video/mp4', sizeBytes: 1, durationSeconds: 61 }] }),
+      codes({
+        text: 'hi',
+        media: [{ kind: 'video', mimeType: 'video/mp4', sizeBytes: 1, durationSeconds: 61 }],
+      }),
     ).toEqual([{ path: ['media', 0, 'durationSeconds'], code: 'MEDIA_DURATION_OUT_OF_RANGE' }])
   })
 
   it('reports combinations no layout allows, naming the ones it does', () => {
-    const video: MediaDescription = { kind: 'video', mimeType: 'video/mp4', sizeBytes: 1, durationSeconds: 5 }
+    const video: MediaDescription = {
+      kind: 'video',
+      mimeType: 'video/mp4',
+      sizeBytes: 1,
+      durationSeconds: 5,
+    }
     const issues = validatePostContent({ text: 'hi', media: [image(), video] }, capabilities)
     expect(issues).toEqual([
       {

@@ -20,11 +20,14 @@ describe('adapter errors', () => {
     [new NetworkFailureError('m'), 'NETWORK_FAILURE', true, undefined],
     [new UnexpectedResponseError('m'), 'UNEXPECTED_RESPONSE', false, undefined],
     [new OutcomeUnknownError('m'), 'OUTCOME_UNKNOWN', false, undefined],
-  ] as const)('%s tells the runner its code, whether to retry and what to ask of a person', (error, code, retryable, action) => {
-    expect(error).toMatchObject({ code, retryable, action })
-    expect(isAdapterError(error)).toBe(true)
-    expect(isAdapterError(error, code)).toBe(true)
-  })
+  ] as const)(
+    '%s tells the runner its code, whether to retry and what to ask of a person',
+    (error, code, retryable, action) => {
+      expect(error).toMatchObject({ code, retryable, action })
+      expect(isAdapterError(error)).toBe(true)
+      expect(isAdapterError(error, code)).toBe(true)
+    },
+  )
 
   it('keeps the cause, the platform and the status it wraps', () => {
     const cause = new TypeError('fetch failed')
@@ -35,8 +38,15 @@ describe('adapter errors', () => {
 
   it('carries the wait of a rate limit and the platform words of a rejection', () => {
     expect(new RateLimitedError('m', { retryAfterSeconds: 30 }).retryAfterSeconds).toBe(30)
-    const rejected = new ContentRejectedError('m', { platformCode: '187', platformMessage: 'Duplicate' })
-    expect(rejected).toMatchObject({ platformCode: '187', platformMessage: 'Duplicate', issues: [] })
+    const rejected = new ContentRejectedError('m', {
+      platformCode: '187',
+      platformMessage: 'Duplicate',
+    })
+    expect(rejected).toMatchObject({
+      platformCode: '187',
+      platformMessage: 'Duplicate',
+      issues: [],
+    })
   })
 
   it('tells codes apart', () => {

@@ -19,23 +19,43 @@ describe('parseRetryAfter', () => {
 
 describe('parseRateLimitHeaders', () => {
   it('prefers Retry-After over every other header', () => {
-    const headers = new Headers({ 'retry-after': '7', 'ratelimit-reset': '50', 'x-rate-limit-reset': '9999999999' })
+    const headers = new Headers({
+      'retry-after': '7',
+      'ratelimit-reset': '50',
+      'x-rate-limit-reset': '9999999999',
+    })
     expect(parseRateLimitHeaders(headers, now).retryAfterSeconds).toBe(7)
   })
 
   it('reads the IETF RateLimit header of current drafts', () => {
     const headers = new Headers({ ratelimit: '"default";r=0;t=30' })
-    expect(parseRateLimitHeaders(headers, now)).toEqual({ retryAfterSeconds: 30, limit: undefined, remaining: 0 })
+    expect(parseRateLimitHeaders(headers, now)).toEqual({
+      retryAfterSeconds: 30,
+      limit: undefined,
+      remaining: 0,
+    })
   })
 
   it('reads the RateLimit header of older drafts', () => {
     const headers = new Headers({ ratelimit: 'limit=100, remaining=3, reset=12' })
-    expect(parseRateLimitHeaders(headers, now)).toEqual({ retryAfterSeconds: 12, limit: 100, remaining: 3 })
+    expect(parseRateLimitHeaders(headers, now)).toEqual({
+      retryAfterSeconds: 12,
+      limit: 100,
+      remaining: 3,
+    })
   })
 
   it('reads RateLimit-Reset, -Limit and -Remaining', () => {
-    const headers = new Headers({ 'ratelimit-reset': '45', 'ratelimit-limit': '900', 'ratelimit-remaining': '0' })
-    expect(parseRateLimitHeaders(headers, now)).toEqual({ retryAfterSeconds: 45, limit: 900, remaining: 0 })
+    const headers = new Headers({
+      'ratelimit-reset': '45',
+      'ratelimit-limit': '900',
+      'ratelimit-remaining': '0',
+    })
+    expect(parseRateLimitHeaders(headers, now)).toEqual({
+      retryAfterSeconds: 45,
+      limit: 900,
+      remaining: 0,
+    })
   })
 
   it("reads X's x-rate-limit-reset as a Unix epoch", () => {
@@ -45,7 +65,11 @@ describe('parseRateLimitHeaders', () => {
       'x-rate-limit-limit': '100',
       'x-rate-limit-remaining': '0',
     })
-    expect(parseRateLimitHeaders(headers, now)).toEqual({ retryAfterSeconds: 300, limit: 100, remaining: 0 })
+    expect(parseRateLimitHeaders(headers, now)).toEqual({
+      retryAfterSeconds: 300,
+      limit: 100,
+      remaining: 0,
+    })
   })
 
   it('says nothing when no header says anything', () => {

@@ -1,9 +1,18 @@
 import { describe, expect, it, vi } from 'vitest'
-import { isAdapterError } from '../errors/errors.ts'
-import { type PlatformRequest, readCommonPlatformError, readJSON, sendPlatformRequest } from './request.ts'
 import { z } from 'zod'
+import { isAdapterError } from '../errors/errors.ts'
+import {
+  type PlatformRequest,
+  readCommonPlatformError,
+  readJSON,
+  sendPlatformRequest,
+} from './request.ts'
 
-const read: PlatformRequest = { platform: 'example', method: 'GET', url: 'https://api.example.test/v1/me' }
+const read: PlatformRequest = {
+  platform: 'example',
+  method: 'GET',
+  url: 'https://api.example.test/v1/me',
+}
 const publish: PlatformRequest = {
   platform: 'example',
   method: 'POST',
@@ -128,7 +137,9 @@ describe('sendPlatformRequest', () => {
 
   it('treats a connection lost during an irreversible call as an unknown outcome', async () => {
     const fetch = vi.fn<typeof globalThis.fetch>(async () => {
-      throw new TypeError('fetch failed', { cause: Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }) })
+      throw new TypeError('fetch failed', {
+        cause: Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }),
+      })
     })
     const error = await failure(sendPlatformRequest(publish, { fetch }))
     expect(error).toMatchObject({ code: 'OUTCOME_UNKNOWN', timedOut: false })
@@ -159,9 +170,15 @@ describe('readJSON', () => {
 describe('readCommonPlatformError', () => {
   it.each([
     [{ error: { code: 'E1', message: 'nested' } }, { code: 'E1', message: 'nested' }],
-    [{ error: 'invalid_grant', error_description: 'expired' }, { code: 'invalid_grant', message: 'expired' }],
+    [
+      { error: 'invalid_grant', error_description: 'expired' },
+      { code: 'invalid_grant', message: 'expired' },
+    ],
     [{ errors: [{ code: 187, message: 'duplicate' }] }, { code: '187', message: 'duplicate' }],
-    [{ code: 'X', message: 'flat' }, { code: 'X', message: 'flat' }],
+    [
+      { code: 'X', message: 'flat' },
+      { code: 'X', message: 'flat' },
+    ],
     ['plain text', {}],
   ])('reads %o', (body, expected) => {
     expect(readCommonPlatformError(body)).toEqual(expected)

@@ -52,7 +52,11 @@ describe('requestTokens', () => {
         scope: 'read write',
       }),
     })
-    expect(tokens).toMatchObject({ accessToken: 'at', refreshToken: 'rt', scopes: ['read', 'write'] })
+    expect(tokens).toMatchObject({
+      accessToken: 'at',
+      refreshToken: 'rt',
+      scopes: ['read', 'write'],
+    })
     expect(tokens.accessTokenExpiresAt?.getTime()).toBeGreaterThanOrEqual(before + 3600_000)
     expect(tokens.refreshTokenExpiresAt?.getTime()).toBeGreaterThanOrEqual(before + 7200_000)
   })
@@ -74,7 +78,10 @@ describe('requestTokens', () => {
   })
 
   it('blames the configuration, not the content, for other refusals', async () => {
-    const fetch = answering(400, { error: 'invalid_request', error_description: 'redirect_uri mismatch' })
+    const fetch = answering(400, {
+      error: 'invalid_request',
+      error_description: 'redirect_uri mismatch',
+    })
     await expect(requestTokens(request, { fetch })).rejects.toMatchObject({
       code: 'UNEXPECTED_RESPONSE',
       message: expect.stringContaining('redirect_uri mismatch'),

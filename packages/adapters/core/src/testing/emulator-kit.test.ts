@@ -16,13 +16,17 @@ beforeEach(() => {
       const form = new URLSearchParams(await request.text())
       if (form.get('grant_type') === 'refresh_token') {
         const refreshed = kit.tokens.refresh(form.get('refresh_token') ?? '')
-        return refreshed ? HttpResponse.json(refreshed) : HttpResponse.json({ error: 'invalid_grant' }, { status: 400 })
+        return refreshed
+          ? HttpResponse.json(refreshed)
+          : HttpResponse.json({ error: 'invalid_grant' }, { status: 400 })
       }
       return HttpResponse.json(kit.tokens.issue({ subject: 'user-1', scopes: ['read'] }))
     }),
     kit.route('get', `${api}/me`, ({ request }) => {
       const grant = kit.tokens.authenticate(request)
-      return grant ? HttpResponse.json({ id: grant.subject }) : new HttpResponse(null, { status: 401 })
+      return grant
+        ? HttpResponse.json({ id: grant.subject })
+        : new HttpResponse(null, { status: 401 })
     }),
     kit.route('post', `${api}/hang`, ({ request }) => hangUntilAborted(request)),
   )
@@ -33,7 +37,8 @@ const token = async (body: Record<string, string> = { grant_type: 'authorization
   (await (
     await fetch(`${api}/oauth/token`, { method: 'POST', body: new URLSearchParams(body) })
   ).json()) as Record<string, string>
-const me = (accessToken: string) => fetch(`${api}/me`, { headers: { authorization: `Bearer ${accessToken}` } })
+const me = (accessToken: string) =>
+  fetch(`${api}/me`, { headers: { authorization: `Bearer ${accessToken}` } })
 
 describe('createEmulatorKit', () => {
   it('issues tokens that authenticate requests until revoked', async () => {
@@ -52,10 +57,16 @@ describe('createEmulatorKit', () => {
 
   it('rotates refresh tokens: the old one works once', async () => {
     const issued = await token()
-    const refreshed = await token({ grant_type: 'refresh_token', refresh_token: issued.refresh_token ?? '' })
+    const refreshed = await token({
+      grant_type: 'refresh_token',
+      refresh_token: issued.refresh_token ?? '',
+    })
     expect(refreshed.refresh_token).not.toBe(issued.refresh_token)
     expect((await me(refreshed.access_token ?? '')).status).toBe(200)
-    const again = await token({ grant_type: 'refresh_token', refresh_token: issued.refresh_token ?? '' })
+    const again = await token({
+      grant_type: 'refresh_token',
+      refresh_token: issued.refresh_token ?? '',
+    })
     expect(again).toEqual({ error: 'invalid_grant' })
   })
 
@@ -68,7 +79,10 @@ describe('createEmulatorKit', () => {
   })
 
   it('answers an injected fault once, then behaves again', async () => {
-    kit.faults.inject({ method: 'GET', path: '/me' }, { kind: 'response', status: 503, body: { error: 'down' } })
+    kit.faults.inject(
+      { method: 'GET', path: '/me' },
+      { kind: 'response', status: 503, body: { error: 'down' } },
+    )
     const { access_token } = await token()
     const faulty = await me(access_token ?? '')
     expect([faulty.status, await faulty.json()]).toEqual([503, { error: 'down' }])
@@ -94,7 +108,11 @@ describe('createRateLimitHeaders', () => {
   it('writes every dialect the adapters read, all saying the same wait', () => {
     const now = Date.UTC(2026, 9, 21)
     const headers = createRateLimitHeaders({ retryAfterSeconds: 30, limit: 50, now })
-    expect(parseRateLimitHeaders(headers, new Date(now))).toEqual({ retryAfterSeconds: 30, limit: 50, remaining: 0 })
+    expect(parseRateLimitHeaders(headers, new Date(now))).toEqual({
+      retryAfterSeconds: 30,
+      limit: 50,
+      remaining: 0,
+    })
     for (const only of ['retry-after', 'ratelimit', 'ratelimit-reset', 'x-rate-limit-reset']) {
       const single = new Headers({ [only]: headers.get(only) ?? '' })
       expect(parseRateLimitHeaders(single, new Date(now)).retryAfterSeconds).toBe(30)

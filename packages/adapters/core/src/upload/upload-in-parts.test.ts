@@ -19,7 +19,12 @@ function streamOf(chunks: number[]): ReadableStream<Uint8Array> {
 async function collect(parts: AsyncIterable<UploadPart>) {
   const result = []
   for await (const part of parts) {
-    result.push({ index: part.index, offset: part.offset, size: part.bytes.size, isLast: part.isLast })
+    result.push({
+      index: part.index,
+      offset: part.offset,
+      size: part.bytes.size,
+      isLast: part.isLast,
+    })
   }
   return result
 }

@@ -155,7 +155,7 @@ export function sandbox(config: SandboxConfig) {
       return url
     },
 
-    validateAuthorizationCode({ code, codeVerifier }, options) {
+    validateAuthorizationCode({ code, codeVerifier }, options?: CallOptions) {
       return requestTokens(
         tokenRequest({
           grant_type: 'authorization_code',
@@ -168,21 +168,21 @@ export function sandbox(config: SandboxConfig) {
     },
 
     // The sandbox rotates refresh tokens (as X and TikTok do): store the new one every time.
-    refreshAccessToken({ refreshToken }, options) {
+    refreshAccessToken({ refreshToken }, options?: CallOptions) {
       return requestTokens(
         tokenRequest({ grant_type: 'refresh_token', refresh_token: refreshToken }),
         options,
       )
     },
 
-    async revokeToken({ token }, options) {
+    async revokeToken({ token }, options?: CallOptions) {
       await sendTokenEndpointRequest(
         { ...tokenRequest({ token }), url: `${baseURL}/oauth/revoke` },
         options,
       )
     },
 
-    async listAccounts({ accessToken }, options) {
+    async listAccounts({ accessToken }, options?: CallOptions) {
       const response = await sendPlatformRequest(
         {
           platform: PLATFORM,
@@ -248,7 +248,7 @@ export function sandbox(config: SandboxConfig) {
       }
     },
 
-    async deletePost({ accessToken, platformPostId }, options) {
+    async deletePost({ accessToken, platformPostId }, options?: CallOptions) {
       try {
         await sendPlatformRequest(
           {
@@ -266,7 +266,7 @@ export function sandbox(config: SandboxConfig) {
       }
     },
 
-    async getMetrics({ accessToken, platformPostIds }, options) {
+    async getMetrics({ accessToken, platformPostIds }, options?: CallOptions) {
       const url = new URL(`${baseURL}/v1/posts/metrics`)
       url.searchParams.set('ids', platformPostIds.join(','))
       const response = await sendPlatformRequest(
@@ -284,7 +284,7 @@ export function sandbox(config: SandboxConfig) {
       }))
     },
 
-    async lookUpPublication({ accessToken, accountId, handles }, options) {
+    async lookUpPublication({ accessToken, accountId, handles }, options?: CallOptions) {
       const idempotencyKey = handles.idempotencyKey
       if (idempotencyKey === undefined) {
         // No key was checkpointed, so the post request was never sent.

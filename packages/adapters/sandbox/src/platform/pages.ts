@@ -30,7 +30,10 @@ export function renderConsentPage(params: {
   scopes: string[]
 }): Response {
   const hidden = Object.entries(params.fields)
-    .map(([name, value]) => `<input type="hidden" name="${escapeHTML(name)}" value="${escapeHTML(value)}">`)
+    .map(
+      ([name, value]) =>
+        `<input type="hidden" name="${escapeHTML(name)}" value="${escapeHTML(value)}">`,
+    )
     .join('')
   return page(
     'Sandbox — allow access?',

@@ -137,26 +137,46 @@ export function createSandboxPlatform(options: SandboxPlatformOptions): SandboxP
     if (route === 'POST /oauth/token') return token(request)
     if (route === 'POST /oauth/revoke') return revoke(request)
 
+    const api = matchAPIRoute(request, route, url)
+    if (!api) return apiError(404, 'NOT_FOUND', `The sandbox has no ${route}.`)
     const grant = await authenticate(request)
     if (!grant) {
       return apiError(401, 'invalid_token', 'The access token is missing, expired or revoked.', {
         'www-authenticate': 'Bearer error="invalid_token"',
       })
     }
+    return api(grant)
+  }
+
+  function matchAPIRoute(
+    request: Request,
+    route: string,
+    url: URL,
+  ): ((grant: Grant) => Promise<Response>) | undefined {
     if (route === 'GET /v1/accounts') {
-      return withFault('accounts', {}, async () => json(200, { data: accountsOf(grant) }))
+      return (grant) =>
+        withFault('accounts', {}, async () => json(200, { data: accountsOf(grant) }))
     }
-    if (route === 'POST /v1/media/uploads') return startUpload(request, grant)
+    if (route === 'POST /v1/media/uploads') return (grant) => startUpload(request, grant)
     const part = /^PUT \/v1\/media\/uploads\/([\w-]+)\/parts\/(\d+)$/.exec(route)
-    if (part?.[1] && part[2]) return uploadPart(request, grant, part[1], Number(part[2]))
+    if (part?.[1] && part[2]) {
+      const [id, index] = [part[1], Number(part[2])]
+      return (grant) => uploadPart(request, grant, id, index)
+    }
     const complete = /^POST \/v1\/media\/uploads\/([\w-]+)\/complete$/.exec(route)
-    if (complete?.[1]) return completeUpload(grant, complete[1])
-    if (route === 'POST /v1/posts') return publish(request, grant)
-    if (route === 'GET /v1/posts') return lookUp(url, grant)
-    if (route === 'GET /v1/posts/metrics') return metrics(url, grant)
+    if (complete?.[1]) {
+      const id = complete[1]
+      return (grant) => completeUpload(grant, id)
+    }
+    if (route === 'POST /v1/posts') return (grant) => publish(request, grant)
+    if (route === 'GET /v1/posts') return (grant) => lookUp(url, grant)
+    if (route === 'GET /v1/posts/metrics') return (grant) => metrics(url, grant)
     const remove = /^DELETE \/v1\/posts\/([\w-]+)$/.exec(route)
-    if (remove?.[1]) return deletePost(grant, remove[1])
-    return apiError(404, 'NOT_FOUND', `The sandbox has no ${route}.`)
+    if (remove?.[1]) {
+      const id = remove[1]
+      return (grant) => deletePost(grant, id)
+    }
+    return undefined
   }
 
   // --- OAuth -------------------------------------------------------------------------------
