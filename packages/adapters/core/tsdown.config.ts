@@ -2,5 +2,5 @@ import { defineLibraryConfig } from '../../../tsdown.base.ts'
 
 // Dependencies and peers (msw and vitest for the testing entry) stay external by default.
 export default defineLibraryConfig({
-  entry: ['src/index.ts', 'src/capabilities.ts', 'src/testing.ts'],
+  entry: ['src/index.ts', 'src/capabilities.ts', 'src/emulator.ts', 'src/testing.ts'],
 })

@@ -5,6 +5,8 @@
  *
  * @module
  */
+
+export * from './emulator.ts'
 export {
   type ConformanceEmulator,
   type ConformanceFault,
@@ -14,14 +16,3 @@ export {
   describeAdapterConformance,
   type InjectedFault,
 } from './testing/conformance.ts'
-export {
-  createEmulatorKit,
-  createRateLimitHeaders,
-  type EmulatedGrant,
-  type EmulatedTokenResponse,
-  type EmulatorFault,
-  type EmulatorKit,
-  type FaultMatch,
-  hangUntilAborted,
-  type LoggedRequest,
-} from './testing/emulator-kit.ts'

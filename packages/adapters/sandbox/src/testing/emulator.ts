@@ -1,9 +1,10 @@
-import {
-  type ConformanceEmulator,
-  type ConformanceFault,
-  type ConformanceOperation,
-  createEmulatorKit,
-  type InjectedFault,
+import { createEmulatorKit } from '@post-scheduler/adapter-core/emulator'
+// Types only: erased, so this entry does not load vitest.
+import type {
+  ConformanceEmulator,
+  ConformanceFault,
+  ConformanceOperation,
+  InjectedFault,
 } from '@post-scheduler/adapter-core/testing'
 import {
   createSandboxFaultQueue,
