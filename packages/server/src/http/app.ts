@@ -13,6 +13,7 @@ import { rateLimit } from '../rate-limit/middleware.ts'
 import type { Services } from '../services.ts'
 import { apiReference } from './api-reference.ts'
 import { clientIP } from './client-ip.ts'
+import { cors } from './cors.ts'
 import { OPENAPI_DOCUMENT_CONFIG } from './openapi.ts'
 import { type ProblemCode, ProblemError, problemResponse } from './problem.ts'
 import { requestLogger } from './request-logger.ts'
@@ -77,6 +78,7 @@ export function createApp(deps: AppDependencies): OpenAPIHono<AppEnv> {
     await next()
   })
   app.use('/v1/*', authenticate())
+  app.use('/v1/*', cors())
   app.use('/v1/*', rateLimit({ name: 'api', limit: config.rateLimitPerMinute, windowSeconds: 60 }))
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
     type: 'http',
