@@ -40,7 +40,7 @@ export type SandboxPostOptions = z.input<typeof sandboxOptionsSchema>
 export const sandboxCapabilities = defineCapabilities({
   platform: 'sandbox',
   displayName: 'Sandbox',
-  text: { maxLength: 500, counting: { method: 'graphemes' }, required: true },
+  text: { maxLength: 500, counting: { method: 'graphemes' }, required: false },
   media: {
     required: false,
     kinds: {

@@ -52,6 +52,17 @@ describe('validatePostContent', () => {
     expect(codes({ text: 'eleven char' })).toEqual([{ path: ['text'], code: 'TEXT_TOO_LONG' }])
   })
 
+  it('takes media without text only where the platform allows it', () => {
+    expect(codes({ text: '', media: [image()] })).toEqual([
+      { path: ['text'], code: 'TEXT_REQUIRED' },
+    ])
+    const mediaAlone = { ...capabilities, text: { ...capabilities.text, required: false } }
+    expect(validatePostContent({ text: '', media: [image()] }, mediaAlone)).toEqual([])
+    expect(validatePostContent({ text: '' }, mediaAlone)).toMatchObject([
+      { code: 'TEXT_REQUIRED', message: 'Example posts need text or media.' },
+    ])
+  })
+
   it('reports each media problem at the path of the offending field', () => {
     expect(
       codes({

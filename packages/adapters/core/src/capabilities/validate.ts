@@ -22,8 +22,9 @@ export function validatePostContent(post: PostContent, capabilities: Capabilitie
   const { text } = capabilities
 
   const length = countTextLength(post.text, text.counting)
-  if (text.required && post.text.trim() === '' && media.length === 0) {
-    issues.push(issue(['text'], 'TEXT_REQUIRED', `${name} posts need text.`))
+  if (post.text.trim() === '' && (text.required || media.length === 0)) {
+    const what = text.required ? 'text' : 'text or media'
+    issues.push(issue(['text'], 'TEXT_REQUIRED', `${name} posts need ${what}.`))
   } else if (length > text.maxLength) {
     issues.push(
       issue(

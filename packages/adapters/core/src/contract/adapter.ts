@@ -115,6 +115,7 @@ export interface Adapter {
   /**
    * The URL to send the person to, to grant access. `state` and `codeVerifier` come from
    * `generateState()`/`generateCodeVerifier()` and are kept server side for the callback.
+   * Platforms without PKCE (Facebook) ignore the verifier; pass one anyway, uniformly.
    */
   createAuthorizationURL(params: { state: string; codeVerifier: string; scopes?: string[] }): URL
 

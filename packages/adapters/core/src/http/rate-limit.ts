@@ -22,12 +22,12 @@ export interface RateLimitInfo {
  */
 export function parseRateLimitHeaders(headers: Headers, now: Date = new Date()): RateLimitInfo {
   const nowSeconds = now.getTime() / 1000
+  const structured = parseStructuredRateLimit(headers.get('ratelimit'))
   const retryAfterSeconds =
     parseRetryAfter(headers.get('retry-after'), now) ??
-    parseStructuredRateLimit(headers.get('ratelimit'))?.reset ??
+    structured?.reset ??
     parseSeconds(headers.get('ratelimit-reset')) ??
     parseEpochReset(headers.get('x-rate-limit-reset'), nowSeconds)
-  const structured = parseStructuredRateLimit(headers.get('ratelimit'))
   return {
     retryAfterSeconds,
     limit:
