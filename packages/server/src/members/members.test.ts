@@ -222,6 +222,42 @@ describe('invitations', () => {
     expect((await accept(invited, code)).status).toBe(200)
   })
 
+  it('cannot be accepted before the invited address is confirmed', async () => {
+    const tenant = await server.createTenant()
+    const email = `unconfirmed-${crypto.randomUUID()}@example.com`
+    const password = 'correct horse battery staple'
+    await request('/v1/users', {
+      json: { name: 'Unconfirmed', email, password, dateOfBirth: '1990-01-01' },
+    })
+    const signedIn = await json<{ token: string }>(
+      await request('/v1/sessions', { json: { email, password } }),
+    )
+    await invite(tenant, email)
+    const response = await request('/v1/invitations/accept', {
+      token: signedIn.token,
+      json: { token: invitationCode(email) },
+    })
+    expect(response.status).toBe(403)
+    expect(await json(response)).toMatchObject({
+      code: 'FORBIDDEN',
+      detail: expect.stringMatching(/Confirm/),
+    })
+    expect(Object.keys(await rolesOf(tenant.workspaceId))).toEqual([tenant.person.userId])
+    expect((await invitationRows(tenant.workspaceId))[0]?.acceptedAt).toBeNull()
+  })
+
+  it('add the person once when the same code is sent twice at the same moment', async () => {
+    const tenant = await server.createTenant()
+    const person = await server.signUp()
+    await invite(tenant, person.email)
+    const code = invitationCode(person.email)
+    const statuses = (await Promise.all([accept(person, code), accept(person, code)])).map(
+      (response) => response.status,
+    )
+    expect(statuses.sort()).toEqual([200, 400])
+    expect(await auditOf(tenant.workspaceId, 'member.added')).toHaveLength(1)
+  })
+
   it('cannot be accepted without signing in as a person', async () => {
     const tenant = await server.createTenant()
     const person = await server.signUp()
@@ -402,6 +438,27 @@ describe('changing roles', () => {
     expect(problem.detail).toMatch(/last owner/)
     expect((await rolesOf(tenant.workspaceId))[tenant.person.userId]).toBe('owner')
     expect(await auditOf(tenant.workspaceId, 'member.role_changed')).toEqual([])
+  })
+
+  it('keeps an owner when two owners demote each other at the same moment', async () => {
+    const tenant = await server.createTenant()
+    const coOwner = await addMember(tenant, 'owner')
+    const [first, second] = await Promise.all([
+      request(memberPath(tenant, coOwner.userId), {
+        method: 'PATCH',
+        token: tenant.person.token,
+        json: { role: 'member' },
+      }),
+      request(memberPath(tenant, tenant.person.userId), {
+        method: 'PATCH',
+        token: coOwner.token,
+        json: { role: 'member' },
+      }),
+    ])
+    const statuses = [first?.status, second?.status]
+    expect(statuses).toContain(200)
+    const roles = Object.values(await rolesOf(tenant.workspaceId))
+    expect(roles.filter((role) => role === 'owner')).toHaveLength(1)
   })
 
   it('refuses an unknown role with 422', async () => {

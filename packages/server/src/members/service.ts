@@ -2,7 +2,6 @@ import { and, eq, gt, isNull, sql } from 'drizzle-orm'
 import { type Actor, recordAudit } from '../audit/record.ts'
 import { generateEmailToken, generateId, hashSecret } from '../auth/secrets.ts'
 import type { Database } from '../db/client.ts'
-import { isUniqueViolation } from '../db/errors.ts'
 import { invitations, users, workspaceMembers, workspaces } from '../db/schema/index.ts'
 import { toPage } from '../http/pagination.ts'
 import { ProblemError } from '../http/problem.ts'
@@ -237,6 +236,12 @@ export async function removeMember(
 
 const normaliseEmail = (email: string) => email.trim().toLowerCase()
 
+const invalidInvitation = () =>
+  new ProblemError(
+    'TOKEN_INVALID',
+    'This invitation code is unknown, used, revoked or expired; ask for a new invitation',
+  )
+
 /**
  * Invites someone by email. The code is emailed and only its hash is kept; it can be accepted
  * for 7 days by a person whose confirmed address is the invited one. A new invitation to the same
@@ -415,13 +420,7 @@ export async function acceptInvitation(
       .select()
       .from(invitations)
       .where(and(eq(invitations.tokenHash, hashSecret(code.trim())), pending()))
-      .for('update')
-    if (!invitation) {
-      throw new ProblemError(
-        'TOKEN_INVALID',
-        'This invitation code is unknown, used, revoked or expired; ask for a new invitation',
-      )
-    }
+    if (!invitation) throw invalidInvitation()
     const [user] = await tx.select().from(users).where(eq(users.id, userId))
     if (!user || normaliseEmail(user.email) !== invitation.email) {
       throw new ProblemError(
@@ -435,23 +434,23 @@ export async function acceptInvitation(
         'Confirm your email address first, then accept the invitation',
       )
     }
+    // Workspace first, then the invitation: the same lock order as every membership change.
     await lockWorkspace(tx, invitation.workspaceId)
+    const [used] = await tx
+      .update(invitations)
+      .set({ acceptedAt: sql`now()` })
+      .where(and(eq(invitations.id, invitation.id), pending()))
+      .returning({ id: invitations.id })
+    if (!used) throw invalidInvitation()
     const [created] = await tx
       .insert(workspaceMembers)
       .values({ workspaceId: invitation.workspaceId, userId, role: invitation.role })
       .onConflictDoNothing()
       .returning()
-      .catch((error: unknown) => {
-        if (isUniqueViolation(error)) return []
-        throw error
-      })
+    // Throwing rolls the acceptance back, so the code stays unused.
     if (!created) {
       throw new ProblemError('CONFLICT', 'You are already a member of this workspace')
     }
-    await tx
-      .update(invitations)
-      .set({ acceptedAt: sql`now()` })
-      .where(eq(invitations.id, invitation.id))
     const event = {
       workspaceId: invitation.workspaceId,
       targetType: 'user',
