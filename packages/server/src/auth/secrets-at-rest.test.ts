@@ -53,21 +53,15 @@ it('keeps no password, session token, API key or profile token in plaintext, in 
     })
   ).json()) as { secret: string }
   await call('/v1/api-keys', { token: key.secret })
-  const secrets = { password, sessionToken: signedIn.token, apiKey: key.secret }
-
-  // Profile tokens, once their endpoint exists, are covered the same way.
   const profiles = (await (await call('/v1/profiles', { token: key.secret })).json()) as {
-    data?: { id: string }[]
+    data: { id: string }[]
   }
-  const profileId = profiles.data?.[0]?.id
-  if (profileId) {
-    const minted = await call(`/v1/profiles/${profileId}/tokens`, { token: key.secret, json: {} })
-    const { token } = (await minted.json()) as { token?: string }
-    if (token) {
-      Object.assign(secrets, { profileToken: token })
-      await call(`/v1/profiles/${profileId}`, { token })
-    }
-  }
+  const profileId = profiles.data[0]?.id
+  const minted = await call(`/v1/profiles/${profileId}/tokens`, { token: key.secret, json: {} })
+  expect(minted.status).toBe(201)
+  const { token: profileToken } = (await minted.json()) as { token: string }
+  expect((await call(`/v1/profiles/${profileId}`, { token: profileToken })).status).toBe(200)
+  const secrets = { password, sessionToken: signedIn.token, apiKey: key.secret, profileToken }
 
   const dump = await dumpDatabase(databaseURL)
   expect(dump).toContain(email) // the dump is real

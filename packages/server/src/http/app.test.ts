@@ -39,8 +39,14 @@ const postJSON = (path: string, body: string) =>
   app.request(path, { method: 'POST', body, headers: { 'content-type': 'application/json' } })
 
 describe('errors are RFC 9457 problem documents', () => {
+  it('answers /v1 requests with 503 NOT_READY until the server has started', async () => {
+    const response = await app.request('/v1/me')
+    expect(response.status).toBe(503)
+    expect(await response.json()).toMatchObject({ code: 'NOT_READY' })
+  })
+
   it('answers unknown routes with 404 NOT_FOUND', async () => {
-    const response = await app.request('/v1/nothing-here')
+    const response = await app.request('/nothing-here')
     expect(response.status).toBe(404)
     expect(response.headers.get('content-type')).toBe('application/problem+json')
     const problem = (await response.json()) as Problem
@@ -48,8 +54,8 @@ describe('errors are RFC 9457 problem documents', () => {
       type: 'about:blank',
       status: 404,
       code: 'NOT_FOUND',
-      detail: 'No route matches GET /v1/nothing-here',
-      instance: '/v1/nothing-here',
+      detail: 'No route matches GET /nothing-here',
+      instance: '/nothing-here',
     })
     expect(problem.requestId).toBe(response.headers.get('x-request-id'))
   })
@@ -115,7 +121,7 @@ describe('every response', () => {
   })
 
   it('carries secure headers, without HSTS over plain HTTP', async () => {
-    const response = await app.request('/v1/nothing-here')
+    const response = await app.request('/nothing-here')
     expect(response.headers.get('x-content-type-options')).toBe('nosniff')
     expect(response.headers.get('x-frame-options')).toBe('SAMEORIGIN')
     expect(response.headers.get('referrer-policy')).toBe('no-referrer')
