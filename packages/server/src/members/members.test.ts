@@ -103,6 +103,23 @@ describe('listing members', () => {
     })
   })
 
+  it('records in the audit log who viewed other people’s names and addresses', async () => {
+    const tenant = await server.createTenant()
+    const member = await addMember(tenant, 'member')
+    await request(`/v1/workspaces/${tenant.workspaceId}/members`, { token: member.token })
+    const [entry] = await db
+      .select()
+      .from(auditLog)
+      .where(
+        and(
+          eq(auditLog.workspaceId, tenant.workspaceId),
+          eq(auditLog.action, 'member.personal_data_viewed'),
+        ),
+      )
+    expect(entry).toMatchObject({ actorType: 'user', actorId: member.userId })
+    expect(entry?.details).toEqual({ userIds: [tenant.person.userId] })
+  })
+
   it('refuses a cursor it did not give out with 422', async () => {
     const tenant = await server.createTenant()
     const response = await request(`/v1/workspaces/${tenant.workspaceId}/members?cursor=nonsense`, {

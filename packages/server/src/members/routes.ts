@@ -194,7 +194,7 @@ export function memberRoutes() {
     .openapi(listMembersRoute, async (c) => {
       const tenant = await requireTenant(c, 'read', c.req.valid('param'))
       return c.json(
-        await listMembers(c.var.services, tenant.workspaceId, c.req.valid('query')),
+        await listMembers(c.var.services, tenant.workspaceId, c.req.valid('query'), tenant.actor),
         200,
       )
     })

@@ -3,11 +3,10 @@ import { type Actor, recordAudit } from '../audit/record.ts'
 import { generateEmailToken, generateId, hashSecret } from '../auth/secrets.ts'
 import type { Database } from '../db/client.ts'
 import { invitations, users, workspaceMembers, workspaces } from '../db/schema/index.ts'
-import { toPage } from '../http/pagination.ts'
+import { chronological, toPage } from '../http/pagination.ts'
 import { ProblemError } from '../http/problem.ts'
 import { messages } from '../mail/messages.ts'
 import { deliver } from '../mail/transport.ts'
-import { chronological } from '../profiles/chronological.ts'
 import type { Services } from '../services.ts'
 
 export type Role = (typeof workspaceMembers.$inferSelect)['role']
@@ -71,13 +70,14 @@ const memberColumns = {
  *
  * @example
  * ```ts
- * const { data, nextCursor } = await listMembers(services, 'ws_123', { limit: 20 })
+ * const { data, nextCursor } = await listMembers(services, 'ws_123', { limit: 20 }, actor)
  * ```
  */
 export async function listMembers(
   services: Pick<Services, 'db'>,
   workspaceId: string,
   page: PageRequest,
+  actor: Actor,
 ) {
   const order = chronological(
     workspaceMembers.createdAt,
@@ -92,7 +92,24 @@ export async function listMembers(
     .where(and(eq(workspaceMembers.workspaceId, workspaceId), order.after))
     .orderBy(...order.orderBy)
     .limit(page.limit + 1)
-  return toPage(rows, page.limit, (row) => ({ key: row.key, id: row.userId }), presentMember)
+  const result = toPage(
+    rows,
+    page.limit,
+    (row) => ({ key: row.key, id: row.userId }),
+    presentMember,
+  )
+  // Names and addresses of people other than the caller are personal data: their access is audited.
+  const others = result.data.map((member) => member.userId).filter((id) => id !== actor.id)
+  if (others.length > 0) {
+    await recordAudit(services.db, actor, {
+      action: 'member.personal_data_viewed',
+      workspaceId,
+      targetType: 'workspace',
+      targetId: workspaceId,
+      details: { userIds: others },
+    })
+  }
+  return result
 }
 
 /**

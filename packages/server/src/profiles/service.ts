@@ -5,10 +5,9 @@ import { generateId, generateSecret, hashSecret } from '../auth/secrets.ts'
 import type { Database } from '../db/client.ts'
 import { isUniqueViolation } from '../db/errors.ts'
 import { profiles, profileTokens } from '../db/schema/index.ts'
-import { toPage } from '../http/pagination.ts'
+import { chronological, toPage } from '../http/pagination.ts'
 import { ProblemError } from '../http/problem.ts'
 import type { Services } from '../services.ts'
-import { chronological } from './chronological.ts'
 
 type Profile = typeof profiles.$inferSelect
 
