@@ -13,6 +13,7 @@ import {
   ReconnectRequiredError,
   readJSON,
   requestTokens,
+  UnexpectedResponseError,
   validatePostContent,
 } from '@post-scheduler/adapter-core'
 import { z } from 'zod'
@@ -182,6 +183,36 @@ export function linkedin(config: LinkedInConfig) {
     // Seen as "openid,profile,w_member_social"; spaces are accepted too (format UNCONFIRMED).
     scopeSeparator: /[\s,]+/,
   })
+
+  async function exchangeTokens(
+    body: Record<string, string>,
+    options: CallOptions | undefined,
+  ): Promise<OAuthTokens> {
+    try {
+      return await requestTokens(tokenRequest(body), options)
+    } catch (error) {
+      // LinkedIn answers a used, expired or mismatched code with `invalid_request` ("appid/
+      // redirect uri/code verifier does not match authorization code. Or authorization code
+      // expired"), not `invalid_grant`: only a new consent fixes it.
+      if (
+        isAdapterError(error, 'UNEXPECTED_RESPONSE') &&
+        /authorization code/i.test(error.message)
+      ) {
+        throw new ReconnectRequiredError(
+          'LinkedIn refused the authorization code (used, expired, or issued for another redirect URI or verifier). Start the connection again.',
+          { platform: PLATFORM, status: error.status, reason: 'invalid_grant', cause: error },
+        )
+      }
+      // 401 `invalid_client` is the app's client id or secret, which no reconnect can fix.
+      if (isAdapterError(error, 'RECONNECT_REQUIRED') && error.reason === 'invalid_client') {
+        throw new UnexpectedResponseError(
+          "LinkedIn refused the app's credentials (invalid_client). Check the LinkedIn client id and secret.",
+          { platform: PLATFORM, status: error.status, cause: error },
+        )
+      }
+      throw error
+    }
+  }
 
   function validate(post: PostContent): ContentIssue[] {
     const issues = validatePostContent(post, linkedinCapabilities)
@@ -370,32 +401,16 @@ export function linkedin(config: LinkedInConfig) {
       return url
     },
 
-    async validateAuthorizationCode({ code, codeVerifier }, options?: CallOptions) {
-      try {
-        return await requestTokens(
-          tokenRequest({
-            grant_type: 'authorization_code',
-            code,
-            redirect_uri: config.redirectURI,
-            ...(config.pkce ? { code_verifier: codeVerifier } : {}),
-          }),
-          options,
-        )
-      } catch (error) {
-        // LinkedIn answers a used, expired or mismatched code with `invalid_request` ("appid/
-        // redirect uri/code verifier does not match authorization code. Or authorization code
-        // expired"), not `invalid_grant`: only a new consent fixes it.
-        if (
-          isAdapterError(error, 'UNEXPECTED_RESPONSE') &&
-          /authorization code/i.test(error.message)
-        ) {
-          throw new ReconnectRequiredError(
-            'LinkedIn refused the authorization code (used, expired, or issued for another redirect URI or verifier). Start the connection again.',
-            { platform: PLATFORM, status: error.status, reason: 'invalid_grant', cause: error },
-          )
-        }
-        throw error
-      }
+    validateAuthorizationCode({ code, codeVerifier }, options?: CallOptions) {
+      return exchangeTokens(
+        {
+          grant_type: 'authorization_code',
+          code,
+          redirect_uri: config.redirectURI,
+          ...(config.pkce ? { code_verifier: codeVerifier } : {}),
+        },
+        options,
+      )
     },
 
     /**
@@ -409,10 +424,7 @@ export function linkedin(config: LinkedInConfig) {
           { platform: PLATFORM, reason: 'refresh_unavailable' },
         )
       }
-      return requestTokens(
-        tokenRequest({ grant_type: 'refresh_token', refresh_token: refreshToken }),
-        options,
-      )
+      return exchangeTokens({ grant_type: 'refresh_token', refresh_token: refreshToken }, options)
     },
 
     async listAccounts({ accessToken }, options?: CallOptions) {
