@@ -61,7 +61,10 @@ describe('linkedin().publish', () => {
       media: [media('image', 'm1', 2048, { altText: 'A red door' })],
     })
     await adapter.publish(run.params)
-    const [put] = linkedIn.emulator.requests.find('PUT', linkedIn.emulator.requests.list().find((entry) => entry.method === 'PUT')?.url.pathname ?? '')
+    const [put] = linkedIn.emulator.requests.find(
+      'PUT',
+      linkedIn.emulator.requests.list().find((entry) => entry.method === 'PUT')?.url.pathname ?? '',
+    )
     expect(put?.headers.get('authorization')).toMatch(/^Bearer /)
     const imageURN = run.handles()['media:m1']
     expect(imageURN).toMatch(/^urn:li:image:/)
@@ -80,7 +83,11 @@ describe('linkedin().publish', () => {
     const handles = run.handles()
     expect(linkedIn.emulator.posts()[0]?.content).toEqual({
       multiImage: {
-        images: [{ id: handles['media:a'] }, { id: handles['media:b'] }, { id: handles['media:c'] }],
+        images: [
+          { id: handles['media:a'] },
+          { id: handles['media:b'] },
+          { id: handles['media:c'] },
+        ],
       },
     })
   })
@@ -89,7 +96,10 @@ describe('linkedin().publish', () => {
     const { adapter, member } = await linkedIn.connect()
     const untitled = { text: 'Report', media: [media('document', 'pdf')] }
     expect(adapter.validatePost({ post: untitled })).toEqual([
-      expect.objectContaining({ path: ['options', 'documentTitle'], code: 'DOCUMENT_TITLE_REQUIRED' }),
+      expect.objectContaining({
+        path: ['options', 'documentTitle'],
+        code: 'DOCUMENT_TITLE_REQUIRED',
+      }),
     ])
     const error = await rejection(adapter.publish(attempt(member, untitled).params))
     expect(error).toMatchObject({ code: 'CONTENT_REJECTED', action: 'fix_content' })
@@ -119,8 +129,12 @@ describe('linkedin().publish', () => {
       .map((entry) => entry.url.pathname.split('/').at(-1))
     // Part 0 failed once (503) and was sent again on its own.
     expect(parts).toEqual(['0', '0', '1', '2'])
-    const finalize = requests.find((entry) => entry.url.searchParams.get('action') === 'finalizeUpload')
-    expect(JSON.parse(finalize?.bodyText ?? '').finalizeUploadRequest.uploadedPartIds).toHaveLength(3)
+    const finalize = requests.find(
+      (entry) => entry.url.searchParams.get('action') === 'finalizeUpload',
+    )
+    expect(JSON.parse(finalize?.bodyText ?? '').finalizeUploadRequest.uploadedPartIds).toHaveLength(
+      3,
+    )
     const polls = requests.filter((entry) => entry.url.pathname.startsWith('/rest/videos/'))
     expect(polls).toHaveLength(3)
     expect(linkedIn.emulator.posts()[0]?.content).toEqual({
@@ -129,7 +143,9 @@ describe('linkedin().publish', () => {
   })
 
   it('asks to retry later when the video is still processing, and the retry reuses the upload', async () => {
-    const { adapter, member } = await linkedIn.connect({ videoProcessing: { pollIntervalMs: 0, maxPolls: 2 } })
+    const { adapter, member } = await linkedIn.connect({
+      videoProcessing: { pollIntervalMs: 0, maxPolls: 2 },
+    })
     const post = { text: 'Slow video', media: [media('video', 'v1', 1500)] }
     const first = attempt(member, post)
     const error = await rejection(adapter.publish(first.params))
@@ -155,7 +171,10 @@ describe('linkedin().publish', () => {
     const run = attempt(
       member,
       { text: 'Secret plans', media: [media('image', 'a'), media('image', 'b')] },
-      { checkpoint: async (handles) => void events.push(`checkpoint ${Object.keys(handles).sort().join(',')}`) },
+      {
+        checkpoint: async (handles) =>
+          void events.push(`checkpoint ${Object.keys(handles).sort().join(',')}`),
+      },
     )
     await adapter.publish(run.params)
     linkedIn.server.events.removeAllListeners()
@@ -242,7 +261,9 @@ describe('linkedin() delete and metrics', () => {
     const second = await adapter.publish(attempt(page, { text: 'Two' }).params)
     const ids = [first.platformPostId, second.platformPostId]
     const metrics = await adapter.getMetrics({ ...page, platformPostIds: ids })
-    expect(linkedIn.emulator.requests.find('GET', '/rest/organizationalEntityShareStatistics')).toHaveLength(1)
+    expect(
+      linkedIn.emulator.requests.find('GET', '/rest/organizationalEntityShareStatistics'),
+    ).toHaveLength(1)
     expect(metrics.map((entry) => entry.platformPostId)).toEqual(ids)
     for (const entry of metrics) {
       expect(entry).toMatchObject({ impressions: expect.any(Number), clicks: expect.any(Number) })
@@ -252,7 +273,9 @@ describe('linkedin() delete and metrics', () => {
   it('asks for a reconnect when the token lacks the analytics scope', async () => {
     const { adapter, member } = await linkedIn.connect({}, ['openid', 'profile', 'w_member_social'])
     const { platformPostId } = await adapter.publish(attempt(member, { text: 'Hi' }).params)
-    const error = await rejection(adapter.getMetrics({ ...member, platformPostIds: [platformPostId] }))
+    const error = await rejection(
+      adapter.getMetrics({ ...member, platformPostIds: [platformPostId] }),
+    )
     expect(error).toMatchObject({ code: 'RECONNECT_REQUIRED', reason: 'insufficient_permissions' })
   })
 
@@ -260,9 +283,7 @@ describe('linkedin() delete and metrics', () => {
     const { adapter, member } = await linkedIn.connect()
     const { platformPostId } = await adapter.publish(attempt(member, { text: 'Bye' }).params)
     await adapter.deletePost({ ...member, platformPostId })
-    const [deleted] = linkedIn.emulator.requests
-      .list()
-      .filter((entry) => entry.method === 'DELETE')
+    const [deleted] = linkedIn.emulator.requests.list().filter((entry) => entry.method === 'DELETE')
     expect(decodeURIComponent(deleted?.url.pathname ?? '')).toBe(`/rest/posts/${platformPostId}`)
     expect(deleted?.headers.get('x-restli-method')).toBe('DELETE')
     expect(await linkedIn.emulator.countPosts(member.accountId)).toBe(0)
