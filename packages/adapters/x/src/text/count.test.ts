@@ -61,7 +61,7 @@ const edgeCases = [
   'http://日本.jp',
   '例え.テスト',
   'xn--r8jz45g.xn--zckzah',
-  'https://example.com/' + 'a'.repeat(4100),
+  `https://example.com/${'a'.repeat(4100)}`,
   'https://example.com, https://example.org.',
   '(https://example.com/foo_(bar))',
   'Check https://example.com👍 now',

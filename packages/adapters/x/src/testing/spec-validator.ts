@@ -1,0 +1,148 @@
+// Test-only (openapi-backend is a devDependency): validates what the adapter sends to X against
+// the official X API v2 OpenAPI document in specs/. Not reachable from any package entry.
+import { fileURLToPath } from 'node:url'
+import { OpenAPIBackend } from 'openapi-backend'
+
+const SPEC = fileURLToPath(new URL('../../specs/x-api-v2-openapi.public.json', import.meta.url))
+
+/** One request that does not match the spec, described for a test failure. */
+export type SpecMismatch = string
+
+/**
+ * Loads the X API v2 OpenAPI document and returns an `inspect` hook for the emulator that
+ * checks every request: the operation exists (method and path), its parameters and JSON or
+ * multipart body validate, the body's content type is one the operation declares, and a bearer
+ * token is sent. The OAuth token and revocation endpoints are not in the document; their
+ * documented form fields are checked by hand.
+ */
+export async function createSpecValidator() {
+  const api = new OpenAPIBackend({
+    definition: SPEC,
+    quick: true,
+    validate: true,
+    customizeAjv: (ajv) => {
+      ajv.addFormat('date-time', /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)$/)
+      ajv.addFormat('integer', /^\d+$/)
+      ajv.addFormat('binary', () => true)
+      ajv.addFormat('byte', /^[A-Za-z0-9+/]*={0,2}$/)
+      return ajv
+    },
+  })
+  await api.init()
+  const mismatches: SpecMismatch[] = []
+  const operations = new Set<string>()
+
+  async function inspect(request: Request): Promise<void> {
+    const url = new URL(request.url)
+    const where = `${request.method} ${url.pathname}`
+    if (url.host === 'x.com') return // the browser's consent page, not the API
+    if (url.pathname.startsWith('/2/oauth2/')) {
+      const problems = checkOAuthRequest(
+        request.method,
+        url.pathname,
+        request.headers,
+        await request.text(),
+      )
+      mismatches.push(...problems.map((problem) => `${where}: ${problem}`))
+      operations.add(url.pathname)
+      return
+    }
+    const contentType = request.headers.get('content-type') ?? ''
+    let body: unknown
+    if (contentType.startsWith('application/json')) {
+      body = await request.json()
+    } else if (contentType.startsWith('multipart/form-data')) {
+      const form = await request.formData()
+      body = Object.fromEntries(
+        [...form.entries()].map(([name, value]) => [
+          name,
+          typeof value === 'string' ? value : 'binary',
+        ]),
+      )
+    } else if ((await request.text()) !== '') {
+      mismatches.push(`${where}: a body of type "${contentType}"`)
+    }
+    const headers = Object.fromEntries(request.headers.entries())
+    const openAPIRequest = {
+      method: request.method,
+      path: url.pathname,
+      query: url.search.slice(1),
+      headers,
+      body,
+    }
+    const operation = api.matchOperation(openAPIRequest)
+    if (!operation) {
+      mismatches.push(`${where}: no such operation in the X API v2 document`)
+      return
+    }
+    operations.add(operation.operationId ?? where)
+    const declared = Object.keys(
+      (operation.requestBody as { content?: Record<string, unknown> } | undefined)?.content ?? {},
+    )
+    if (body !== undefined && !declared.some((type) => contentType.startsWith(type))) {
+      mismatches.push(
+        `${where}: content type ${contentType} is not one of ${declared.join(', ') || 'none'}`,
+      )
+    }
+    if (
+      (operation.requestBody as { required?: boolean } | undefined)?.required &&
+      body === undefined
+    ) {
+      mismatches.push(`${where}: the request body is required`)
+    }
+    if (!/^Bearer \S+$/.test(request.headers.get('authorization') ?? '')) {
+      mismatches.push(`${where}: no bearer token`)
+    }
+    const result = api.validateRequest(openAPIRequest, operation)
+    for (const error of result.errors ?? []) {
+      mismatches.push(
+        `${where}: ${error.instancePath} ${error.message} ${JSON.stringify(error.params)}`,
+      )
+    }
+  }
+
+  return {
+    inspect,
+    /** The mismatches found since the last call, emptied. */
+    takeMismatches(): SpecMismatch[] {
+      return mismatches.splice(0)
+    },
+    /** Operation ids (and OAuth paths) of every request seen. */
+    operations,
+  }
+}
+
+// https://docs.x.com/fundamentals/authentication/oauth-2-0/authorization-code and
+// user-access-token: not in the OpenAPI document (its securitySchemes only name the URLs).
+function checkOAuthRequest(
+  method: string,
+  path: string,
+  headers: Headers,
+  bodyText: string,
+): string[] {
+  const problems: string[] = []
+  if (method !== 'POST') problems.push('must be POST')
+  if (!(headers.get('content-type') ?? '').startsWith('application/x-www-form-urlencoded')) {
+    problems.push('must be application/x-www-form-urlencoded')
+  }
+  const form = new URLSearchParams(bodyText)
+  const basic = /^Basic \S+$/.test(headers.get('authorization') ?? '')
+  if (!basic && !form.get('client_id'))
+    problems.push('needs HTTP Basic (confidential) or client_id (public)')
+  if (basic && form.has('client_secret')) problems.push('sends the secret twice')
+  const required: Record<string, string[]> = {
+    '/2/oauth2/revoke': ['token'],
+    authorization_code: ['code', 'redirect_uri', 'code_verifier'],
+    refresh_token: ['refresh_token'],
+  }
+  const grant = form.get('grant_type') ?? ''
+  const fields =
+    path === '/2/oauth2/revoke'
+      ? required[path]
+      : path === '/2/oauth2/token'
+        ? required[grant]
+        : undefined
+  if (!fields) return [...problems, `unknown OAuth request (grant_type ${grant || 'missing'})`]
+  for (const field of fields) if (!form.get(field)) problems.push(`lacks ${field}`)
+  return problems
+}

@@ -1,0 +1,29 @@
+import { describeAdapterConformance } from '@post-scheduler/adapter-core/testing'
+import { afterEach, expect } from 'vitest'
+import { x } from './adapter/x.ts'
+import { createXEmulator } from './testing/emulator.ts'
+import { createSpecValidator } from './testing/spec-validator.ts'
+
+const validator = await createSpecValidator()
+// A clock frozen on a whole second: rate-limit resets are epoch seconds, so the wait the adapter
+// reads back is exactly the one the emulator announced.
+const frozen = Math.floor(Date.now() / 1000) * 1000
+const credentials = { clientId: 'conformance-client', clientSecret: 'conformance-secret' }
+
+describeAdapterConformance({
+  createEmulator: () =>
+    createXEmulator({ ...credentials, inspect: validator.inspect, now: () => frozen }),
+  createAdapter: () =>
+    x({
+      ...credentials,
+      redirectURI: 'https://app.test/v1/connections/x/callback',
+      now: () => new Date(frozen),
+      // The emulated timeline is consistent at once.
+      reconciliation: { settleSeconds: 0 },
+      media: { sleep: async () => {} },
+    }),
+})
+
+afterEach(() => {
+  expect(validator.takeMismatches(), 'requests that do not match the X API v2 document').toEqual([])
+})
