@@ -12,6 +12,8 @@ import { type HTTPServer, serveHTTP } from './http/serve.ts'
 import { startQueue } from './jobs/queue.ts'
 import { createLogger, type Logger } from './logging/logger.ts'
 import { createLogTransport, createSMTPTransport, type MailTransport } from './mail/transport.ts'
+import { createPlatformRegistry } from './platforms/registry.ts'
+import { createPostgresSandboxStore } from './sandbox/store.ts'
 import { loadKeyring } from './vault/keyring.ts'
 import { createVault, type Vault } from './vault/vault.ts'
 
@@ -61,6 +63,7 @@ export interface PostScheduler {
 
 interface Running {
   vault: Vault
+  platforms: ReturnType<typeof createPlatformRegistry>
   database: ConnectedDatabase
   queue: PgBoss
   server: HTTPServer | undefined
@@ -107,7 +110,15 @@ export function createPostScheduler(options: PostSchedulerOptions = {}): PostSch
       if (state !== 'running' || !running) {
         throw new ProblemError('NOT_READY', 'The server is not running; retry shortly')
       }
-      return { db: running.database.db, mail, logger, config, vault: running.vault }
+      return {
+        db: running.database.db,
+        mail,
+        logger,
+        config,
+        vault: running.vault,
+        platforms: running.platforms.registry,
+        sandboxPlatform: running.platforms.sandboxPlatform,
+      }
     },
     checkReadiness: async () => {
       if (state !== 'running' || !running) {
@@ -128,6 +139,10 @@ export function createPostScheduler(options: PostSchedulerOptions = {}): PostSch
     try {
       started.vault = createVault(await loadKeyring(config, logger))
       started.database = await connectDatabase(config, logger)
+      started.platforms = createPlatformRegistry({
+        config,
+        sandboxStore: createPostgresSandboxStore(started.database.db),
+      })
       if (migrate) {
         const { applied } = await migrateDatabase(started.database.url)
         if (applied > 0) logger.info({ applied }, 'database migrations applied')

@@ -1,7 +1,9 @@
+import type { SandboxPlatform } from '@post-scheduler/adapter-sandbox'
 import type { Config } from './config/config.ts'
 import type { Database } from './db/client.ts'
 import type { Logger } from './logging/logger.ts'
 import type { MailTransport } from './mail/transport.ts'
+import type { PlatformRegistry } from './platforms/registry.ts'
 import type { Vault } from './vault/vault.ts'
 
 /** What route handlers hand to services: the edges of the system, created once at start. */
@@ -12,4 +14,8 @@ export interface Services {
   config: Config
   /** Encrypts platform tokens at rest. */
   vault: Vault
+  /** The installed platforms and their adapters. */
+  platforms: PlatformRegistry
+  /** The sandbox platform this server hosts at `/sandbox`. */
+  sandboxPlatform: SandboxPlatform
 }

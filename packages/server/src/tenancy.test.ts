@@ -1,5 +1,8 @@
-import { expect, it } from 'vitest'
+import { afterAll, expect, it } from 'vitest'
 import { startTestServer } from '../test/server.ts'
+import { generateId } from './auth/secrets.ts'
+import { createDatabaseClient } from './db/client.ts'
+import { connectedAccounts } from './db/schema/index.ts'
 import { createOpenAPIDocument } from './http/app.ts'
 
 // Walks every operation of the OpenAPI document that takes an id in its path, fills the ids with
@@ -9,9 +12,31 @@ import { createOpenAPIDocument } from './http/app.ts'
 
 const server = await startTestServer()
 const { request } = server
+const { db, close } = createDatabaseClient(server.databaseURL, { max: 1 })
+afterAll(close)
+
+/** A connected account row, as a finished OAuth flow leaves it (the flow has tests of its own). */
+const seedConnectedAccount = (workspaceId: string, profileId: string | undefined) =>
+  db
+    .insert(connectedAccounts)
+    .values({
+      id: generateId('acct'),
+      workspaceId,
+      profileId: String(profileId),
+      platform: 'sandbox',
+      platformAccountId: 'sbx_victim',
+      kind: 'personal',
+      displayName: 'Victim',
+    })
+    .returning()
+
+/** Path parameters that name no tenant's resource (a platform is the same for everyone). */
+const SHARED_PARAMS = new Set(['platform'])
 
 /** Minimal valid bodies, so validation passes and tenancy is what answers. */
 const BODIES: Record<string, unknown> = {
+  'POST /v1/connections/{connectionId}/accounts': { accountIds: ['anything'] },
+  'POST /v1/profiles/{profileId}/connections': { platform: 'sandbox' },
   'PATCH /v1/workspaces/{workspaceId}': { name: 'Taken over' },
   'PATCH /v1/workspaces/{workspaceId}/members/{userId}': { role: 'member' },
   'POST /v1/workspaces/{workspaceId}/invitations': { email: 'intruder@example.com', role: 'admin' },
@@ -32,7 +57,16 @@ it('gives another tenant 404 on every operation that takes an id, and changes no
       json: { email: 'guest@example.com', role: 'member' },
     })
   ).json()) as { id?: string }
+  const connection = (await (
+    await request(`/v1/profiles/${profiles.data?.[0]?.id}/connections`, {
+      token: victim.apiKey,
+      json: { platform: 'sandbox' },
+    })
+  ).json()) as { id?: string }
+  const [account] = await seedConnectedAccount(victim.workspaceId, profiles.data?.[0]?.id)
   const ids: Record<string, string | undefined> = {
+    connectionId: connection.id,
+    accountId: account?.id,
     workspaceId: victim.workspaceId,
     apiKeyId: victim.apiKeyId,
     sessionId: victim.person.sessionId,
@@ -45,7 +79,7 @@ it('gives another tenant 404 on every operation that takes an id, and changes no
   const walked: string[] = []
   for (const [path, item] of Object.entries(document.paths ?? {})) {
     const names = [...path.matchAll(/\{(\w+)\}/g)].map((match) => match[1] as string)
-    if (names.length === 0) continue
+    if (names.filter((name) => !SHARED_PARAMS.has(name)).length === 0) continue
     for (const method of ['get', 'post', 'put', 'patch', 'delete'] as const) {
       const operation = item[method]
       if (!operation) continue
@@ -81,7 +115,7 @@ it('gives another tenant 404 on every operation that takes an id, and changes no
     }
   }
   // Every id-taking operation so far; a route dropping out of the walk shows here.
-  expect(walked.length).toBeGreaterThanOrEqual(15)
+  expect(walked.length).toBeGreaterThanOrEqual(20)
 
   // Nothing of the victim's changed.
   expect((await request('/v1/me', { token: victim.person.token })).status).toBe(200)

@@ -11,6 +11,7 @@ export function testConfig(databaseURL: string, overrides: Partial<Config> = {})
       PORT: '0',
       LOG_LEVEL: 'silent',
       ENCRYPTION_KEYS: TEST_KEYS,
+      PUBLIC_URL: 'http://post-scheduler.test',
     }),
     ...overrides,
   }

@@ -8,6 +8,7 @@ describe('loadConfig', () => {
     expect(config).toMatchObject({
       port: 3000,
       host: '127.0.0.1',
+      publicURL: 'http://127.0.0.1:3000',
       databaseURL: undefined,
       dataDir: resolve('.post-scheduler'),
       queueSchema: 'pgboss',
@@ -22,6 +23,7 @@ describe('loadConfig', () => {
     const config = loadConfig({
       PORT: '8080',
       HOST: '0.0.0.0',
+      PUBLIC_URL: 'https://scheduler.example.com/',
       DATABASE_URL: 'postgresql://app:secret@db.internal:5432/app',
       DATA_DIR: '/var/lib/post-scheduler',
       EMBEDDED_POSTGRES_PORT: '5433',
@@ -44,6 +46,7 @@ describe('loadConfig', () => {
     expect(config).toEqual({
       port: 8080,
       host: '0.0.0.0',
+      publicURL: 'https://scheduler.example.com',
       databaseURL: 'postgresql://app:secret@db.internal:5432/app',
       dataDir: '/var/lib/post-scheduler',
       embeddedPostgresPort: 5433,
@@ -87,6 +90,7 @@ describe('loadConfig', () => {
     ],
     ['QUEUE_SCHEMA', 'Robert"); drop', 'QUEUE_SCHEMA must be a lower-case PostgreSQL identifier'],
     ['TRUST_PROXY', 'yes', 'TRUST_PROXY must be true or false'],
+    ['PUBLIC_URL', 'scheduler.example.com', 'PUBLIC_URL must be the http(s) URL'],
     ['SMTP_URL', 'mail.example.com', 'SMTP_URL must be an SMTP URL'],
     [
       'ENCRYPTION_KEYS',

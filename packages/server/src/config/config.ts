@@ -27,6 +27,13 @@ const postgresURL = z
 const environmentSchema = z.object({
   PORT: integer(0, 65535).default(3000),
   HOST: z.string().min(1).default('127.0.0.1'),
+  PUBLIC_URL: z
+    .string()
+    .refine((value) => URL.canParse(value) && /^https?:$/.test(new URL(value).protocol), {
+      error: 'must be the http(s) URL people and platforms reach this server at',
+    })
+    .transform((value) => value.replace(/\/+$/, ''))
+    .optional(),
   DATABASE_URL: postgresURL.optional(),
   DATA_DIR: z.string().min(1).default('.post-scheduler'),
   EMBEDDED_POSTGRES_PORT: integer(1, 65535).optional(),
@@ -85,6 +92,11 @@ export interface Config {
   port: number
   /** Interface the HTTP server binds to. */
   host: string
+  /**
+   * The URL people and platforms reach this server at (OAuth callbacks, the sandbox platform).
+   * Defaults to `http://<HOST>:<PORT>`.
+   */
+  publicURL: string
   /** External PostgreSQL; when absent an embedded PostgreSQL runs in `dataDir`. */
   databaseURL: string | undefined
   /** Absolute path of the folder for local state (embedded PostgreSQL, later media). */
@@ -157,6 +169,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   return {
     port: e.PORT,
     host: e.HOST,
+    publicURL: e.PUBLIC_URL ?? `http://${e.HOST.includes(':') ? `[${e.HOST}]` : e.HOST}:${e.PORT}`,
     databaseURL: e.DATABASE_URL,
     dataDir: resolve(e.DATA_DIR),
     embeddedPostgresPort: e.EMBEDDED_POSTGRES_PORT,

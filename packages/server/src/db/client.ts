@@ -5,6 +5,9 @@ import * as schema from './schema/index.ts'
 /** The drizzle database handle the services use. */
 export type Database = PostgresJsDatabase<typeof schema>
 
+/** A transaction of {@link Database}, as `db.transaction(async (tx) => …)` passes it. */
+export type Transaction = Parameters<Parameters<Database['transaction']>[0]>[0]
+
 /** A pool of connections to PostgreSQL and the drizzle handle on top of it. */
 export interface DatabaseClient {
   db: Database

@@ -94,6 +94,8 @@ export function createApp(deps: AppDependencies): OpenAPIHono<AppEnv> {
   })
 
   app.route('/', healthRoutes({ checkReadiness: deps.checkReadiness }))
+  // The sandbox platform this server hosts (consent page, its API), outside the OpenAPI document.
+  app.all('/sandbox/*', (c) => deps.services().sandboxPlatform(c.req.raw))
   app.route('/v1', v1Routes())
   app.route('/', apiReference())
   app.doc31('/openapi.json', OPENAPI_DOCUMENT_CONFIG)

@@ -1,6 +1,8 @@
 import { apiKeyRoutes } from '../api-keys/routes.ts'
 import { auditRoutes } from '../audit/routes.ts'
+import { connectionRoutes } from '../connections/routes.ts'
 import { memberRoutes } from '../members/routes.ts'
+import { platformRoutes } from '../platforms/routes.ts'
 import { profileRoutes } from '../profiles/routes.ts'
 import { sessionRoutes } from '../sessions/routes.ts'
 import { userRoutes } from '../users/routes.ts'
@@ -20,4 +22,6 @@ export function v1Routes() {
     .route('/', memberRoutes())
     .route('/', profileRoutes())
     .route('/', auditRoutes())
+    .route('/', platformRoutes())
+    .route('/', connectionRoutes())
 }

@@ -1,7 +1,7 @@
 import { and, eq, gt, isNull, sql } from 'drizzle-orm'
 import { type Actor, recordAudit } from '../audit/record.ts'
 import { generateEmailToken, generateId, hashSecret } from '../auth/secrets.ts'
-import type { Database } from '../db/client.ts'
+import type { Transaction } from '../db/client.ts'
 import { invitations, users, workspaceMembers, workspaces } from '../db/schema/index.ts'
 import { chronological, toPage } from '../http/pagination.ts'
 import { ProblemError } from '../http/problem.ts'
@@ -11,7 +11,6 @@ import type { Services } from '../services.ts'
 
 export type Role = (typeof workspaceMembers.$inferSelect)['role']
 type Invitation = typeof invitations.$inferSelect
-type Transaction = Parameters<Parameters<Database['transaction']>[0]>[0]
 
 /** How long an emailed invitation code can be accepted. */
 const INVITATION_TTL = sql`interval '7 days'`

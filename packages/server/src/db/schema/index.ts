@@ -1,2 +1,3 @@
+export * from './connections.ts'
 export * from './identity.ts'
 export { postScheduler } from './namespace.ts'

@@ -1,0 +1,193 @@
+import { isAdapterError, type OAuthTokens } from '@post-scheduler/adapter-core'
+import { and, desc, eq, lt, or, sql } from 'drizzle-orm'
+import { type Actor, recordAudit } from '../audit/record.ts'
+import type { TenantContext } from '../auth/middleware.ts'
+import { connectedAccounts } from '../db/schema/index.ts'
+import { decodeCursor, toPage } from '../http/pagination.ts'
+import { ProblemError } from '../http/problem.ts'
+import { resolveOAuthApp } from '../platforms/service.ts'
+import type { Services } from '../services.ts'
+import type { Vault } from '../vault/vault.ts'
+
+export type ConnectedAccount = typeof connectedAccounts.$inferSelect
+
+/** The vault context of an account's token: bound to the row, the tenant and the column. */
+export const tokenContext = (
+  account: Pick<ConnectedAccount, 'id' | 'workspaceId'>,
+  column: 'access_token' | 'refresh_token',
+) => `connected_account:${account.id}:${account.workspaceId}:${column}`
+
+/** Seals an account's tokens for its row. */
+export function sealTokens(
+  vault: Vault,
+  account: Pick<ConnectedAccount, 'id' | 'workspaceId'>,
+  tokens: Pick<OAuthTokens, 'accessToken' | 'refreshToken'>,
+) {
+  return {
+    accessTokenSealed: vault.seal(tokens.accessToken, tokenContext(account, 'access_token')),
+    refreshTokenSealed: tokens.refreshToken
+      ? vault.seal(tokens.refreshToken, tokenContext(account, 'refresh_token'))
+      : undefined,
+  }
+}
+
+/** What the API shows of a connected account: never a token. */
+export function presentAccount(account: ConnectedAccount) {
+  return {
+    id: account.id,
+    profileId: account.profileId,
+    platform: account.platform,
+    platformAccountId: account.platformAccountId,
+    kind: account.kind,
+    displayName: account.displayName,
+    username: account.username,
+    avatarURL: account.avatarURL,
+    profileURL: account.profileURL,
+    scopes: account.scopes,
+    status: account.status,
+    statusReason: account.statusReason,
+    accessTokenExpiresAt: account.accessTokenExpiresAt?.toISOString() ?? null,
+    connectedAt: account.connectedAt.toISOString(),
+    disconnectedAt: account.disconnectedAt?.toISOString() ?? null,
+  }
+}
+
+const scoped = (tenant: TenantContext) =>
+  and(
+    eq(connectedAccounts.workspaceId, tenant.workspaceId),
+    tenant.profileId === undefined ? undefined : eq(connectedAccounts.profileId, tenant.profileId),
+  )
+
+/** The caller's connected accounts, newest first, filtered by profile, platform or status. */
+export async function listAccounts(
+  services: Services,
+  tenant: TenantContext,
+  query: {
+    profileId?: string | undefined
+    platform?: string | undefined
+    status?: ConnectedAccount['status'] | undefined
+    limit: number
+    cursor?: string | undefined
+  },
+) {
+  const position = query.cursor ? decodeCursor(query.cursor) : undefined
+  const rows = await services.db
+    .select()
+    .from(connectedAccounts)
+    .where(
+      and(
+        scoped(tenant),
+        query.profileId ? eq(connectedAccounts.profileId, query.profileId) : undefined,
+        query.platform ? eq(connectedAccounts.platform, query.platform) : undefined,
+        query.status ? eq(connectedAccounts.status, query.status) : undefined,
+        position
+          ? or(
+              lt(connectedAccounts.createdAt, new Date(position.key)),
+              and(
+                eq(connectedAccounts.createdAt, new Date(position.key)),
+                lt(connectedAccounts.id, position.id),
+              ),
+            )
+          : undefined,
+      ),
+    )
+    .orderBy(desc(connectedAccounts.createdAt), desc(connectedAccounts.id))
+    .limit(query.limit + 1)
+  return toPage(
+    rows,
+    query.limit,
+    (row) => ({ key: row.createdAt.toISOString(), id: row.id }),
+    presentAccount,
+  )
+}
+
+/** One of the caller's connected accounts. */
+export async function getAccount(services: Services, tenant: TenantContext, accountId: string) {
+  const [account] = await services.db
+    .select()
+    .from(connectedAccounts)
+    .where(and(eq(connectedAccounts.id, accountId), scoped(tenant)))
+  if (!account) throw new ProblemError('NOT_FOUND', `No connected account ${accountId}`)
+  return account
+}
+
+/**
+ * Disconnects an account: revokes its token at the platform where the platform allows it, deletes
+ * the ciphertexts and marks it `revoked`. A failed platform revocation is recorded in the audit
+ * log and never blocks the disconnect.
+ */
+export async function disconnectAccount(
+  services: Services,
+  tenant: TenantContext,
+  accountId: string,
+) {
+  const account = await getAccount(services, tenant, accountId)
+  const revocation = await revokeAtPlatform(services, account)
+  return services.db.transaction(async (tx) => {
+    const [row] = await tx
+      .update(connectedAccounts)
+      .set({
+        status: 'revoked',
+        statusReason: 'disconnected',
+        accessTokenSealed: null,
+        refreshTokenSealed: null,
+        accessTokenExpiresAt: null,
+        refreshTokenExpiresAt: null,
+        disconnectedAt: sql`now()`,
+        updatedAt: sql`now()`,
+      })
+      .where(eq(connectedAccounts.id, account.id))
+      .returning()
+    await recordAudit(tx, tenant.actor, {
+      action: 'account.disconnected',
+      workspaceId: account.workspaceId,
+      targetType: 'connected_account',
+      targetId: account.id,
+      details: { platform: account.platform, platformRevocation: revocation },
+    })
+    return presentAccount(row ?? account)
+  })
+}
+
+/** Asks the platform to revoke the account's token; says how that went, never throws. */
+async function revokeAtPlatform(services: Services, account: ConnectedAccount): Promise<string> {
+  const platform = services.platforms.get(account.platform)
+  const sealed = account.refreshTokenSealed ?? account.accessTokenSealed
+  if (!sealed) return 'no_token'
+  try {
+    const adapter = platform.adapter(await resolveOAuthApp(services, account.workspaceId, platform))
+    if (!adapter.revokeToken) return 'not_supported'
+    const column = account.refreshTokenSealed ? 'refresh_token' : 'access_token'
+    const token = services.vault.open(sealed, tokenContext(account, column))
+    await adapter.revokeToken({ token }, platform.callOptions)
+    return 'revoked'
+  } catch (error) {
+    services.logger.warn(
+      { err: error, account: account.id },
+      'the platform did not revoke the token',
+    )
+    return isAdapterError(error) ? `failed: ${error.code}` : 'failed'
+  }
+}
+
+/** Why an account needs its owner: it is marked `reauth_required` with the reason. */
+export async function markReauthRequired(
+  services: Services,
+  account: ConnectedAccount,
+  reason: string,
+  actor: Actor,
+) {
+  await services.db.transaction(async (tx) => {
+    await tx
+      .update(connectedAccounts)
+      .set({ status: 'reauth_required', statusReason: reason, updatedAt: sql`now()` })
+      .where(and(eq(connectedAccounts.id, account.id), eq(connectedAccounts.status, 'active')))
+    await recordAudit(tx, actor, {
+      action: 'account.reauth_required',
+      workspaceId: account.workspaceId,
+      targetType: 'connected_account',
+      targetId: account.id,
+      details: { platform: account.platform, reason },
+    })
+  })
+}
