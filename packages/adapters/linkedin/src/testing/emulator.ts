@@ -914,8 +914,10 @@ export function createLinkedInEmulator(options: LinkedInEmulatorOptions = {}) {
   return {
     handlers: [
       kit.route('post', `${WWW}/oauth/v2/accessToken`, ({ request }) => token(request)),
-      kit.route('put', new RegExp(`^${WWW}/dms-uploads/`), ({ request }) => upload(request)),
-      kit.route('all', new RegExp(`^${API}/`), ({ request }) => api(request)),
+      kit.route('put', new RegExp(`^${escapeRegExp(WWW)}/dms-uploads/`), ({ request }) =>
+        upload(request),
+      ),
+      kit.route('all', new RegExp(`^${escapeRegExp(API)}/`), ({ request }) => api(request)),
     ],
     approve,
     injectFault,
@@ -988,6 +990,10 @@ async function readBody(request: Request): Promise<Record<string, any> | undefin
   } catch {
     return undefined
   }
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
 }
 
 async function s256(verifier: string): Promise<string> {
