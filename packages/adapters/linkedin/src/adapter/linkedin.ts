@@ -313,6 +313,13 @@ export function linkedin(config: LinkedInConfig) {
       )
       if (found.status === 'published')
         return { platformPostId: found.platformPostId, url: found.url }
+      // LinkedIn may not list the earlier post yet: posting now could make a second one.
+      if (found.status === 'unknown' && found.retryAfterSeconds !== undefined) {
+        throw new OutcomeUnknownError(
+          `An earlier attempt sent this post and LinkedIn cannot tell yet whether it was made (${found.reason}). Look it up again in ${found.retryAfterSeconds} s before publishing.`,
+          { platform: PLATFORM },
+        )
+      }
     }
 
     // Handles are passed whole every time, so the runner may merge or replace them.

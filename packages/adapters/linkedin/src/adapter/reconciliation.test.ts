@@ -84,6 +84,22 @@ describe('exactly once on LinkedIn: a lost answer, then the look-up', () => {
     expect(await lookUp()).toEqual({ status: 'not_found' })
   })
 
+  it('does not post again on a retry while LinkedIn may still be listing the earlier post', async () => {
+    const { adapter, account } = await linkedIn.connect({ lookUp: { settleSeconds: 120 } })
+    const call = account('organization')
+    linkedIn.emulator.fail('publish', 'server_error')
+    const first = attempt(call, { text: 'Answered 500' })
+    expect((await rejection(adapter.publish(first.params))).code).toBe('OUTCOME_UNKNOWN')
+    const retry = () =>
+      adapter.publish(attempt(call, first.params.post, { handles: first.handles() }).params)
+
+    expect((await rejection(retry())).code).toBe('OUTCOME_UNKNOWN')
+    expect(linkedIn.emulator.requests.find('POST', '/rest/posts')).toHaveLength(1)
+    linkedIn.emulator.clock.advance(120)
+    await retry()
+    expect(await linkedIn.emulator.countPosts(call.accountId)).toBe(1)
+  })
+
   it('does not take an identical post from before the attempt for the attempt', async () => {
     const { adapter, account } = await linkedIn.connect({
       lookUp: { settleSeconds: 0, clockSkewSeconds: 60 },
