@@ -92,5 +92,13 @@ export const linkedinCapabilities = defineCapabilities({
   optionsSchema: linkedinOptionsSchema,
 })
 
-/** Largest image LinkedIn accepts, in pixels (width × height). */
+/**
+ * Largest image LinkedIn accepts, in pixels (width × height); `validatePost` checks it, since a
+ * pixel count is not one of the capabilities' bounds.
+ *
+ * @example
+ * ```ts
+ * const fits = width * height <= LINKEDIN_MAX_IMAGE_PIXELS
+ * ```
+ */
 export const LINKEDIN_MAX_IMAGE_PIXELS = 36_152_320
