@@ -18,8 +18,6 @@ describeAdapterConformance({
       ...credentials,
       redirectURI: 'https://app.test/v1/connections/x/callback',
       now: () => new Date(frozen),
-      // The emulated timeline is consistent at once.
-      reconciliation: { settleSeconds: 0 },
       media: { sleep: async () => {} },
     }),
 })

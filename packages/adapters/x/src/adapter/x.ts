@@ -150,8 +150,19 @@ const metricsSchema = z.object({
     .optional(),
 })
 
-/** Handle keys: `part.<n>.sentAt|digest|id` per post of a thread, plus media and the count. */
-const key = (part: number, field: 'sentAt' | 'digest' | 'id' | 'replyTo') => `part.${part}.${field}`
+/**
+ * Handle keys: `part.<n>.sentAt|digest|id|refusedAt` per post of a thread (`refusedAt` equals
+ * `sentAt` when X answered that attempt with a refusal), plus `mediaIds`, `mediaExpiresAt` and
+ * `parts`.
+ */
+const key = (part: number, field: 'sentAt' | 'digest' | 'id' | 'refusedAt') =>
+  `part.${part}.${field}`
+
+/** Whether the post request of this part may have reached X: sent, and not refused by X. */
+const maybeSent = (handles: PublicationHandles, part: number) => {
+  const sentAt = handles[key(part, 'sentAt')]
+  return sentAt !== undefined && handles[key(part, 'refusedAt')] !== sentAt
+}
 
 /**
  * The X adapter (API v2): OAuth 2.0 with PKCE, text with X's weighted count, up to 4 images or
@@ -261,8 +272,10 @@ export function x(config: XConfig) {
     handles: PublicationHandles,
     options: CallOptions,
   ): Promise<PublicationLookUp> {
-    // The checkpoint precedes every post sent: no time for the first post, nothing was sent.
-    if (handles[key(0, 'sentAt')] === undefined) return { status: 'not_found' }
+    // The checkpoint precedes every post sent: no time for the first post, nothing was sent;
+    // a refusal from X answered the attempt that was sent.
+    if (!maybeSent(handles, 0) && handles[key(0, 'id')] === undefined)
+      return { status: 'not_found' }
     const parts = Number(handles.parts ?? '1')
     const ids: string[] = []
     for (let part = 0; part < parts; part++) {
@@ -271,8 +284,8 @@ export function x(config: XConfig) {
         ids.push(saved)
         continue
       }
-      // Never attempted: publishing again (with these handles) resumes here.
-      if (handles[key(part, 'sentAt')] === undefined) return { status: 'not_found' }
+      // Never sent, or refused: publishing again (with these handles) resumes here.
+      if (!maybeSent(handles, part)) return { status: 'not_found' }
       const found = await findPart(call, handles, part, ids[part - 1], options)
       if (found.status !== 'found') return found
       ids.push(found.id)
@@ -371,7 +384,7 @@ export function x(config: XConfig) {
       // An earlier attempt may have sent a post whose answer was lost: find it before sending
       // anything, and never send while that cannot be known.
       const pending = texts.findIndex(
-        (_, part) => handles[key(part, 'sentAt')] && !handles[key(part, 'id')],
+        (_, part) => maybeSent(handles, part) && !handles[key(part, 'id')],
       )
       if (pending >= 0) {
         const found = await findPart(
@@ -433,7 +446,7 @@ export function x(config: XConfig) {
           continue
         }
         const previousId = ids[part - 1]
-        const retried = handles[key(part, 'sentAt')] !== undefined
+        const retried = maybeSent(handles, part)
         handles.parts = String(texts.length)
         handles[key(part, 'sentAt')] = now().toISOString()
         handles[key(part, 'digest')] = await digestPostText(text)
@@ -444,9 +457,9 @@ export function x(config: XConfig) {
           ...(previousId ? { reply: { in_reply_to_tweet_id: previousId } } : {}),
           ...(replySettings === 'everyone' ? {} : { reply_settings: replySettings }),
         }
-        let created: z.output<typeof createdSchema>
+        let response: Response
         try {
-          const response = await sendXRequest(
+          response = await sendXRequest(
             {
               method: 'POST',
               url: `${apiBaseURL}/2/tweets`,
@@ -457,10 +470,25 @@ export function x(config: XConfig) {
             options,
             now,
           )
-          created = await readJSON(response, createdSchema, PLATFORM)
         } catch (error) {
-          throw describePartFailure(error, part, ids, retried)
+          const described = describePartFailure(error, part, ids, retried)
+          if (isAdapterError(described) && described.code !== 'OUTCOME_UNKNOWN') {
+            // X answered no: record it, so the next attempt need not wait to prove it. Best
+            // effort: without it the next attempt looks the post up first, which is also safe.
+            handles[key(part, 'refusedAt')] = handles[key(part, 'sentAt')] ?? ''
+            await params.checkpoint({ ...handles }).catch(() => undefined)
+          }
+          throw described
         }
+        // A 2xx X answered but we cannot read: the post exists, its id unknown. Reconcile.
+        const created = await readJSON(response, createdSchema, PLATFORM).catch(
+          (error: unknown) => {
+            throw new OutcomeUnknownError(
+              `X accepted post ${part + 1} but its answer could not be read; look it up before trying again.`,
+              { platform: PLATFORM, status: response.status, cause: error },
+            )
+          },
+        )
         ids.push(created.data.id)
         handles[key(part, 'id')] = created.data.id
       }

@@ -24,6 +24,7 @@ export async function createSpecValidator() {
       ajv.addFormat('date-time', /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)$/)
       ajv.addFormat('integer', /^\d+$/)
       ajv.addFormat('binary', () => true)
+      ajv.addFormat('long', /^-?\d+$/)
       ajv.addFormat('byte', /^[A-Za-z0-9+/]*={0,2}$/)
       return ajv
     },
