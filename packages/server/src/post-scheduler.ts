@@ -10,10 +10,12 @@ import { ProblemError } from './http/problem.ts'
 import type { AppEnv } from './http/router.ts'
 import { type HTTPServer, serveHTTP } from './http/serve.ts'
 import { startQueue } from './jobs/queue.ts'
+import { startWorkers } from './jobs/workers.ts'
 import { createLogger, type Logger } from './logging/logger.ts'
 import { createLogTransport, createSMTPTransport, type MailTransport } from './mail/transport.ts'
 import { createPlatformRegistry } from './platforms/registry.ts'
 import { createPostgresSandboxStore } from './sandbox/store.ts'
+import type { Services } from './services.ts'
 import { loadKeyring } from './vault/keyring.ts'
 import { createVault, type Vault } from './vault/vault.ts'
 
@@ -110,15 +112,7 @@ export function createPostScheduler(options: PostSchedulerOptions = {}): PostSch
       if (state !== 'running' || !running) {
         throw new ProblemError('NOT_READY', 'The server is not running; retry shortly')
       }
-      return {
-        db: running.database.db,
-        mail,
-        logger,
-        config,
-        vault: running.vault,
-        platforms: running.platforms.registry,
-        sandboxPlatform: running.platforms.sandboxPlatform,
-      }
+      return servicesOf(running)()
     },
     checkReadiness: async () => {
       if (state !== 'running' || !running) {
@@ -131,6 +125,16 @@ export function createPostScheduler(options: PostSchedulerOptions = {}): PostSch
       }
       return checkReadiness({ db: running.database.db, queue: running.queue })
     },
+  })
+
+  const servicesOf = (resources: Running) => (): Services => ({
+    db: resources.database.db,
+    mail,
+    logger,
+    config,
+    vault: resources.vault,
+    platforms: resources.platforms.registry,
+    sandboxPlatform: resources.platforms.sandboxPlatform,
   })
 
   async function boot(startOptions: StartOptions) {
@@ -154,6 +158,7 @@ export function createPostScheduler(options: PostSchedulerOptions = {}): PostSch
         heartbeatSeconds: config.workerHeartbeatSeconds,
         logger,
       })
+      if (worker) await startWorkers(started.queue, servicesOf(started as Running))
       started.server = listen ? await serveHTTP(app.fetch, config) : undefined
       if (!config.databaseURL && started.server) {
         await bootstrapDevelopment(started.database.db, logger, started.server.url)

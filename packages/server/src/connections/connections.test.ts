@@ -1,6 +1,7 @@
 import { eq, sql } from 'drizzle-orm'
 import { afterAll, describe, expect, it } from 'vitest'
 import { TEST_KEYS } from '../../test/config.ts'
+import { type Connection, connectionHelpers, local, RETURN_URL } from '../../test/connections.ts'
 import { dumpDatabase } from '../../test/dump.ts'
 import { startTestServer } from '../../test/server.ts'
 import { createDatabaseClient } from '../db/client.ts'
@@ -13,80 +14,9 @@ const { request } = server
 const { db, close } = createDatabaseClient(server.databaseURL, { max: 2 })
 afterAll(close)
 const vault = createVault(parseKeyring(TEST_KEYS))
-const RETURN_URL = 'https://app.example.com/connected'
+const { tenantWithProfile, consent, start, connectPersonalAccount } = connectionHelpers(server)
 
-type Connection = {
-  id: string
-  status: string
-  authorizationURL: string
-  choices: { id: string; kind: string }[]
-  connectedAccounts: { id: string }[]
-}
 type Account = { id: string; status: string; platformAccountId: string; kind: string }
-
-const local = (url: string) => {
-  const parsed = new URL(url)
-  return `${parsed.pathname}${parsed.search}`
-}
-
-async function tenantWithProfile() {
-  const tenant = await server.createTenant()
-  await request(`/v1/workspaces/${tenant.workspaceId}`, {
-    method: 'PATCH',
-    token: tenant.apiKey,
-    json: { corsOrigins: ['https://app.example.com'] },
-  })
-  const profiles = (await (await request('/v1/profiles', { token: tenant.apiKey })).json()) as {
-    data: { id: string }[]
-  }
-  return { ...tenant, profileId: profiles.data[0]?.id as string }
-}
-
-/** Plays the person: opens the sandbox consent page and allows (or denies) access. */
-async function consent(authorizationURL: string, decision: 'allow' | 'deny' = 'allow') {
-  const page = await server.scheduler.app.request(local(authorizationURL))
-  expect(page.status).toBe(200)
-  expect(await page.text()).toContain('<form')
-  const form = new URLSearchParams(new URL(authorizationURL).searchParams)
-  form.set('decision', decision)
-  form.set('name', 'Ada Lovelace')
-  const decided = await server.scheduler.app.request('/sandbox/oauth/authorize', {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: form.toString(),
-  })
-  expect(decided.status).toBe(303)
-  return decided.headers.get('location') as string
-}
-
-async function start(
-  tenant: { apiKey: string; profileId: string },
-  body: Record<string, unknown> = {},
-) {
-  const response = await request(`/v1/profiles/${tenant.profileId}/connections`, {
-    token: tenant.apiKey,
-    json: { platform: 'sandbox', returnURL: RETURN_URL, ...body },
-  })
-  expect(response.status).toBe(201)
-  return (await response.json()) as Connection
-}
-
-/** Connects the sandbox login's personal account; returns it. */
-async function connectPersonalAccount(tenant: { apiKey: string; profileId: string }) {
-  const connection = await start(tenant)
-  const callback = await request(local(await consent(connection.authorizationURL)))
-  expect(callback.status).toBe(302)
-  const chosen = await request(`/v1/connections/${connection.id}`, { token: tenant.apiKey })
-  const { choices } = (await chosen.json()) as Connection
-  const personal = choices.find((choice) => choice.kind === 'personal')
-  const done = await request(`/v1/connections/${connection.id}/accounts`, {
-    token: tenant.apiKey,
-    json: { accountIds: [personal?.id] },
-  })
-  expect(done.status).toBe(200)
-  const body = (await done.json()) as Connection
-  return { connection: body, accountId: body.connectedAccounts[0]?.id as string }
-}
 
 describe('GET /v1/platforms', () => {
   it('lists the sandbox with its capabilities and options as JSON Schema, also for profile tokens', async () => {

@@ -58,4 +58,12 @@ export const messages = {
     subject: `You are invited to ${invite.workspace} on Post Scheduler`,
     text: `You are invited to join the workspace "${invite.workspace}" as ${invite.role}. Sign in (or sign up with this address), then accept with this code (valid for 7 days):\n\n${invite.code}\n\nPOST it to /v1/invitations/accept as {"token": "<code>"}.`,
   }),
+  accountNeedsReconnection: (
+    to: string,
+    account: { platform: string; name: string },
+  ): MailMessage => ({
+    to,
+    subject: `Reconnect ${account.name} (${account.platform})`,
+    text: `Post Scheduler can no longer use the ${account.platform} account "${account.name}": its access has expired or was withdrawn. Nothing can be published to it until it is reconnected from your app.`,
+  }),
 }
