@@ -71,7 +71,9 @@ export async function uploadXMedia(
   const { apiBaseURL, media, now } = params
   const authorization = { authorization: `Bearer ${params.accessToken}` }
   const send = (request: Parameters<typeof sendXRequest>[0]) => sendXRequest(request, options, now)
-  if (media.kind === 'document') throw new Error('X does not accept documents')
+  if (media.kind === 'document') {
+    throw new ContentRejectedError('X does not accept documents.', { platform: PLATFORM })
+  }
   const category = CATEGORIES[media.kind]
 
   const bytes = await media.open({ signal: options.signal })
