@@ -118,6 +118,15 @@ describe('post-scheduler CLI', () => {
     await client.close()
   })
 
+  it('re-encrypts stored secrets with "rotate-keys"', async () => {
+    const { code, stdout } = await run(['rotate-keys'], {
+      DATABASE_URL: await createTestDatabase(),
+      ENCRYPTION_KEYS: `k2:${Buffer.alloc(32, 9).toString('base64')},${TEST_KEYS}`,
+    })
+    expect(code).toBe(0)
+    expect(stdout).toContain('every secret now uses key \\"k2\\"')
+  })
+
   it('serves until SIGTERM, then drains and exits 0', async () => {
     const server = spawnCLI(['start'], { DATABASE_URL: await createTestDatabase(), PORT: '0' })
     const { url } = await server.logLine(/^Post Scheduler listening/)

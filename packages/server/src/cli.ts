@@ -6,15 +6,19 @@ import { StartupError } from './errors.ts'
 import { createOpenAPIDocument } from './http/app.ts'
 import { createLogger } from './logging/logger.ts'
 import { createPostScheduler, type StartOptions } from './post-scheduler.ts'
+import { loadKeyring } from './vault/keyring.ts'
+import { rotateKeys } from './vault/rotate.ts'
+import { createVault } from './vault/vault.ts'
 
 const USAGE = `Usage: post-scheduler <command>
 
 Commands:
-  start     run the HTTP API and the workers in one process
-  api       run the HTTP API only (workers run elsewhere)
-  worker    run the workers only
-  migrate   apply pending database migrations, then exit
-  openapi   print the OpenAPI document, then exit
+  start         run the HTTP API and the workers in one process
+  api           run the HTTP API only (workers run elsewhere)
+  worker        run the workers only
+  migrate       apply pending database migrations, then exit
+  rotate-keys   re-encrypt stored secrets with the first key of ENCRYPTION_KEYS, then exit
+  openapi       print the OpenAPI document, then exit
 
 Configuration comes from environment variables (PORT, DATABASE_URL, DATA_DIR, ...);
 the README lists them all.`
@@ -37,6 +41,24 @@ async function main(command: string | undefined): Promise<number> {
     try {
       const { applied } = await migrateDatabase(database.url)
       logger.info({ applied }, applied ? 'database migrations applied' : 'database already current')
+    } finally {
+      await database.close()
+    }
+    return 0
+  }
+  if (command === 'rotate-keys') {
+    const config = loadConfig()
+    const logger = createLogger(config)
+    const vault = createVault(await loadKeyring(config, logger))
+    const database = await connectDatabase(config, logger)
+    try {
+      const { resealed } = await rotateKeys(database.db, vault, {
+        onProgress: (count) => logger.info({ resealed: count }, 're-encrypting secrets'),
+      })
+      logger.info(
+        { resealed, primaryKeyId: vault.primaryKeyId },
+        `${resealed} secret(s) re-encrypted; every secret now uses key "${vault.primaryKeyId}"`,
+      )
     } finally {
       await database.close()
     }

@@ -34,7 +34,7 @@ interface LoginTokens {
   accountTokens: Record<string, string>
 }
 
-const attemptContext = (attempt: Pick<Attempt, 'id' | 'workspaceId'>, field: string) =>
+export const attemptContext = (attempt: Pick<Attempt, 'id' | 'workspaceId'>, field: string) =>
   `connection_attempt:${attempt.id}:${attempt.workspaceId}:${field}`
 
 /** What the API shows of a connection attempt. */

@@ -7,7 +7,7 @@ import type { Services } from '../services.ts'
 import type { OAuthApp, Platform } from './registry.ts'
 
 /** The vault context of a workspace's OAuth client secret: bound to the workspace and platform. */
-const secretContext = (workspaceId: string, platform: string) =>
+export const secretContext = (workspaceId: string, platform: string) =>
   `oauth_app:${workspaceId}:${platform}:client_secret`
 
 /** What the API shows of a platform: its capabilities as data, the options schema as JSON Schema. */
