@@ -42,6 +42,11 @@ describe('loadConfig', () => {
       PROFILE_TOKEN_TTL_SECONDS: '600',
       RATE_LIMIT_PER_MINUTE: '100',
       ENCRYPTION_KEYS: `k2:${Buffer.alloc(32, 2).toString('base64')},k1:${Buffer.alloc(32, 1).toString('base64')}`,
+      X_CLIENT_ID: 'x-client',
+      X_CLIENT_SECRET: 'x-secret',
+      LINKEDIN_CLIENT_ID: 'li-client',
+      LINKEDIN_CLIENT_SECRET: 'li-secret',
+      LINKEDIN_REFRESH_TOKENS: 'true',
     })
     expect(config).toEqual({
       port: 8080,
@@ -67,6 +72,11 @@ describe('loadConfig', () => {
         { id: 'k2', key: new Uint8Array(32).fill(2) },
         { id: 'k1', key: new Uint8Array(32).fill(1) },
       ],
+      platformApps: {
+        x: { clientId: 'x-client', clientSecret: 'x-secret' },
+        linkedin: { clientId: 'li-client', clientSecret: 'li-secret' },
+      },
+      linkedinRefreshTokens: true,
     })
   })
 

@@ -64,6 +64,14 @@ const environmentSchema = z.object({
   SESSION_TTL_DAYS: integer(1, 365).default(30),
   PROFILE_TOKEN_TTL_SECONDS: integer(60, 86_400).default(900),
   RATE_LIMIT_PER_MINUTE: integer(1, 1_000_000).default(600),
+  X_CLIENT_ID: z.string().min(1).optional(),
+  X_CLIENT_SECRET: z.string().min(1).optional(),
+  LINKEDIN_CLIENT_ID: z.string().min(1).optional(),
+  LINKEDIN_CLIENT_SECRET: z.string().min(1).optional(),
+  LINKEDIN_REFRESH_TOKENS: z
+    .enum(['true', 'false'], { error: 'must be true or false' })
+    .default('false')
+    .transform((value) => value === 'true'),
   ENCRYPTION_KEYS: z
     .string()
     .transform((value, context) => {
@@ -81,7 +89,13 @@ const environmentSchema = z.object({
 })
 
 /** Variables whose values never appear in error messages. */
-const SECRET_VARIABLES = new Set(['ENCRYPTION_KEYS', 'SMTP_URL', 'DATABASE_URL'])
+const SECRET_VARIABLES = new Set([
+  'ENCRYPTION_KEYS',
+  'SMTP_URL',
+  'DATABASE_URL',
+  'X_CLIENT_SECRET',
+  'LINKEDIN_CLIENT_SECRET',
+])
 
 /** A log level understood by the server's logger. */
 export type LogLevel = (typeof LOG_LEVELS)[number]
@@ -129,6 +143,13 @@ export interface Config {
   rateLimitPerMinute: number
   /** Keys that encrypt platform tokens at rest, newest first; a development key file when absent. */
   encryptionKeys: Keyring | undefined
+  /** Server-wide OAuth apps per platform; workspaces may register their own instead. */
+  platformApps: {
+    x: { clientId: string; clientSecret: string } | undefined
+    linkedin: { clientId: string; clientSecret: string } | undefined
+  }
+  /** Whether the LinkedIn app was approved for refresh tokens (partner apps only). */
+  linkedinRefreshTokens: boolean
 }
 
 /**
@@ -190,5 +211,16 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     profileTokenTTLSeconds: e.PROFILE_TOKEN_TTL_SECONDS,
     rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
     encryptionKeys: e.ENCRYPTION_KEYS,
+    platformApps: {
+      x:
+        e.X_CLIENT_ID && e.X_CLIENT_SECRET
+          ? { clientId: e.X_CLIENT_ID, clientSecret: e.X_CLIENT_SECRET }
+          : undefined,
+      linkedin:
+        e.LINKEDIN_CLIENT_ID && e.LINKEDIN_CLIENT_SECRET
+          ? { clientId: e.LINKEDIN_CLIENT_ID, clientSecret: e.LINKEDIN_CLIENT_SECRET }
+          : undefined,
+    },
+    linkedinRefreshTokens: e.LINKEDIN_REFRESH_TOKENS,
   }
 }

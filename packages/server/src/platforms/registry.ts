@@ -1,4 +1,5 @@
 import type { Adapter, CallOptions, Capabilities } from '@post-scheduler/adapter-core'
+import { linkedin, linkedinCapabilities } from '@post-scheduler/adapter-linkedin'
 import {
   createSandboxPlatform,
   type SandboxPlatform,
@@ -6,6 +7,7 @@ import {
   sandbox,
   sandboxCapabilities,
 } from '@post-scheduler/adapter-sandbox'
+import { x, xCapabilities } from '@post-scheduler/adapter-x'
 import type { Config } from '../config/config.ts'
 import { ProblemError } from '../http/problem.ts'
 
@@ -46,10 +48,10 @@ const SANDBOX_APP: OAuthApp = { clientId: 'post-scheduler', clientSecret: 'sandb
  * hosts at `/sandbox` (its state in PostgreSQL through `sandboxStore`).
  */
 export function createPlatformRegistry(options: {
-  config: Pick<Config, 'publicURL'>
+  config: Pick<Config, 'publicURL' | 'platformApps' | 'linkedinRefreshTokens'>
   sandboxStore: SandboxStore
 }): { registry: PlatformRegistry; sandboxPlatform: SandboxPlatform } {
-  const { publicURL } = options.config
+  const { publicURL, platformApps } = options.config
   const sandboxBaseURL = `${publicURL}/sandbox`
   const sandboxPlatform = createSandboxPlatform({
     store: options.sandboxStore,
@@ -69,6 +71,25 @@ export function createPlatformRegistry(options: {
         }),
       // Calls to the sandbox go straight to its handler: no network, same process.
       callOptions: { fetch: async (input, init) => sandboxPlatform(new Request(input, init)) },
+    },
+    {
+      id: 'x',
+      capabilities: xCapabilities,
+      serverApp: platformApps.x,
+      adapter: (app) => x({ ...app, redirectURI: callbackURL(publicURL, 'x') }),
+      callOptions: {},
+    },
+    {
+      id: 'linkedin',
+      capabilities: linkedinCapabilities,
+      serverApp: platformApps.linkedin,
+      adapter: (app) =>
+        linkedin({
+          ...app,
+          redirectURI: callbackURL(publicURL, 'linkedin'),
+          refreshTokens: options.config.linkedinRefreshTokens,
+        }),
+      callOptions: {},
     },
   ]
   const byId = new Map(platforms.map((platform) => [platform.id, platform]))
