@@ -1,0 +1,149 @@
+import { sql } from 'drizzle-orm'
+import { index, integer, jsonb, primaryKey, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core'
+import { connectedAccounts } from './connections.ts'
+import { profiles, workspaces } from './identity.ts'
+import { postScheduler } from './namespace.ts'
+
+const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow()
+const instant = (name: string) => timestamp(name, { withTimezone: true })
+
+/** A post's content, shared by its targets unless a per-platform override replaces a part. */
+export interface PostContentData {
+  text: string
+  mediaIds: string[]
+  firstComment?: string | undefined
+  /** Follow-up parts of a thread (X). */
+  thread?: { text: string }[] | undefined
+}
+
+/** What one platform gets instead of the shared content, and its typed options. */
+export interface PlatformOverride {
+  text?: string | undefined
+  mediaIds?: string[] | undefined
+  options?: Record<string, unknown> | undefined
+}
+
+/**
+ * A post: content for one or more connected accounts, and when to publish it. Its `status` is the
+ * aggregate of its publications, kept in step by the engine.
+ */
+export const posts = postScheduler.table(
+  'posts',
+  {
+    id: text('id').primaryKey(),
+    workspaceId: text('workspace_id')
+      .notNull()
+      .references(() => workspaces.id, { onDelete: 'cascade' }),
+    profileId: text('profile_id')
+      .notNull()
+      .references(() => profiles.id, { onDelete: 'cascade' }),
+    status: text('status', {
+      enum: ['draft', 'scheduled', 'publishing', 'published', 'partially_published', 'failed', 'canceled'],
+    }).notNull(),
+    content: jsonb('content').$type<PostContentData>().notNull(),
+    overrides: jsonb('overrides').$type<Record<string, PlatformOverride>>().notNull().default({}),
+    /** The instant to publish at (UTC); null for drafts. */
+    scheduledAt: instant('scheduled_at'),
+    /** The IANA timezone the time was written in, for people and recurrence. */
+    timezone: text('timezone').notNull().default('UTC'),
+    createdBy: text('created_by'),
+    createdAt: createdAt(),
+    updatedAt: instant('updated_at').notNull().defaultNow(),
+    canceledAt: instant('canceled_at'),
+  },
+  (t) => [
+    index('posts_workspace_idx').on(t.workspaceId, t.createdAt, t.id),
+    index('posts_profile_idx').on(t.profileId),
+  ],
+)
+
+/** Why a publication failed, as the API shows it. */
+export interface PublicationError {
+  code: string
+  message: string
+  retryable: boolean
+  action?: 'reconnect' | 'fix_content' | 'retry_later' | undefined
+  platformCode?: string | undefined
+}
+
+/**
+ * One post × one connected account: the unit of publishing, with its own state machine
+ * (`scheduled → queued → publishing → published | failed | unconfirmed`, or `canceled`). A worker
+ * claims it with a conditional update that sets a new `attemptId`; every later write is fenced by
+ * that id. `handles` holds what the adapter checkpointed before the irreversible call.
+ */
+export const publications = postScheduler.table(
+  'publications',
+  {
+    id: text('id').primaryKey(),
+    postId: text('post_id')
+      .notNull()
+      .references(() => posts.id, { onDelete: 'cascade' }),
+    workspaceId: text('workspace_id').notNull(),
+    accountId: text('account_id')
+      .notNull()
+      .references(() => connectedAccounts.id, { onDelete: 'cascade' }),
+    platform: text('platform').notNull(),
+    status: text('status', {
+      enum: ['scheduled', 'queued', 'publishing', 'published', 'failed', 'unconfirmed', 'canceled'],
+    }).notNull(),
+    /** When it should be published (the post's time, or a retry's). */
+    dueAt: instant('due_at').notNull(),
+    /** The current attempt: the fence of every write after a claim. */
+    attemptId: text('attempt_id'),
+    attempts: integer('attempts').notNull().default(0),
+    /** A claim older than this is abandoned: another worker may take over (after reconciling). */
+    deadlineAt: instant('deadline_at'),
+    handles: jsonb('handles').$type<Record<string, string>>().notNull().default({}),
+    platformPostId: text('platform_post_id'),
+    url: text('url'),
+    error: jsonb('error').$type<PublicationError>(),
+    publishedAt: instant('published_at'),
+    createdAt: createdAt(),
+    updatedAt: instant('updated_at').notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex('publications_post_account_key').on(t.postId, t.accountId),
+    index('publications_due_idx')
+      .on(t.dueAt)
+      .where(sql`${t.status} in ('scheduled', 'queued', 'publishing')`),
+    index('publications_account_idx').on(t.accountId),
+  ],
+)
+
+/** Each attempt of a publication: its timeline, as the API shows it. */
+export const publicationAttempts = postScheduler.table(
+  'publication_attempts',
+  {
+    attemptId: text('attempt_id').primaryKey(),
+    publicationId: text('publication_id')
+      .notNull()
+      .references(() => publications.id, { onDelete: 'cascade' }),
+    startedAt: instant('started_at').notNull().defaultNow(),
+    finishedAt: instant('finished_at'),
+    /** `published`, `failed`, `unconfirmed`, `retry`, `reconciled`, or null while running. */
+    outcome: text('outcome'),
+    error: jsonb('error').$type<PublicationError>(),
+    worker: text('worker'),
+  },
+  (t) => [index('publication_attempts_publication_idx').on(t.publicationId, t.startedAt)],
+)
+
+/**
+ * Responses of POST requests by `Idempotency-Key`, kept 24 hours: the same key and body replays the
+ * response; another body is refused; a request still in flight answers 409.
+ */
+export const idempotencyKeys = postScheduler.table(
+  'idempotency_keys',
+  {
+    /** The caller: an API key, session or profile token id. */
+    scope: text('scope').notNull(),
+    key: text('key').notNull(),
+    requestHash: text('request_hash').notNull(),
+    responseStatus: integer('response_status'),
+    responseBody: text('response_body'),
+    createdAt: createdAt(),
+    expiresAt: instant('expires_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.scope, t.key] })],
+)
