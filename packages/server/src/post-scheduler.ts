@@ -10,7 +10,7 @@ import { ProblemError } from './http/problem.ts'
 import type { AppEnv } from './http/router.ts'
 import { type HTTPServer, serveHTTP } from './http/serve.ts'
 import { startQueue } from './jobs/queue.ts'
-import { startWorkers } from './jobs/workers.ts'
+import { startWorkers, type Workers } from './jobs/workers.ts'
 import { createLogger, type Logger } from './logging/logger.ts'
 import { createLogTransport, createSMTPTransport, type MailTransport } from './mail/transport.ts'
 import { createPlatformRegistry } from './platforms/registry.ts'
@@ -64,6 +64,7 @@ export interface PostScheduler {
 }
 
 interface Running {
+  workers?: Workers | undefined
   vault: Vault
   platforms: ReturnType<typeof createPlatformRegistry>
   database: ConnectedDatabase
@@ -135,6 +136,7 @@ export function createPostScheduler(options: PostSchedulerOptions = {}): PostSch
     vault: resources.vault,
     platforms: resources.platforms.registry,
     sandboxPlatform: resources.platforms.sandboxPlatform,
+    queue: resources.queue,
   })
 
   async function boot(startOptions: StartOptions) {
@@ -158,7 +160,8 @@ export function createPostScheduler(options: PostSchedulerOptions = {}): PostSch
         heartbeatSeconds: config.workerHeartbeatSeconds,
         logger,
       })
-      if (worker) await startWorkers(started.queue, servicesOf(started as Running))
+      if (worker)
+        started.workers = await startWorkers(started.queue, servicesOf(started as Running))
       started.server = listen ? await serveHTTP(app.fetch, config) : undefined
       if (!config.databaseURL && started.server) {
         await bootstrapDevelopment(started.database.db, logger, started.server.url)
@@ -185,7 +188,8 @@ export function createPostScheduler(options: PostSchedulerOptions = {}): PostSch
     await starting?.catch(() => {})
     if (!running) return
     const timeoutMs = config.shutdownTimeoutSeconds * 1000
-    const { database, queue, server } = running
+    const { database, queue, server, workers } = running
+    workers?.stop()
     await Promise.all([
       server?.close(timeoutMs),
       queue.stop({ graceful: true, timeout: timeoutMs, close: true }),

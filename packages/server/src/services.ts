@@ -1,4 +1,5 @@
 import type { SandboxPlatform } from '@post-scheduler/adapter-sandbox'
+import type { PgBoss } from 'pg-boss'
 import type { Config } from './config/config.ts'
 import type { Database } from './db/client.ts'
 import type { Logger } from './logging/logger.ts'
@@ -16,6 +17,8 @@ export interface Services {
   vault: Vault
   /** The installed platforms and their adapters. */
   platforms: PlatformRegistry
+  /** The job queue, for enqueueing inside a transaction (`fromDrizzle`). */
+  queue: PgBoss
   /** The sandbox platform this server hosts at `/sandbox`. */
   sandboxPlatform: SandboxPlatform
 }

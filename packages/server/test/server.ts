@@ -39,17 +39,20 @@ export interface RequestOptions {
 }
 
 /**
- * Starts a Post Scheduler (API only, no listener) on a database of its own, with a mail recorder,
- * and stops it after the file's tests.
+ * Starts a Post Scheduler (no listener; API only unless `worker`) on a database of its own, with a
+ * mail recorder, and stops it after the file's tests.
  */
-export async function startTestServer(overrides: Partial<Config> = {}) {
+export async function startTestServer(
+  overrides: Partial<Config> = {},
+  options: { worker?: boolean } = {},
+) {
   const mail = new MailRecorder()
   const databaseURL = await createTestDatabase()
   const scheduler: PostScheduler = createPostScheduler({
     config: testConfig(databaseURL, { trustProxy: true, ...overrides }),
     mailTransport: mail,
   })
-  await scheduler.start({ listen: false, worker: false })
+  await scheduler.start({ listen: false, worker: options.worker ?? false })
   afterAll(() => scheduler.stop())
 
   const request = (path: string, options: RequestOptions = {}) => {

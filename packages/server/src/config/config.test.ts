@@ -42,11 +42,32 @@ describe('loadConfig', () => {
       PROFILE_TOKEN_TTL_SECONDS: '600',
       RATE_LIMIT_PER_MINUTE: '100',
       ENCRYPTION_KEYS: `k2:${Buffer.alloc(32, 2).toString('base64')},k1:${Buffer.alloc(32, 1).toString('base64')}`,
+      PUBLISH_DEADLINE_SECONDS: '120',
+      PUBLISH_CONCURRENCY: '4',
+      PUBLISH_MAX_ATTEMPTS: '3',
+      SWEEP_INTERVAL_SECONDS: '5',
       X_CLIENT_ID: 'x-client',
       X_CLIENT_SECRET: 'x-secret',
       LINKEDIN_CLIENT_ID: 'li-client',
       LINKEDIN_CLIENT_SECRET: 'li-secret',
       LINKEDIN_REFRESH_TOKENS: 'true',
+      MEDIA_STORAGE: 's3',
+      MEDIA_LOCAL_DIR: '/srv/media',
+      MEDIA_S3_BUCKET: 'scheduler-media',
+      MEDIA_S3_ENDPOINT: 'https://s3.example.com',
+      MEDIA_S3_REGION: 'eu-west-3',
+      MEDIA_S3_ACCESS_KEY_ID: 'AKIAEXAMPLE',
+      MEDIA_S3_SECRET_ACCESS_KEY: 's3-secret',
+      MEDIA_S3_FORCE_PATH_STYLE: 'false',
+      MEDIA_S3_PREFIX: 'post-scheduler/',
+      MEDIA_MAX_FILE_BYTES: '1048576',
+      MEDIA_WORKSPACE_QUOTA_BYTES: '0',
+      MEDIA_UPLOAD_PART_BYTES: '65536',
+      MEDIA_UPLOAD_TTL_HOURS: '2',
+      MEDIA_UNREFERENCED_TTL_HOURS: '48',
+      MEDIA_SIGNED_URL_TTL_SECONDS: '600',
+      MEDIA_IMPORT_TIMEOUT_SECONDS: '10',
+      MEDIA_IMPORT_ALLOWED_NETWORKS: '10.1.0.0/16, fd00::/8',
     })
     expect(config).toEqual({
       port: 8080,
@@ -72,11 +93,32 @@ describe('loadConfig', () => {
         { id: 'k2', key: new Uint8Array(32).fill(2) },
         { id: 'k1', key: new Uint8Array(32).fill(1) },
       ],
+      publishing: { deadlineSeconds: 120, concurrency: 4, maxAttempts: 3, sweepIntervalSeconds: 5 },
       platformApps: {
         x: { clientId: 'x-client', clientSecret: 'x-secret' },
         linkedin: { clientId: 'li-client', clientSecret: 'li-secret' },
       },
       linkedinRefreshTokens: true,
+      media: {
+        storage: 's3',
+        localDir: '/srv/media',
+        s3: {
+          bucket: 'scheduler-media',
+          endpoint: 'https://s3.example.com',
+          region: 'eu-west-3',
+          credentials: { accessKeyId: 'AKIAEXAMPLE', secretAccessKey: 's3-secret' },
+          forcePathStyle: false,
+          prefix: 'post-scheduler/',
+        },
+        maxFileBytes: 1048576,
+        workspaceQuotaBytes: 0,
+        uploadPartBytes: 65536,
+        uploadTTLHours: 2,
+        unreferencedTTLHours: 48,
+        signedURLTTLSeconds: 600,
+        importTimeoutSeconds: 10,
+        importAllowedNetworks: ['10.1.0.0/16', 'fd00::/8'],
+      },
     })
   })
 
@@ -102,6 +144,14 @@ describe('loadConfig', () => {
     ['TRUST_PROXY', 'yes', 'TRUST_PROXY must be true or false'],
     ['PUBLIC_URL', 'scheduler.example.com', 'PUBLIC_URL must be the http(s) URL'],
     ['SMTP_URL', 'mail.example.com', 'SMTP_URL must be an SMTP URL'],
+    ['MEDIA_STORAGE', 'ftp', 'MEDIA_STORAGE must be local or s3'],
+    ['MEDIA_MAX_FILE_BYTES', '10', 'MEDIA_MAX_FILE_BYTES must be a whole number from 1024'],
+    [
+      'MEDIA_IMPORT_ALLOWED_NETWORKS',
+      '10.0.0.0/8,intranet',
+      'MEDIA_IMPORT_ALLOWED_NETWORKS must be comma-separated CIDR networks such as 10.1.0.0/16 (intranet is not one)',
+    ],
+    ['MEDIA_S3_PREFIX', '../up', 'MEDIA_S3_PREFIX must be folder names ending with /'],
     [
       'ENCRYPTION_KEYS',
       'k1:c2hvcnQ=',
@@ -121,6 +171,33 @@ describe('loadConfig', () => {
     const error = captureError(() => loadConfig({ PORT: 'x', LOG_LEVEL: 'y' }))
     expect(error.message).not.toContain('\n')
     expect(error.message).toMatch(/PORT .*; LOG_LEVEL /)
+  })
+
+  it('keeps media in the data folder by default, with limits and an S3 store only when asked', () => {
+    expect(loadConfig({ DATA_DIR: '/var/lib/ps' }).media).toMatchObject({
+      storage: 'local',
+      localDir: '/var/lib/ps/media',
+      s3: undefined,
+      maxFileBytes: 2 * 1024 ** 3,
+      uploadPartBytes: 8 * 1024 ** 2,
+      unreferencedTTLHours: 720,
+      importAllowedNetworks: [],
+    })
+    expect(
+      loadConfig({ MEDIA_S3_BUCKET: 'media', MEDIA_S3_ENDPOINT: 'http://minio:9000' }).media.s3,
+    ).toMatchObject({ forcePathStyle: true, credentials: undefined, region: 'us-east-1' })
+  })
+
+  it('wants a bucket for the S3 driver and S3 credentials in pairs, never echoing the secret', () => {
+    expect(() => loadConfig({ MEDIA_STORAGE: 's3' })).toThrow(
+      'MEDIA_STORAGE=s3 needs MEDIA_S3_BUCKET',
+    )
+    expect(() =>
+      loadConfig({ MEDIA_S3_BUCKET: 'media', MEDIA_S3_SECRET_ACCESS_KEY: 'hunter2' }),
+    ).toThrow('must be set together')
+    expect(() => loadConfig({ MEDIA_S3_SECRET_ACCESS_KEY: 'hunter2', PORT: 'x' })).not.toThrow(
+      /hunter2/,
+    )
   })
 
   it('wants the TLS certificate and key together', () => {

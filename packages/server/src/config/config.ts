@@ -1,4 +1,5 @@
-import { resolve } from 'node:path'
+import { isIPv4, isIPv6 } from 'node:net'
+import { join, resolve } from 'node:path'
 import { z } from 'zod'
 import { type Keyring, parseKeyring } from '../vault/vault.ts'
 
@@ -19,6 +20,12 @@ const postgresURL = z
     error:
       'must be a PostgreSQL connection URL such as postgres://user:password@host:5432/database',
   })
+
+const isCIDR = (value: string) => {
+  const [address = '', bits, ...rest] = value.split('/')
+  const max = isIPv4(address) ? 32 : isIPv6(address) ? 128 : -1
+  return rest.length === 0 && bits !== undefined && /^\d+$/.test(bits) && Number(bits) <= max
+}
 
 /**
  * The environment variables Post Scheduler reads, each with its default. The table in the README
@@ -64,6 +71,10 @@ const environmentSchema = z.object({
   SESSION_TTL_DAYS: integer(1, 365).default(30),
   PROFILE_TOKEN_TTL_SECONDS: integer(60, 86_400).default(900),
   RATE_LIMIT_PER_MINUTE: integer(1, 1_000_000).default(600),
+  PUBLISH_DEADLINE_SECONDS: integer(5, 3600).default(600),
+  PUBLISH_CONCURRENCY: integer(1, 1000).default(10),
+  PUBLISH_MAX_ATTEMPTS: integer(1, 50).default(5),
+  SWEEP_INTERVAL_SECONDS: integer(1, 3600).default(10),
   X_CLIENT_ID: z.string().min(1).optional(),
   X_CLIENT_SECRET: z.string().min(1).optional(),
   LINKEDIN_CLIENT_ID: z.string().min(1).optional(),
@@ -72,6 +83,52 @@ const environmentSchema = z.object({
     .enum(['true', 'false'], { error: 'must be true or false' })
     .default('false')
     .transform((value) => value === 'true'),
+  MEDIA_STORAGE: z.enum(['local', 's3'], { error: 'must be local or s3' }).default('local'),
+  MEDIA_LOCAL_DIR: z.string().min(1).optional(),
+  MEDIA_S3_BUCKET: z.string().min(3).max(63).optional(),
+  MEDIA_S3_ENDPOINT: z
+    .string()
+    .refine((value) => URL.canParse(value) && /^https?:$/.test(new URL(value).protocol), {
+      error: 'must be the http(s) URL of an S3-compatible store such as https://s3.example.com',
+    })
+    .optional(),
+  MEDIA_S3_REGION: z.string().min(1).default('us-east-1'),
+  MEDIA_S3_ACCESS_KEY_ID: z.string().min(1).optional(),
+  MEDIA_S3_SECRET_ACCESS_KEY: z.string().min(1).optional(),
+  MEDIA_S3_FORCE_PATH_STYLE: z
+    .enum(['true', 'false'], { error: 'must be true or false' })
+    .optional()
+    .transform((value) => (value === undefined ? undefined : value === 'true')),
+  MEDIA_S3_PREFIX: z
+    .string()
+    .regex(/^([a-z0-9_-]+\/)+$/, 'must be folder names ending with /, such as post-scheduler/')
+    .optional(),
+  MEDIA_MAX_FILE_BYTES: integer(1024, 2 ** 45).default(2 * 1024 ** 3),
+  MEDIA_WORKSPACE_QUOTA_BYTES: integer(0, 2 ** 50).default(50 * 1024 ** 3),
+  MEDIA_UPLOAD_PART_BYTES: integer(1024, 2 ** 31).default(8 * 1024 ** 2),
+  MEDIA_UPLOAD_TTL_HOURS: integer(1, 24 * 30).default(24),
+  MEDIA_UNREFERENCED_TTL_HOURS: integer(0, 24 * 3650).default(720),
+  MEDIA_SIGNED_URL_TTL_SECONDS: integer(60, 7 * 86_400).default(3600),
+  MEDIA_IMPORT_TIMEOUT_SECONDS: integer(1, 3600).default(60),
+  MEDIA_IMPORT_ALLOWED_NETWORKS: z
+    .string()
+    .transform((value, context) => {
+      const networks = value
+        .split(',')
+        .map((entry) => entry.trim())
+        .filter(Boolean)
+      for (const network of networks) {
+        if (!isCIDR(network)) {
+          context.addIssue({
+            code: 'custom',
+            message: `must be comma-separated CIDR networks such as 10.1.0.0/16 (${network} is not one)`,
+          })
+          return z.NEVER
+        }
+      }
+      return networks
+    })
+    .optional(),
   ENCRYPTION_KEYS: z
     .string()
     .transform((value, context) => {
@@ -95,6 +152,7 @@ const SECRET_VARIABLES = new Set([
   'DATABASE_URL',
   'X_CLIENT_SECRET',
   'LINKEDIN_CLIENT_SECRET',
+  'MEDIA_S3_SECRET_ACCESS_KEY',
 ])
 
 /** A log level understood by the server's logger. */
@@ -143,6 +201,13 @@ export interface Config {
   rateLimitPerMinute: number
   /** Keys that encrypt platform tokens at rest, newest first; a development key file when absent. */
   encryptionKeys: Keyring | undefined
+  /** Publishing: claim deadline, concurrent publications per worker, attempts, sweep interval. */
+  publishing: {
+    deadlineSeconds: number
+    concurrency: number
+    maxAttempts: number
+    sweepIntervalSeconds: number
+  }
   /** Server-wide OAuth apps per platform; workspaces may register their own instead. */
   platformApps: {
     x: { clientId: string; clientSecret: string } | undefined
@@ -150,6 +215,42 @@ export interface Config {
   }
   /** Whether the LinkedIn app was approved for refresh tokens (partner apps only). */
   linkedinRefreshTokens: boolean
+  /** Where media bytes are kept, how large they may be, and how imports are fetched. */
+  media: MediaConfig
+}
+
+/** Media storage, limits and imports (the `MEDIA_*` variables). */
+export interface MediaConfig {
+  /** `local`: files in `localDir`; `s3`: any S3-compatible bucket. */
+  storage: 'local' | 's3'
+  /** Folder of the local driver; `<DATA_DIR>/media` by default. */
+  localDir: string
+  s3:
+    | {
+        bucket: string
+        endpoint: string | undefined
+        region: string
+        credentials: { accessKeyId: string; secretAccessKey: string } | undefined
+        forcePathStyle: boolean
+        prefix: string | undefined
+      }
+    | undefined
+  /** Largest media file accepted, by any way of uploading. */
+  maxFileBytes: number
+  /** Bytes of media one workspace may keep (uploads in progress count); 0 for no limit. */
+  workspaceQuotaBytes: number
+  /** Size of each part of a resumable upload (the last one may be smaller). */
+  uploadPartBytes: number
+  /** How long a resumable upload can wait for its parts and completion. */
+  uploadTTLHours: number
+  /** Media that nothing references are deleted this long after upload; 0 keeps them. */
+  unreferencedTTLHours: number
+  /** Lifetime of signed media URLs handed to platforms and browsers. */
+  signedURLTTLSeconds: number
+  /** Longest an import from a URL may take. */
+  importTimeoutSeconds: number
+  /** Private networks imports may reach anyway (an internal CDN), as CIDR; none by default. */
+  importAllowedNetworks: string[]
 }
 
 /**
@@ -182,6 +283,16 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`)
   }
   const e = parsed.data
+  if (e.MEDIA_STORAGE === 's3' && !e.MEDIA_S3_BUCKET) {
+    throw new ConfigError(
+      'Invalid configuration: MEDIA_STORAGE=s3 needs MEDIA_S3_BUCKET (and MEDIA_S3_ENDPOINT for stores other than AWS)',
+    )
+  }
+  if (Boolean(e.MEDIA_S3_ACCESS_KEY_ID) !== Boolean(e.MEDIA_S3_SECRET_ACCESS_KEY)) {
+    throw new ConfigError(
+      'Invalid configuration: MEDIA_S3_ACCESS_KEY_ID and MEDIA_S3_SECRET_ACCESS_KEY must be set together (or both left unset to use the AWS default credentials)',
+    )
+  }
   if (Boolean(e.TLS_CERT_FILE) !== Boolean(e.TLS_KEY_FILE)) {
     throw new ConfigError(
       'Invalid configuration: TLS_CERT_FILE and TLS_KEY_FILE must be set together to serve HTTPS',
@@ -211,6 +322,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     profileTokenTTLSeconds: e.PROFILE_TOKEN_TTL_SECONDS,
     rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
     encryptionKeys: e.ENCRYPTION_KEYS,
+    publishing: {
+      deadlineSeconds: e.PUBLISH_DEADLINE_SECONDS,
+      concurrency: e.PUBLISH_CONCURRENCY,
+      maxAttempts: e.PUBLISH_MAX_ATTEMPTS,
+      sweepIntervalSeconds: e.SWEEP_INTERVAL_SECONDS,
+    },
     platformApps: {
       x:
         e.X_CLIENT_ID && e.X_CLIENT_SECRET
@@ -222,5 +339,33 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
           : undefined,
     },
     linkedinRefreshTokens: e.LINKEDIN_REFRESH_TOKENS,
+    media: {
+      storage: e.MEDIA_STORAGE,
+      localDir: resolve(e.MEDIA_LOCAL_DIR ?? join(e.DATA_DIR, 'media')),
+      s3: e.MEDIA_S3_BUCKET
+        ? {
+            bucket: e.MEDIA_S3_BUCKET,
+            endpoint: e.MEDIA_S3_ENDPOINT,
+            region: e.MEDIA_S3_REGION,
+            credentials:
+              e.MEDIA_S3_ACCESS_KEY_ID && e.MEDIA_S3_SECRET_ACCESS_KEY
+                ? {
+                    accessKeyId: e.MEDIA_S3_ACCESS_KEY_ID,
+                    secretAccessKey: e.MEDIA_S3_SECRET_ACCESS_KEY,
+                  }
+                : undefined,
+            forcePathStyle: e.MEDIA_S3_FORCE_PATH_STYLE ?? e.MEDIA_S3_ENDPOINT !== undefined,
+            prefix: e.MEDIA_S3_PREFIX,
+          }
+        : undefined,
+      maxFileBytes: e.MEDIA_MAX_FILE_BYTES,
+      workspaceQuotaBytes: e.MEDIA_WORKSPACE_QUOTA_BYTES,
+      uploadPartBytes: e.MEDIA_UPLOAD_PART_BYTES,
+      uploadTTLHours: e.MEDIA_UPLOAD_TTL_HOURS,
+      unreferencedTTLHours: e.MEDIA_UNREFERENCED_TTL_HOURS,
+      signedURLTTLSeconds: e.MEDIA_SIGNED_URL_TTL_SECONDS,
+      importTimeoutSeconds: e.MEDIA_IMPORT_TIMEOUT_SECONDS,
+      importAllowedNetworks: e.MEDIA_IMPORT_ALLOWED_NETWORKS ?? [],
+    },
   }
 }

@@ -172,7 +172,7 @@ async function revokeAtPlatform(services: Services, account: ConnectedAccount): 
 
 /** Why an account needs its owner: it is marked `reauth_required` with the reason. */
 export async function markReauthRequired(
-  services: Services,
+  services: Pick<Services, 'db'>,
   account: ConnectedAccount,
   reason: string,
   actor: Actor,

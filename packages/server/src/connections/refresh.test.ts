@@ -11,10 +11,9 @@ import { createLogger } from '../logging/logger.ts'
 import { createPlatformRegistry } from '../platforms/registry.ts'
 import { createPostScheduler } from '../post-scheduler.ts'
 import { createPostgresSandboxStore } from '../sandbox/store.ts'
-import type { Services } from '../services.ts'
 import { createVault, parseKeyring } from '../vault/vault.ts'
 import { tokenContext } from './accounts.ts'
-import { refreshAccount } from './refresh.ts'
+import { type RefreshServices, refreshAccount } from './refresh.ts'
 
 const server = await startTestServer()
 const { tenantWithProfile, connectPersonalAccount } = connectionHelpers(server)
@@ -29,7 +28,7 @@ const { registry, sandboxPlatform } = createPlatformRegistry({
   config,
   sandboxStore: createPostgresSandboxStore(client.db),
 })
-const services: Services = {
+const services: RefreshServices = {
   db: client.db,
   mail: server.mail,
   logger,

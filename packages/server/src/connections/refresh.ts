@@ -14,6 +14,9 @@ const REAUTH_NOTICE_MS = 7 * 24 * 60 * 60 * 1000
 const BATCH = 100
 const SYSTEM = { type: 'system', id: undefined, ip: undefined, requestId: undefined } as const
 
+/** What the refresh needs: everything but the job queue. */
+export type RefreshServices = Omit<Services, 'queue'>
+
 export type RefreshOutcome = 'refreshed' | 'fresh' | 'busy' | 'reauth_required' | 'failed'
 
 /**
@@ -22,7 +25,7 @@ export type RefreshOutcome = 'refreshed' | 'fresh' | 'busy' | 'reauth_required' 
  *
  * @returns how each account fared, by id.
  */
-export async function refreshExpiringTokens(services: Services, now = new Date()) {
+export async function refreshExpiringTokens(services: RefreshServices, now = new Date()) {
   const due = await services.db
     .select({ id: connectedAccounts.id })
     .from(connectedAccounts)
@@ -47,7 +50,7 @@ export async function refreshExpiringTokens(services: Services, now = new Date()
  * `reauth_required` and tells the workspace's owners and admins.
  */
 export async function refreshAccount(
-  services: Services,
+  services: RefreshServices,
   accountId: string,
   now = new Date(),
 ): Promise<RefreshOutcome> {
@@ -109,7 +112,11 @@ export async function refreshAccount(
   return outcome
 }
 
-async function flagForReconnection(services: Services, account: ConnectedAccount, reason: string) {
+async function flagForReconnection(
+  services: RefreshServices,
+  account: ConnectedAccount,
+  reason: string,
+) {
   await markReauthRequired(services, account, reason, SYSTEM)
   const recipients = await services.db
     .select({ email: users.email })

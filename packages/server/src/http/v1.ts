@@ -3,6 +3,7 @@ import { auditRoutes } from '../audit/routes.ts'
 import { connectionRoutes } from '../connections/routes.ts'
 import { memberRoutes } from '../members/routes.ts'
 import { platformRoutes } from '../platforms/routes.ts'
+import { postRoutes } from '../posts/routes.ts'
 import { profileRoutes } from '../profiles/routes.ts'
 import { sessionRoutes } from '../sessions/routes.ts'
 import { userRoutes } from '../users/routes.ts'
@@ -24,4 +25,5 @@ export function v1Routes() {
     .route('/', auditRoutes())
     .route('/', platformRoutes())
     .route('/', connectionRoutes())
+    .route('/', postRoutes())
 }

@@ -27,6 +27,8 @@ export interface Platform {
   adapter(app: OAuthApp): Adapter
   /** Options for every call of its adapter (the sandbox is served in-process). */
   callOptions: CallOptions
+  /** The adapter's pure `validatePost`, which needs no app or account. */
+  validatePost: Adapter['validatePost']
 }
 
 /** The installed platforms, by id. */
@@ -58,7 +60,7 @@ export function createPlatformRegistry(options: {
     baseURL: sandboxBaseURL,
     clients: [{ ...SANDBOX_APP, redirectURIs: [callbackURL(publicURL, 'sandbox')] }],
   })
-  const platforms: Platform[] = [
+  const platforms: Omit<Platform, 'validatePost'>[] = [
     {
       id: 'sandbox',
       capabilities: sandboxCapabilities,
@@ -92,11 +94,19 @@ export function createPlatformRegistry(options: {
       callOptions: {},
     },
   ]
-  const byId = new Map(platforms.map((platform) => [platform.id, platform]))
+  const withValidation = platforms.map((platform) => ({
+    ...platform,
+    // validatePost is pure: any app will do to reach it.
+    validatePost: (params: Parameters<Adapter['validatePost']>[0]) =>
+      platform
+        .adapter(platform.serverApp ?? { clientId: 'validation', clientSecret: 'validation' })
+        .validatePost(params),
+  }))
+  const byId = new Map(withValidation.map((platform) => [platform.id, platform]))
   return {
     sandboxPlatform,
     registry: {
-      list: () => platforms,
+      list: () => withValidation,
       get(id) {
         const platform = byId.get(id)
         if (!platform) {

@@ -44,7 +44,7 @@ export async function listPlatforms(services: Services, workspaceId: string) {
  * @throws {ProblemError} `CONFLICT` when neither exists.
  */
 export async function resolveOAuthApp(
-  services: Services,
+  services: Pick<Services, 'db' | 'vault'>,
   workspaceId: string,
   platform: Platform,
 ): Promise<OAuthApp> {

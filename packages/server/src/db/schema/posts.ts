@@ -1,5 +1,13 @@
 import { sql } from 'drizzle-orm'
-import { index, integer, jsonb, primaryKey, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core'
+import {
+  index,
+  integer,
+  jsonb,
+  primaryKey,
+  text,
+  timestamp,
+  uniqueIndex,
+} from 'drizzle-orm/pg-core'
 import { connectedAccounts } from './connections.ts'
 import { profiles, workspaces } from './identity.ts'
 import { postScheduler } from './namespace.ts'
@@ -38,7 +46,15 @@ export const posts = postScheduler.table(
       .notNull()
       .references(() => profiles.id, { onDelete: 'cascade' }),
     status: text('status', {
-      enum: ['draft', 'scheduled', 'publishing', 'published', 'partially_published', 'failed', 'canceled'],
+      enum: [
+        'draft',
+        'scheduled',
+        'publishing',
+        'published',
+        'partially_published',
+        'failed',
+        'canceled',
+      ],
     }).notNull(),
     content: jsonb('content').$type<PostContentData>().notNull(),
     overrides: jsonb('overrides').$type<Record<string, PlatformOverride>>().notNull().default({}),

@@ -1,0 +1,159 @@
+import { eq } from 'drizzle-orm'
+import { afterAll, describe, expect, it } from 'vitest'
+import { connectionHelpers } from '../../test/connections.ts'
+import { startTestServer } from '../../test/server.ts'
+import { createDatabaseClient } from '../db/client.ts'
+import { connectedAccounts, sandboxPosts } from '../db/schema/index.ts'
+
+const publishing = { deadlineSeconds: 6, concurrency: 4, maxAttempts: 3, sweepIntervalSeconds: 1 }
+const server = await startTestServer({ publishing }, { worker: true })
+const { request } = server
+const { tenantWithProfile, connectPersonalAccount } = connectionHelpers(server)
+const { db, close } = createDatabaseClient(server.databaseURL, { max: 2 })
+afterAll(close)
+
+type Publication = {
+  status: string
+  platformPostId: string | null
+  url: string | null
+  error: { code: string; action?: string } | null
+  timeline: { outcome: string | null }[]
+}
+type Post = { id: string; status: string; publications: Publication[] }
+
+async function setUp() {
+  const tenant = await tenantWithProfile()
+  const { accountId } = await connectPersonalAccount(tenant)
+  return { tenant, accountId }
+}
+
+async function createPost(
+  tenant: { apiKey: string },
+  accountId: string,
+  body: Record<string, unknown>,
+) {
+  const response = await request('/v1/posts', {
+    token: tenant.apiKey,
+    json: { accountIds: [accountId], ...body },
+  })
+  expect(response.status, await response.clone().text()).toBe(201)
+  return (await response.json()) as Post
+}
+
+/** Polls the post until `done` holds (the workers run in this process). */
+async function waitForPost(
+  tenant: { apiKey: string },
+  postId: string,
+  done: (post: Post) => boolean,
+) {
+  let post: Post | undefined
+  for (let i = 0; i < 150; i++) {
+    post = (await (await request(`/v1/posts/${postId}`, { token: tenant.apiKey })).json()) as Post
+    if (done(post)) return post
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+  throw new Error(`the post never got there: ${JSON.stringify(post)}`)
+}
+
+const finished = (post: Post) =>
+  post.publications.every((publication) =>
+    ['published', 'failed', 'unconfirmed'].includes(publication.status),
+  )
+
+const sandboxCopies = (text: string) =>
+  db.select().from(sandboxPosts).where(eq(sandboxPosts.text, text))
+
+describe('publishing', () => {
+  it('publishes a post now, once, with the platform id, URL and timeline', async () => {
+    const { tenant, accountId } = await setUp()
+    const text = `Hello sandbox ${crypto.randomUUID()}`
+    const created = await createPost(tenant, accountId, { content: { text }, publishNow: true })
+    expect(created.publications[0]?.status).toBe('queued')
+    const post = await waitForPost(tenant, created.id, finished)
+    expect(post.status).toBe('published')
+    const [publication] = post.publications
+    expect(publication?.platformPostId).toBeTruthy()
+    expect(publication?.url).toMatch(/^http:\/\/post-scheduler\.test\/sandbox\//)
+    expect(publication?.timeline.map((attempt) => attempt.outcome)).toEqual(['published'])
+    expect(await sandboxCopies(text)).toHaveLength(1)
+  })
+
+  it('publishes a scheduled post when its time comes', async () => {
+    const { tenant, accountId } = await setUp()
+    const text = `Later ${crypto.randomUUID()}`
+    const scheduledAt = new Date(Date.now() + 2000)
+    const created = await createPost(tenant, accountId, {
+      content: { text },
+      scheduledAt: scheduledAt.toISOString(),
+      timezone: 'Europe/Berlin',
+    })
+    expect(created.status).toBe('scheduled')
+    const post = await waitForPost(tenant, created.id, finished)
+    expect(post.status).toBe('published')
+    const [copy] = await sandboxCopies(text)
+    expect(copy?.createdAt.getTime()).toBeGreaterThanOrEqual(scheduledAt.getTime() - 1000)
+  })
+
+  it('reconciles a publish whose answer was lost, without posting again', async () => {
+    const { tenant, accountId } = await setUp()
+    const text = `Lost answer ${crypto.randomUUID()} #sandbox-fail:timeout_after_commit`
+    const created = await createPost(tenant, accountId, { content: { text }, publishNow: true })
+    const post = await waitForPost(tenant, created.id, finished)
+    expect(post.status).toBe('published')
+    expect(post.publications[0]?.timeline.map((attempt) => attempt.outcome)).toEqual([
+      'unknown',
+      'reconciled',
+    ])
+    expect(await sandboxCopies(text)).toHaveLength(1)
+  })
+
+  it('fails a rejected post with the platform’s reason and asks to fix the content', async () => {
+    const { tenant, accountId } = await setUp()
+    const created = await createPost(tenant, accountId, {
+      content: { text: 'Nope #sandbox-fail:reject' },
+      publishNow: true,
+    })
+    const post = await waitForPost(tenant, created.id, finished)
+    expect(post.status).toBe('failed')
+    expect(post.publications[0]?.error).toMatchObject({
+      code: 'CONTENT_REJECTED',
+      action: 'fix_content',
+    })
+  })
+
+  it('fails with action reconnect and flags the account when its access was withdrawn', async () => {
+    const { tenant, accountId } = await setUp()
+    const created = await createPost(tenant, accountId, {
+      content: { text: 'Gone #sandbox-fail:invalid_token' },
+      publishNow: true,
+    })
+    const post = await waitForPost(tenant, created.id, finished)
+    expect(post.publications[0]?.error).toMatchObject({
+      code: 'RECONNECT_REQUIRED',
+      action: 'reconnect',
+    })
+    const [account] = await db
+      .select()
+      .from(connectedAccounts)
+      .where(eq(connectedAccounts.id, accountId))
+    expect(account?.status).toBe('reauth_required')
+  })
+
+  it('refuses a post with an unknown account, a past time or content the platform cannot take, creating nothing', async () => {
+    const { tenant, accountId } = await setUp()
+    const response = await request('/v1/posts', {
+      token: tenant.apiKey,
+      json: {
+        accountIds: [accountId, 'acct_unknown'],
+        content: { text: 'x'.repeat(100_000) },
+        scheduledAt: '2020-01-01T00:00:00Z',
+      },
+    })
+    expect(response.status).toBe(422)
+    const problem = (await response.json()) as { issues: { path: (string | number)[] }[] }
+    const paths = problem.issues.map((issue) => issue.path.join('.'))
+    expect(paths).toContain('accountIds.1')
+    expect(paths).toContain('scheduledAt')
+    expect(paths.some((path) => path.startsWith('targets.sandbox'))).toBe(true)
+  })
+})

@@ -1,0 +1,94 @@
+import { and, eq, inArray, lt, lte, or, sql } from 'drizzle-orm'
+import { fromDrizzle, type PgBoss } from 'pg-boss'
+import type { Database, Transaction } from '../db/client.ts'
+import { publications } from '../db/schema/index.ts'
+
+/** The queue of publication jobs; payloads are `{ publicationId }` and nothing else. */
+export const PUBLISH_QUEUE = 'publishing.publish'
+
+/** Publications due within this window get their job now, with a precise `startAfter`. */
+export const HORIZON_SECONDS = 5 * 60
+
+/**
+ * Creates the publish queue. `stately` with the publication id as `singletonKey` allows one
+ * waiting and one running job per publication, so the sweeper can re-send freely and a running
+ * attempt can schedule its own retry.
+ */
+export async function createPublishQueue(boss: PgBoss) {
+  await boss.createQueue(PUBLISH_QUEUE, { policy: 'stately' })
+}
+
+/**
+ * Enqueues a publication's job inside the caller's transaction: the job exists exactly when the
+ * write that causes it commits.
+ */
+export async function enqueuePublication(
+  tx: Transaction,
+  boss: PgBoss,
+  publication: { id: string; dueAt: Date },
+  options: { expireInSeconds: number },
+) {
+  await boss.send(
+    PUBLISH_QUEUE,
+    { publicationId: publication.id },
+    {
+      db: fromDrizzle(tx, sql),
+      startAfter: publication.dueAt,
+      singletonKey: publication.id,
+      // Retries are the engine's decision (it reconciles first), never pg-boss's.
+      retryLimit: 0,
+      expireInSeconds: options.expireInSeconds,
+    },
+  )
+}
+
+/**
+ * Gives every publication that needs one a job: those due within the horizon that have none yet
+ * (far-future posts never depend on a job surviving the queue's retention), those whose job was
+ * lost, and those whose worker died (claim past its deadline). Run by every worker, at start —
+ * which publishes what fell due while everything was down — and then every few seconds;
+ * concurrent sweeps are harmless (conditional updates, one job per publication).
+ *
+ * @returns how many publications were (re)enqueued.
+ */
+export async function sweepPublications(
+  db: Database,
+  boss: PgBoss,
+  options: { expireInSeconds: number; batch?: number },
+): Promise<number> {
+  const horizon = sql`now() + make_interval(secs => ${HORIZON_SECONDS})`
+  return db.transaction(async (tx) => {
+    const due = await tx
+      .update(publications)
+      .set({
+        status: sql`case when ${publications.status} = 'scheduled' then 'queued' else ${publications.status} end`,
+      })
+      .where(
+        inArray(
+          publications.id,
+          tx
+            .select({ id: publications.id })
+            .from(publications)
+            .where(
+              or(
+                and(eq(publications.status, 'scheduled'), lte(publications.dueAt, horizon)),
+                // A queued publication overdue by a while has lost its job.
+                and(
+                  eq(publications.status, 'queued'),
+                  lt(publications.dueAt, sql`now() - interval '30 seconds'`),
+                ),
+                and(eq(publications.status, 'publishing'), lt(publications.deadlineAt, sql`now()`)),
+              ),
+            )
+            .orderBy(publications.dueAt)
+            .limit(options.batch ?? 1000)
+            .for('update', { skipLocked: true }),
+        ),
+      )
+      .returning({ id: publications.id, dueAt: publications.dueAt })
+    for (const publication of due) {
+      await enqueuePublication(tx, boss, publication, options)
+    }
+    return due.length
+  })
+}
