@@ -58,6 +58,8 @@ export const posts = postScheduler.table(
     }).notNull(),
     content: jsonb('content').$type<PostContentData>().notNull(),
     overrides: jsonb('overrides').$type<Record<string, PlatformOverride>>().notNull().default({}),
+    /** The connected accounts it targets; a draft keeps them here until it is scheduled. */
+    accountIds: text('account_ids').array().notNull().default(sql`'{}'::text[]`),
     /** The instant to publish at (UTC); null for drafts. */
     scheduledAt: instant('scheduled_at'),
     /** The IANA timezone the time was written in, for people and recurrence. */
@@ -161,5 +163,9 @@ export const idempotencyKeys = postScheduler.table(
     createdAt: createdAt(),
     expiresAt: instant('expires_at').notNull(),
   },
-  (t) => [primaryKey({ columns: [t.scope, t.key] })],
+  (t) => [
+    primaryKey({ columns: [t.scope, t.key] }),
+    // The purge deletes by expiry.
+    index('idempotency_keys_expires_idx').on(t.expiresAt),
+  ],
 )

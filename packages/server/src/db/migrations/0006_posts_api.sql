@@ -1,0 +1,2 @@
+ALTER TABLE "post_scheduler"."posts" ADD COLUMN "account_ids" text[] DEFAULT '{}'::text[] NOT NULL;--> statement-breakpoint
+CREATE INDEX "idempotency_keys_expires_idx" ON "post_scheduler"."idempotency_keys" USING btree ("expires_at");
