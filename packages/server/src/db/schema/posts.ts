@@ -11,6 +11,7 @@ import {
 import { connectedAccounts } from './connections.ts'
 import { profiles, workspaces } from './identity.ts'
 import { postScheduler } from './namespace.ts'
+import { postSeries } from './scheduling.ts'
 
 const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow()
 const instant = (name: string) => timestamp(name, { withTimezone: true })
@@ -68,10 +69,14 @@ export const posts = postScheduler.table(
     createdAt: createdAt(),
     updatedAt: instant('updated_at').notNull().defaultNow(),
     canceledAt: instant('canceled_at'),
+    /** The recurring series this post is an occurrence of. */
+    seriesId: text('series_id').references(() => postSeries.id, { onDelete: 'set null' }),
   },
   (t) => [
     index('posts_workspace_idx').on(t.workspaceId, t.createdAt, t.id),
     index('posts_profile_idx').on(t.profileId),
+    index('posts_profile_scheduled_idx').on(t.profileId, t.scheduledAt),
+    index('posts_series_idx').on(t.seriesId, t.scheduledAt),
   ],
 )
 
