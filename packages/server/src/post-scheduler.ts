@@ -12,6 +12,8 @@ import { type HTTPServer, serveHTTP } from './http/serve.ts'
 import { startQueue } from './jobs/queue.ts'
 import { startWorkers, type Workers } from './jobs/workers.ts'
 import { createLogger, type Logger } from './logging/logger.ts'
+import { startMediaWorkers } from './media/jobs.ts'
+import { createMediaServices, type MediaServices } from './media/media-services.ts'
 import { createLogTransport, createSMTPTransport, type MailTransport } from './mail/transport.ts'
 import { createPlatformRegistry } from './platforms/registry.ts'
 import { createPostgresSandboxStore } from './sandbox/store.ts'
@@ -66,6 +68,7 @@ export interface PostScheduler {
 interface Running {
   workers?: Workers | undefined
   vault: Vault
+  media: MediaServices
   platforms: ReturnType<typeof createPlatformRegistry>
   database: ConnectedDatabase
   queue: PgBoss
@@ -137,13 +140,16 @@ export function createPostScheduler(options: PostSchedulerOptions = {}): PostSch
     platforms: resources.platforms.registry,
     sandboxPlatform: resources.platforms.sandboxPlatform,
     queue: resources.queue,
+    media: resources.media,
   })
 
   async function boot(startOptions: StartOptions) {
     const { listen = true, worker = true, migrate = true } = startOptions
     const started: Partial<Running> = {}
     try {
-      started.vault = createVault(await loadKeyring(config, logger))
+      const keyring = await loadKeyring(config, logger)
+      started.vault = createVault(keyring)
+      started.media = createMediaServices({ config, keys: keyring.map((entry) => entry.key) })
       started.database = await connectDatabase(config, logger)
       started.platforms = createPlatformRegistry({
         config,
@@ -162,6 +168,7 @@ export function createPostScheduler(options: PostSchedulerOptions = {}): PostSch
       })
       if (worker)
         started.workers = await startWorkers(started.queue, servicesOf(started as Running))
+      if (worker) await startMediaWorkers(started.queue, servicesOf(started as Running))
       started.server = listen ? await serveHTTP(app.fetch, config) : undefined
       if (!config.databaseURL && started.server) {
         await bootstrapDevelopment(started.database.db, logger, started.server.url)

@@ -4,6 +4,7 @@ import type { Config } from './config/config.ts'
 import type { Database } from './db/client.ts'
 import type { Logger } from './logging/logger.ts'
 import type { MailTransport } from './mail/transport.ts'
+import type { MediaServices } from './media/media-services.ts'
 import type { PlatformRegistry } from './platforms/registry.ts'
 import type { Vault } from './vault/vault.ts'
 
@@ -21,4 +22,6 @@ export interface Services {
   queue: PgBoss
   /** The sandbox platform this server hosts at `/sandbox`. */
   sandboxPlatform: SandboxPlatform
+  /** Media storage driver, URL signer and references check. */
+  media: MediaServices
 }

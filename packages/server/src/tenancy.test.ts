@@ -1,3 +1,4 @@
+import sharp from 'sharp'
 import { afterAll, expect, it } from 'vitest'
 import { startTestServer } from '../test/server.ts'
 import { generateId } from './auth/secrets.ts'
@@ -42,6 +43,23 @@ const BODIES: Record<string, unknown> = {
   'POST /v1/workspaces/{workspaceId}/invitations': { email: 'intruder@example.com', role: 'admin' },
   'PATCH /v1/profiles/{profileId}': { name: 'Taken over' },
   'POST /v1/profiles/{profileId}/tokens': {},
+  'PATCH /v1/media/{mediaId}': { altText: 'Taken over' },
+  'PUT /v1/media/uploads/{uploadId}/parts/{partNumber}': 'part bytes',
+}
+
+/** A media file of `apiKey`'s workspace, uploaded as a browser would. */
+async function uploadMedia(apiKey: string) {
+  const form = new FormData()
+  const png = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#000' } })
+    .png()
+    .toBuffer()
+  form.set('file', new Blob([new Uint8Array(png)]), 'victim.png')
+  const response = await server.scheduler.app.request('/v1/media', {
+    method: 'POST',
+    headers: { authorization: `Bearer ${apiKey}` },
+    body: form,
+  })
+  return (await response.json()) as { id?: string }
 }
 
 it('gives another tenant 404 on every operation that takes an id, and changes nothing', async () => {
@@ -64,7 +82,14 @@ it('gives another tenant 404 on every operation that takes an id, and changes no
     })
   ).json()) as { id?: string }
   const [account] = await seedConnectedAccount(victim.workspaceId, profiles.data?.[0]?.id)
+  const victimMedia = await uploadMedia(victim.apiKey)
+  const upload = (await (
+    await request('/v1/media/uploads', { token: victim.apiKey, json: { sizeBytes: 10 } })
+  ).json()) as { id?: string }
   const ids: Record<string, string | undefined> = {
+    mediaId: victimMedia.id,
+    uploadId: upload.id,
+    partNumber: '1',
     connectionId: connection.id,
     accountId: account?.id,
     workspaceId: victim.workspaceId,
@@ -123,6 +148,11 @@ it('gives another tenant 404 on every operation that takes an id, and changes no
     await request(`/v1/workspaces/${victim.workspaceId}`, { token: victim.apiKey })
   ).json()) as { name: string }
   expect(workspace.name).not.toBe('Taken over')
+  const media = await request(`/v1/media/${victimMedia.id}`, { token: victim.apiKey })
+  expect(await media.json()).toMatchObject({ id: victimMedia.id, altText: null })
+  expect((await request(`/v1/media/uploads/${upload.id}`, { token: victim.apiKey })).status).toBe(
+    200,
+  )
   const audit = await (await request('/v1/audit-log?limit=100', { token: victim.apiKey })).text()
   expect(audit).not.toContain(intruder.apiKeyId)
 })

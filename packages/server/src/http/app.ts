@@ -9,6 +9,8 @@ import { type Config, loadConfig } from '../config/config.ts'
 import type { ReadinessReport } from '../health/readiness.ts'
 import { healthRoutes } from '../health/routes.ts'
 import { createLogger, type Logger } from '../logging/logger.ts'
+import { mediaFileRoutes } from '../media/files.ts'
+import { isMediaUploadRequest } from '../media/routes.ts'
 import { rateLimit } from '../rate-limit/middleware.ts'
 import type { Services } from '../services.ts'
 import { apiReference } from './api-reference.ts'
@@ -47,18 +49,20 @@ export function createApp(deps: AppDependencies): OpenAPIHono<AppEnv> {
       strictTransportSecurity: config.tls ? 'max-age=63072000; includeSubDomains' : false,
     }),
   )
-  app.use(
-    bodyLimit({
-      maxSize: config.maxBodyBytes,
-      onError: (c) =>
-        problemResponse(
-          c,
-          new ProblemError(
-            'PAYLOAD_TOO_LARGE',
-            `The request body is larger than the ${config.maxBodyBytes} bytes this server accepts`,
-          ),
+  const globalBodyLimit = bodyLimit({
+    maxSize: config.maxBodyBytes,
+    onError: (c) =>
+      problemResponse(
+        c,
+        new ProblemError(
+          'PAYLOAD_TOO_LARGE',
+          `The request body is larger than the ${config.maxBodyBytes} bytes this server accepts`,
         ),
-    }),
+      ),
+  })
+  // Media uploads stream to storage under their own, larger limits (MEDIA_MAX_FILE_BYTES).
+  app.use((c, next) =>
+    isMediaUploadRequest(c.req.method, c.req.path) ? next() : globalBodyLimit(c, next),
   )
   app.use(
     methodNotAllowed({
@@ -96,6 +100,8 @@ export function createApp(deps: AppDependencies): OpenAPIHono<AppEnv> {
   app.route('/', healthRoutes({ checkReadiness: deps.checkReadiness }))
   // The sandbox platform this server hosts (consent page, its API), outside the OpenAPI document.
   app.all('/sandbox/*', (c) => deps.services().sandboxPlatform(c.req.raw))
+  // Signed URLs of locally stored media, for platforms that pull them; outside the OpenAPI document.
+  app.route('/', mediaFileRoutes(deps.services))
   app.route('/v1', v1Routes())
   app.route('/', apiReference())
   app.doc31('/openapi.json', OPENAPI_DOCUMENT_CONFIG)

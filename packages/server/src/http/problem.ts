@@ -17,7 +17,11 @@ export const PROBLEM_CODES = {
   NOT_FOUND: 404,
   METHOD_NOT_ALLOWED: 405,
   CONFLICT: 409,
+  MEDIA_IN_USE: 409,
   PAYLOAD_TOO_LARGE: 413,
+  QUOTA_EXCEEDED: 413,
+  UNSUPPORTED_MEDIA: 415,
+  IMPORT_FAILED: 422,
   VALIDATION_FAILED: 422,
   RATE_LIMITED: 429,
   INTERNAL_ERROR: 500,
@@ -40,6 +44,10 @@ const TITLES: Record<ProblemCode, string> = {
   NOT_FOUND: 'Not found',
   METHOD_NOT_ALLOWED: 'Method not allowed',
   PAYLOAD_TOO_LARGE: 'Payload too large',
+  MEDIA_IN_USE: 'Media in use',
+  QUOTA_EXCEEDED: 'Storage quota exceeded',
+  UNSUPPORTED_MEDIA: 'Unsupported media',
+  IMPORT_FAILED: 'Import failed',
   VALIDATION_FAILED: 'Validation failed',
   INTERNAL_ERROR: 'Internal server error',
   NOT_READY: 'Not ready',
@@ -141,15 +149,18 @@ export function problemResponse(c: Context, error: ProblemError): Response {
  * ```
  */
 export function problemResponses<const C extends ProblemCode>(...codes: C[]) {
-  return Object.fromEntries(
-    codes.map((code) => [
-      PROBLEM_CODES[code],
-      {
-        description: `${TITLES[code]} (\`${code}\`)`,
-        content: { 'application/problem+json': { schema: ProblemSchema } },
-      },
-    ]),
-  ) as {
+  const responses = new Map<number, { description: string; content: object }>()
+  for (const code of codes) {
+    const status = PROBLEM_CODES[code]
+    const description = `${TITLES[code]} (\`${code}\`)`
+    const existing = responses.get(status)
+    // Codes sharing a status are listed together in one response entry.
+    responses.set(status, {
+      description: existing ? `${existing.description}, or ${description}` : description,
+      content: { 'application/problem+json': { schema: ProblemSchema } },
+    })
+  }
+  return Object.fromEntries(responses) as {
     [K in C as (typeof PROBLEM_CODES)[K]]: {
       description: string
       content: { 'application/problem+json': { schema: typeof ProblemSchema } }

@@ -1,6 +1,7 @@
 import { apiKeyRoutes } from '../api-keys/routes.ts'
 import { auditRoutes } from '../audit/routes.ts'
 import { connectionRoutes } from '../connections/routes.ts'
+import { mediaRoutes } from '../media/routes.ts'
 import { memberRoutes } from '../members/routes.ts'
 import { platformRoutes } from '../platforms/routes.ts'
 import { postRoutes } from '../posts/routes.ts'
@@ -25,5 +26,6 @@ export function v1Routes() {
     .route('/', auditRoutes())
     .route('/', platformRoutes())
     .route('/', connectionRoutes())
+    .route('/', mediaRoutes())
     .route('/', postRoutes())
 }

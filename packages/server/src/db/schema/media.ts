@@ -36,6 +36,8 @@ export interface MediaDetails {
   audioCodec?: string | undefined
   /** Clockwise rotation a player applies (video display matrix), in degrees. */
   rotationDegrees?: number | undefined
+  /** Whether `moov` comes before the media data, as Instagram wants. */
+  fastStart?: boolean | undefined
   /** The EXIF orientation the upload had (1–8); the stored copy is turned upright. */
   exifOrientation?: number | undefined
   /** Whether the upload carried EXIF, XMP or IPTC metadata that was removed from the stored copy. */
