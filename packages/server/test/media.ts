@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto'
 import { mkdtemp, readFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
@@ -24,12 +25,7 @@ export function makeImage(
 
 /** A noisy PNG (so it does not compress away), a few tens of kilobytes. */
 export function makeNoisyPNG(width = 120, height = 90): Promise<Buffer> {
-  const pixels = Buffer.alloc(width * height * 3)
-  let seed = 42
-  for (let index = 0; index < pixels.length; index += 1) {
-    seed = (seed * 1_103_515_245 + 12_345) & 0x7fffffff
-    pixels[index] = seed & 0xff
-  }
+  const pixels = randomBytes(width * height * 3)
   return sharp(pixels, { raw: { width, height, channels: 3 } })
     .png()
     .toBuffer()
