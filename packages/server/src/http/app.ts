@@ -16,6 +16,7 @@ import type { Services } from '../services.ts'
 import { apiReference } from './api-reference.ts'
 import { clientIP } from './client-ip.ts'
 import { cors } from './cors.ts'
+import { idempotency } from './idempotency.ts'
 import { OPENAPI_DOCUMENT_CONFIG } from './openapi.ts'
 import { type ProblemCode, ProblemError, problemResponse } from './problem.ts'
 import { requestLogger } from './request-logger.ts'
@@ -84,6 +85,7 @@ export function createApp(deps: AppDependencies): OpenAPIHono<AppEnv> {
   app.use('/v1/*', authenticate())
   app.use('/v1/*', cors())
   app.use('/v1/*', rateLimit({ name: 'api', limit: config.rateLimitPerMinute, windowSeconds: 60 }))
+  app.use('/v1/*', idempotency())
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
     type: 'http',
     scheme: 'bearer',

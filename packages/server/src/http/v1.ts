@@ -5,7 +5,9 @@ import { mediaRoutes } from '../media/routes.ts'
 import { memberRoutes } from '../members/routes.ts'
 import { platformRoutes } from '../platforms/routes.ts'
 import { postRoutes } from '../posts/routes.ts'
+import { publishingSettingsRoutes } from '../posts/settings-routes.ts'
 import { profileRoutes } from '../profiles/routes.ts'
+import { schedulingRoutes } from '../scheduling/routes.ts'
 import { sessionRoutes } from '../sessions/routes.ts'
 import { userRoutes } from '../users/routes.ts'
 import { workspaceRoutes } from '../workspaces/routes.ts'
@@ -28,4 +30,6 @@ export function v1Routes() {
     .route('/', connectionRoutes())
     .route('/', mediaRoutes())
     .route('/', postRoutes())
+    .route('/', publishingSettingsRoutes())
+    .route('/', schedulingRoutes())
 }

@@ -3,19 +3,25 @@ import { recordAudit } from '../audit/record.ts'
 import type { TenantContext } from '../auth/middleware.ts'
 import { generateId } from '../auth/secrets.ts'
 import {
-  connectedAccounts,
   type PlatformOverride,
   type PostContentData,
   posts,
-  profiles,
   publicationAttempts,
   publications,
 } from '../db/schema/index.ts'
-import type { Issue } from '../http/problem.ts'
 import { ProblemError } from '../http/problem.ts'
-import { contentFor } from '../publishing/engine.ts'
 import { enqueuePublication, HORIZON_SECONDS } from '../publishing/queue.ts'
+import { takeQueueSlot } from '../scheduling/schedules.ts'
+import { insertSeries, recurrenceOf } from '../scheduling/series.ts'
+import { planTiming } from '../scheduling/timing.ts'
 import type { Services } from '../services.ts'
+import {
+  assertNoIssues,
+  checkPost,
+  lockAccountGuards,
+  resolveProfile,
+  resolveTiming,
+} from './checks.ts'
 
 type Post = typeof posts.$inferSelect
 type Publication = typeof publications.$inferSelect
@@ -32,6 +38,10 @@ export interface PostInput {
   timezone?: string | undefined
   publishNow?: boolean | undefined
   draft?: boolean | undefined
+  /** Take the next free slot of the profile's posting schedule (see `src/scheduling`). */
+  queue?: boolean | undefined
+  /** Repeat the post: an RRULE evaluated in `timezone` from `scheduledAt`. */
+  recurrence?: { rule: string } | undefined
 }
 
 /** What the API shows of a post, with each publication and its attempts. */
@@ -42,8 +52,10 @@ export function presentPost(post: Post, rows: Publication[], attempts: Attempt[]
     status: post.status,
     content: post.content,
     overrides: post.overrides,
+    accountIds: post.accountIds,
     scheduledAt: post.scheduledAt?.toISOString() ?? null,
     timezone: post.timezone,
+    seriesId: post.seriesId ?? null,
     createdAt: post.createdAt.toISOString(),
     updatedAt: post.updatedAt.toISOString(),
     publications: rows.map((publication) => ({
@@ -70,11 +82,6 @@ export function presentPost(post: Post, rows: Publication[], attempts: Attempt[]
   }
 }
 
-const invalid = (issues: Issue[]) => {
-  const count = issues.length === 1 ? '1 problem' : `${issues.length} problems`
-  return new ProblemError('VALIDATION_FAILED', `The post has ${count}; see issues`, { issues })
-}
-
 /**
  * Creates a post for one or more connected accounts of a profile, validated for each target
  * platform (every issue of every target at once, with its path). Unless it is a draft, one
@@ -84,84 +91,47 @@ const invalid = (issues: Issue[]) => {
 export async function createPost(services: Services, tenant: TenantContext, input: PostInput) {
   const { db } = services
   const profileId = await resolveProfile(services, tenant, input.profileId)
-  const accounts = await db
-    .select()
-    .from(connectedAccounts)
-    .where(
-      and(
-        eq(connectedAccounts.workspaceId, tenant.workspaceId),
-        eq(connectedAccounts.profileId, profileId),
-        inArray(connectedAccounts.id, input.accountIds),
-      ),
-    )
-  const issues: Issue[] = []
-  input.accountIds.forEach((accountId, index) => {
-    const account = accounts.find((candidate) => candidate.id === accountId)
-    if (!account) {
-      issues.push({
-        location: 'body',
-        path: ['accountIds', index],
-        code: 'unknown_account',
-        message: `No connected account ${accountId} in this profile`,
-      })
-    } else if (account.status !== 'active') {
-      issues.push({
-        location: 'body',
-        path: ['accountIds', index],
-        code: 'account_not_active',
-        message: `${account.displayName} (${account.platform}) is ${account.status}: reconnect it first`,
-      })
-    }
-  })
-  if (input.content.mediaIds.length > 0) {
-    issues.push({
-      location: 'body',
-      path: ['content', 'mediaIds'],
-      code: 'media_not_supported_yet',
-      message: 'Posts with media are not supported by this server version yet',
-    })
-  }
-  const draftPost = { content: input.content, overrides: input.overrides ?? {} } as Post
-  for (const platform of new Set(accounts.map((account) => account.platform))) {
-    for (const issue of services.platforms
-      .get(platform)
-      .validatePost({ post: contentFor(draftPost, platform) })) {
-      issues.push({
-        location: 'body',
-        path: ['targets', platform, ...issue.path],
-        code: issue.code,
-        message: issue.message,
-      })
-    }
-  }
   const now = Date.now()
-  const scheduledAt = input.draft
-    ? null
-    : input.publishNow
-      ? new Date(now)
-      : input.scheduledAt
-        ? new Date(input.scheduledAt)
-        : undefined
-  if (scheduledAt === undefined) {
-    issues.push({
-      location: 'body',
-      path: ['scheduledAt'],
-      code: 'missing_time',
-      message: 'Give scheduledAt, or set publishNow or draft',
-    })
-  } else if (scheduledAt && !input.publishNow && scheduledAt.getTime() < now - 60_000) {
-    issues.push({
-      location: 'body',
-      path: ['scheduledAt'],
-      code: 'in_the_past',
-      message: 'scheduledAt is in the past; use publishNow to publish at once',
-    })
-  }
-  if (issues.length > 0) throw invalid(issues)
+  const planned = planTiming(input)
+  const timing = input.queue
+    ? { at: null, issues: [] }
+    : resolveTiming(input, { required: true, now })
+  const plannedAt = planned.firstAt ?? timing.at
+  const { accounts, issues } = await checkPost(services, tenant, profileId, input, {
+    at: plannedAt,
+  })
+  assertNoIssues([...issues, ...timing.issues, ...planned.issues])
 
   const postId = generateId('post')
   const horizon = now + HORIZON_SECONDS * 1000
   const { post, rows } = await db.transaction(async (tx) => {
+    // A queued post takes its slot under a lock on the profile: two never take the same one.
+    const queued = input.queue ? await takeQueueSlot(tx, profileId, new Date(now)) : undefined
+    const scheduledAt = queued?.scheduledAt ?? plannedAt
+    const timezone = input.timezone ?? queued?.timezone ?? 'UTC'
+    const seriesId =
+      input.recurrence && input.scheduledAt && scheduledAt
+        ? await insertSeries(tx, {
+            workspaceId: tenant.workspaceId,
+            profileId,
+            rule: input.recurrence.rule,
+            timezone,
+            startsAt: new Date(input.scheduledAt),
+            firstAt: scheduledAt,
+            accountIds: input.accountIds,
+            content: input.content,
+            overrides: input.overrides ?? {},
+            createdBy: tenant.actor.id ?? null,
+          })
+        : null
+    if (scheduledAt) {
+      await lockAccountGuards(tx, input.accountIds)
+      const locked = await checkPost(services, tenant, profileId, input, {
+        at: scheduledAt,
+        db: tx,
+      })
+      assertNoIssues(locked.issues)
+    }
     const [post] = await tx
       .insert(posts)
       .values({
@@ -171,8 +141,10 @@ export async function createPost(services: Services, tenant: TenantContext, inpu
         status: scheduledAt ? 'scheduled' : 'draft',
         content: input.content,
         overrides: input.overrides ?? {},
+        accountIds: input.accountIds,
         scheduledAt: scheduledAt ?? null,
-        timezone: input.timezone ?? 'UTC',
+        timezone,
+        seriesId,
         createdBy: tenant.actor.id ?? null,
       })
       .returning()
@@ -210,7 +182,7 @@ export async function createPost(services: Services, tenant: TenantContext, inpu
     })
     return { post, rows }
   })
-  return presentPost(post, rows)
+  return { ...presentPost(post, rows), recurrence: await recurrenceOf(db, post.seriesId) }
 }
 
 /** A post of the caller's workspace (and profile, for profile tokens), with its publications. */
@@ -243,28 +215,8 @@ export async function getPost(services: Services, tenant: TenantContext, postId:
         )
         .orderBy(asc(publicationAttempts.startedAt))
     : []
-  return presentPost(post, rows, attempts)
-}
-
-async function resolveProfile(
-  services: Services,
-  tenant: TenantContext,
-  requested: string | undefined,
-) {
-  if (tenant.profileId !== undefined) {
-    if (requested !== undefined && requested !== tenant.profileId)
-      throw new ProblemError('NOT_FOUND', `No profile ${requested}`)
-    return tenant.profileId
+  return {
+    ...presentPost(post, rows, attempts),
+    recurrence: await recurrenceOf(services.db, post.seriesId),
   }
-  const [profile] = await services.db
-    .select({ id: profiles.id })
-    .from(profiles)
-    .where(
-      and(
-        eq(profiles.workspaceId, tenant.workspaceId),
-        requested === undefined ? eq(profiles.isDefault, true) : eq(profiles.id, requested),
-      ),
-    )
-  if (!profile) throw new ProblemError('NOT_FOUND', `No profile ${requested ?? '(default)'}`)
-  return profile.id
 }

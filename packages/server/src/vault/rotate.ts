@@ -3,7 +3,13 @@ import type { PgColumn, PgTable } from 'drizzle-orm/pg-core'
 import { tokenContext } from '../connections/accounts.ts'
 import { attemptContext } from '../connections/service.ts'
 import type { Database } from '../db/client.ts'
-import { connectedAccounts, connectionAttempts, oauthApps } from '../db/schema/index.ts'
+import {
+  connectedAccounts,
+  connectionAttempts,
+  idempotencyKeys,
+  oauthApps,
+} from '../db/schema/index.ts'
+import { idempotencyContext } from '../http/idempotency.ts'
 import { secretContext } from '../platforms/service.ts'
 import type { Vault } from './vault.ts'
 
@@ -19,6 +25,7 @@ interface SealedColumn<Row> {
 type AccountRow = typeof connectedAccounts.$inferSelect
 type AppRow = typeof oauthApps.$inferSelect
 type AttemptRow = typeof connectionAttempts.$inferSelect
+type IdempotencyRow = typeof idempotencyKeys.$inferSelect
 
 /** Erases the row type, so columns of different tables fit in one list. */
 const sealedColumn = <Row>(spec: SealedColumn<Row>) =>
@@ -61,6 +68,14 @@ const SEALED_COLUMNS = [
     field: 'tokensSealed',
     key: (row: AttemptRow) => eq(connectionAttempts.id, row.id),
     context: (row: AttemptRow) => attemptContext(row, 'tokens'),
+  }),
+  sealedColumn({
+    table: idempotencyKeys,
+    column: idempotencyKeys.responseBody,
+    field: 'responseBody',
+    key: (row: IdempotencyRow) =>
+      sql`${idempotencyKeys.scope} = ${row.scope} and ${idempotencyKeys.key} = ${row.key}`,
+    context: (row: IdempotencyRow) => idempotencyContext(row.scope, row.key),
   }),
 ]
 

@@ -1,0 +1,307 @@
+import { and, eq, gte, inArray, lt, ne, notInArray, sql } from 'drizzle-orm'
+import type { TenantContext } from '../auth/middleware.ts'
+import type { Database, Transaction } from '../db/client.ts'
+import {
+  connectedAccounts,
+  type PlatformOverride,
+  type PostContentData,
+  posts,
+  profiles,
+  publications,
+} from '../db/schema/index.ts'
+import { type Issue, ProblemError } from '../http/problem.ts'
+import { contentFor } from '../publishing/engine.ts'
+import type { Services } from '../services.ts'
+import { getPublishingSettings } from './publishing-settings.ts'
+
+type Db = Database | Transaction
+type Post = typeof posts.$inferSelect
+type Account = typeof connectedAccounts.$inferSelect
+
+/** What a post is made of, as checked before it is created, changed or validated. */
+export interface PostDraft {
+  accountIds: string[]
+  content: PostContentData
+  overrides?: Record<string, PlatformOverride> | undefined
+}
+
+/** The outcome of {@link checkPost}: the accounts found and every issue, with its path. */
+export interface PostCheck {
+  accounts: Account[]
+  issues: Issue[]
+}
+
+/** Publications that count against caps and duplicates: everything but what will never post. */
+const LIVE = ['scheduled', 'queued', 'publishing', 'published', 'unconfirmed'] as const
+
+/**
+ * Checks a post for its targets, all at once: each account must be connected and active in the
+ * profile, the content must suit every target platform (each adapter's `validatePost`, paths
+ * under `targets.<platform>`), and — when it has a time — each account must stay under its daily
+ * cap and not get the same text twice within the workspace's duplicate window. Shared by create,
+ * update and validate, so they never disagree.
+ */
+export async function checkPost(
+  services: Services,
+  tenant: TenantContext,
+  profileId: string,
+  draft: PostDraft,
+  options: { at: Date | null; excludePostId?: string | undefined; db?: Db },
+): Promise<PostCheck> {
+  const db = options.db ?? services.db
+  const accounts = draft.accountIds.length
+    ? await db
+        .select()
+        .from(connectedAccounts)
+        .where(
+          and(
+            eq(connectedAccounts.workspaceId, tenant.workspaceId),
+            eq(connectedAccounts.profileId, profileId),
+            inArray(connectedAccounts.id, draft.accountIds),
+          ),
+        )
+    : []
+  const issues: Issue[] = []
+  draft.accountIds.forEach((accountId, index) => {
+    const account = accounts.find((candidate) => candidate.id === accountId)
+    if (!account) {
+      issues.push({
+        location: 'body',
+        path: ['accountIds', index],
+        code: 'unknown_account',
+        message: `No connected account ${accountId} in this profile`,
+      })
+    } else if (account.status !== 'active') {
+      issues.push({
+        location: 'body',
+        path: ['accountIds', index],
+        code: 'account_not_active',
+        message: `${account.displayName} (${account.platform}) is ${account.status}: reconnect it first`,
+      })
+    }
+  })
+  if (draft.content.mediaIds.length > 0) {
+    issues.push({
+      location: 'body',
+      path: ['content', 'mediaIds'],
+      code: 'media_not_supported_yet',
+      message: 'Posts with media are not supported by this server version yet',
+    })
+  }
+  const asPost = { content: draft.content, overrides: draft.overrides ?? {} } as Post
+  for (const platform of new Set(accounts.map((account) => account.platform))) {
+    for (const issue of services.platforms
+      .get(platform)
+      .validatePost({ post: contentFor(asPost, platform) })) {
+      issues.push({
+        location: 'body',
+        path: ['targets', platform, ...issue.path],
+        code: issue.code,
+        message: issue.message,
+      })
+    }
+  }
+  if (options.at) {
+    issues.push(
+      ...(await checkGuards(services, tenant.workspaceId, draft, accounts, options.at, {
+        db,
+        excludePostId: options.excludePostId,
+      })),
+    )
+  }
+  return { accounts, issues }
+}
+
+/**
+ * Serializes the guard checks of the given accounts until the transaction ends, so two posts
+ * created at once cannot both take an account's last slot of the day (or both be "the first" of
+ * a duplicate pair). Locks in id order: no deadlock between two posts sharing accounts.
+ */
+export async function lockAccountGuards(tx: Transaction, accountIds: string[]) {
+  for (const accountId of [...new Set(accountIds)].sort()) {
+    await tx.execute(
+      sql`select pg_advisory_xact_lock(hashtextextended(${`publishing-guard:${accountId}`}, 0))`,
+    )
+  }
+}
+
+/** Daily caps and the duplicate guard, per account, for a post going out at `at`. */
+async function checkGuards(
+  services: Services,
+  workspaceId: string,
+  draft: PostDraft,
+  accounts: Account[],
+  at: Date,
+  options: { db: Db; excludePostId: string | undefined },
+): Promise<Issue[]> {
+  const active = accounts.filter((account) => account.status === 'active')
+  if (active.length === 0) return []
+  const { db } = options
+  const settings = await getPublishingSettings(services, workspaceId, db)
+  const ids = active.map((account) => account.id)
+  const notThisPost = options.excludePostId
+    ? ne(publications.postId, options.excludePostId)
+    : undefined
+  const issues: Issue[] = []
+
+  const dayStart = new Date(Date.UTC(at.getUTCFullYear(), at.getUTCMonth(), at.getUTCDate()))
+  const dayEnd = new Date(dayStart.getTime() + 86_400_000)
+  const counts = await db
+    .select({ accountId: publications.accountId, count: sql<number>`count(*)::int` })
+    .from(publications)
+    .where(
+      and(
+        inArray(publications.accountId, ids),
+        inArray(publications.status, [...LIVE]),
+        gte(publications.dueAt, dayStart),
+        lt(publications.dueAt, dayEnd),
+        notThisPost,
+      ),
+    )
+    .groupBy(publications.accountId)
+  const day = dayStart.toISOString().slice(0, 10)
+  for (const account of active) {
+    const cap = settings.dailyCaps[account.platform] ?? Number.POSITIVE_INFINITY
+    const used = counts.find((row) => row.accountId === account.id)?.count ?? 0
+    if (used + 1 > cap) {
+      issues.push({
+        location: 'body',
+        path: ['accountIds', draft.accountIds.indexOf(account.id)],
+        code: 'daily_cap_reached',
+        message: `${account.displayName} (${account.platform}) already has ${used} posts on ${day} (UTC), its daily cap of ${cap}; pick another day or change the cap in the workspace's publishing settings`,
+      })
+    }
+  }
+
+  const windowMs = settings.duplicateWindowSeconds * 1000
+  if (windowMs > 0) {
+    const nearby = await db
+      .select({
+        accountId: publications.accountId,
+        platform: publications.platform,
+        postId: posts.id,
+        content: posts.content,
+        overrides: posts.overrides,
+      })
+      .from(publications)
+      .innerJoin(posts, eq(posts.id, publications.postId))
+      .where(
+        and(
+          inArray(publications.accountId, ids),
+          notInArray(publications.status, ['canceled', 'failed']),
+          gte(publications.dueAt, new Date(at.getTime() - windowMs)),
+          lt(publications.dueAt, new Date(at.getTime() + windowMs)),
+          notThisPost,
+        ),
+      )
+    const asPost = { content: draft.content, overrides: draft.overrides ?? {} } as Post
+    for (const account of active) {
+      const text = normalizeText(contentFor(asPost, account.platform).text)
+      if (!text) continue
+      const twin = nearby.find(
+        (row) =>
+          row.accountId === account.id &&
+          normalizeText(
+            contentFor({ content: row.content, overrides: row.overrides } as Post, row.platform)
+              .text,
+          ) === text,
+      )
+      if (twin) {
+        issues.push({
+          location: 'body',
+          path: ['accountIds', draft.accountIds.indexOf(account.id)],
+          code: 'duplicate_content',
+          message: `${account.displayName} (${account.platform}) gets the same text in post ${twin.postId} within ${formatWindow(settings.duplicateWindowSeconds)}; platforms refuse duplicates — change the text or the time`,
+        })
+      }
+    }
+  }
+  return issues
+}
+
+/** Text as the duplicate guard compares it: NFC, case-folded, whitespace collapsed. */
+export const normalizeText = (text: string) =>
+  text.normalize('NFC').toLowerCase().replace(/\s+/g, ' ').trim()
+
+const formatWindow = (seconds: number) =>
+  seconds % 3600 === 0 ? `${seconds / 3600} h` : `${Math.round(seconds / 60)} min`
+
+/** Throws `422 VALIDATION_FAILED` with every issue, when there are any. */
+export function assertNoIssues(issues: Issue[]) {
+  if (issues.length === 0) return
+  const count = issues.length === 1 ? '1 problem' : `${issues.length} problems`
+  throw new ProblemError('VALIDATION_FAILED', `The post has ${count}; see issues`, { issues })
+}
+
+/**
+ * The profile a post belongs to: a profile token's own, the one asked for, or the workspace's
+ * default.
+ *
+ * @throws {ProblemError} `NOT_FOUND` for a profile outside the caller's reach.
+ */
+export async function resolveProfile(
+  services: Services,
+  tenant: TenantContext,
+  requested: string | undefined,
+) {
+  if (tenant.profileId !== undefined) {
+    if (requested !== undefined && requested !== tenant.profileId)
+      throw new ProblemError('NOT_FOUND', `No profile ${requested}`)
+    return tenant.profileId
+  }
+  const [profile] = await services.db
+    .select({ id: profiles.id })
+    .from(profiles)
+    .where(
+      and(
+        eq(profiles.workspaceId, tenant.workspaceId),
+        requested === undefined ? eq(profiles.isDefault, true) : eq(profiles.id, requested),
+      ),
+    )
+  if (!profile) throw new ProblemError('NOT_FOUND', `No profile ${requested ?? '(default)'}`)
+  return profile.id
+}
+
+/**
+ * When a post asks to go out: a draft has none (`null`), `publishNow` means now; otherwise
+ * `scheduledAt`, which must not be in the past. With `required`, a post that says none of these
+ * is an issue (create); without, it is checked as if published now (validate).
+ */
+export function resolveTiming(
+  input: { scheduledAt?: string | undefined; publishNow?: boolean | undefined; draft?: boolean },
+  options: { required: boolean; now?: number },
+): { at: Date | null; issues: Issue[] } {
+  const now = options.now ?? Date.now()
+  if (input.draft) return { at: null, issues: [] }
+  if (input.publishNow) return { at: new Date(now), issues: [] }
+  if (!input.scheduledAt) {
+    return options.required
+      ? {
+          at: null,
+          issues: [
+            {
+              location: 'body',
+              path: ['scheduledAt'],
+              code: 'missing_time',
+              message: 'Give scheduledAt, or set publishNow or draft',
+            },
+          ],
+        }
+      : { at: new Date(now), issues: [] }
+  }
+  const at = new Date(input.scheduledAt)
+  if (at.getTime() < now - 60_000) {
+    return {
+      at,
+      issues: [
+        {
+          location: 'body',
+          path: ['scheduledAt'],
+          code: 'in_the_past',
+          message: 'scheduledAt is in the past; use publishNow to publish at once',
+        },
+      ],
+    }
+  }
+  return { at, issues: [] }
+}
