@@ -43,6 +43,9 @@ const BODIES: Record<string, unknown> = {
   'POST /v1/workspaces/{workspaceId}/invitations': { email: 'intruder@example.com', role: 'admin' },
   'PATCH /v1/profiles/{profileId}': { name: 'Taken over' },
   'POST /v1/profiles/{profileId}/tokens': {},
+  'PUT /v1/profiles/{profileId}/schedule': { timezone: 'UTC', slots: [] },
+  'PATCH /v1/posts/{postId}': { content: { text: 'Taken over' } },
+  'PATCH /v1/workspaces/{workspaceId}/publishing-settings': { duplicateWindowSeconds: 0 },
   'PATCH /v1/media/{mediaId}': { altText: 'Taken over' },
   'PUT /v1/media/uploads/{uploadId}/parts/{partNumber}': 'part bytes',
 }
@@ -86,7 +89,21 @@ it('gives another tenant 404 on every operation that takes an id, and changes no
   const upload = (await (
     await request('/v1/media/uploads', { token: victim.apiKey, json: { sizeBytes: 10 } })
   ).json()) as { id?: string }
+  const recurring = (await (
+    await request('/v1/posts', {
+      token: victim.apiKey,
+      json: {
+        accountIds: [account?.id],
+        content: { text: 'Every Monday' },
+        scheduledAt: '2031-01-06T09:00:00Z',
+        recurrence: { rule: 'FREQ=WEEKLY;BYDAY=MO;COUNT=5' },
+      },
+    })
+  ).json()) as { id?: string; seriesId?: string; publications?: { id: string }[] }
   const ids: Record<string, string | undefined> = {
+    postId: recurring.id,
+    seriesId: recurring.seriesId,
+    publicationId: recurring.publications?.[0]?.id,
     mediaId: victimMedia.id,
     uploadId: upload.id,
     partNumber: '1',

@@ -2,6 +2,7 @@ import type { PgBoss } from 'pg-boss'
 import { refreshExpiringTokens } from '../connections/refresh.ts'
 import { runPublication } from '../publishing/engine.ts'
 import { createPublishQueue, PUBLISH_QUEUE, sweepPublications } from '../publishing/queue.ts'
+import { materialiseSeries } from '../scheduling/series.ts'
 import type { Services } from '../services.ts'
 
 /** The queues this server's workers serve. Job payloads carry ids only, never tokens or personal data. */
@@ -48,6 +49,7 @@ export async function startWorkers(boss: PgBoss, services: () => Services): Prom
   const sweep = async () => {
     try {
       await sweepPublications(services().db, boss, jobOptions)
+      await materialiseSeries({ db: services().db, queue: boss }, jobOptions)
     } catch (error) {
       services().logger.error(
         { err: error },

@@ -1,5 +1,8 @@
-import { Frequency, type Options, RRule } from 'rrule'
+import rrule, { type Options } from 'rrule'
 import { instantOf, type WallTime, wallTimeOf } from './wall-time.ts'
+
+// rrule is CommonJS: Node's ESM loader sees only its default export, so take the names from it.
+const { Frequency, RRule } = rrule
 
 /** At most this many occurrences in a rule that ends (`COUNT` or `UNTIL`). */
 export const MAX_OCCURRENCES = 1000

@@ -66,8 +66,6 @@ export const postSeries = postScheduler.table(
   },
   (t) => [
     index('post_series_profile_idx').on(t.profileId),
-    index('post_series_due_idx')
-      .on(t.nextOccurrenceAt)
-      .where(sql`${t.status} = 'active'`),
+    index('post_series_due_idx').on(t.nextOccurrenceAt).where(sql`${t.status} = 'active'`),
   ],
 )
