@@ -126,6 +126,47 @@ describe('listing posts', () => {
   })
 })
 
+describe('profile tokens', () => {
+  it('see and change only their own profile’s posts', async () => {
+    const { tenant, accountId } = await setUp()
+    const own = await create(tenant, accountId, {
+      content: { text: unique('mine') },
+      scheduledAt: inOneDay(),
+    })
+    const otherProfile = (await (
+      await request('/v1/profiles', { token: tenant.apiKey, json: { name: 'Other brand' } })
+    ).json()) as { id: string }
+    const { accountId: otherAccount } = await connectPersonalAccount({
+      ...tenant,
+      profileId: otherProfile.id,
+    })
+    const foreign = await create(tenant, otherAccount, {
+      profileId: otherProfile.id,
+      content: { text: unique('theirs') },
+      scheduledAt: inOneDay(),
+    })
+    const { token } = (await (
+      await request(`/v1/profiles/${tenant.profileId}/tokens`, { token: tenant.apiKey, json: {} })
+    ).json()) as { token: string }
+
+    const list = (await (await request('/v1/posts', { token })).json()) as { data: Post[] }
+    expect(list.data.map((post) => post.id)).toEqual([own.id])
+    const patch = { content: { text: unique('edited by the widget') } }
+    expect(
+      (await request(`/v1/posts/${own.id}`, { token, method: 'PATCH', json: patch })).status,
+    ).toBe(200)
+    for (const [method, path, json] of [
+      ['GET', `/v1/posts/${foreign.id}`, undefined],
+      ['PATCH', `/v1/posts/${foreign.id}`, patch],
+      ['POST', `/v1/posts/${foreign.id}/cancel`, undefined],
+      ['DELETE', `/v1/posts/${foreign.id}`, undefined],
+    ] as const) {
+      expect((await request(path, { token, method, json })).status, `${method} ${path}`).toBe(404)
+    }
+    expect((await postRow(foreign.id))?.status).toBe('scheduled')
+  })
+})
+
 describe('changing a post', () => {
   it('reschedules a queued post: the publication moves, its old job is withdrawn', async () => {
     const { tenant, accountId } = await setUp()
@@ -426,6 +467,24 @@ describe('caps and the duplicate guard', () => {
 
     await call(tenant, settingsPath, 'PATCH', { dailyCaps: { sandbox: null } })
     await create(tenant, accountId, body)
+  })
+
+  it('lets only one of two posts racing for an account’s last slot of the day through', async () => {
+    const { tenant, accountId } = await setUp()
+    await call(tenant, `/v1/workspaces/${tenant.workspaceId}/publishing-settings`, 'PATCH', {
+      dailyCaps: { sandbox: 1 },
+    })
+    const at = new Date(Date.now() + 2 * 86_400_000).toISOString()
+    const responses = await Promise.all(
+      Array.from({ length: 4 }, (_, index) =>
+        call(tenant, '/v1/posts', 'POST', {
+          accountIds: [accountId],
+          content: { text: unique(`racer ${index}`) },
+          scheduledAt: at,
+        }),
+      ),
+    )
+    expect(responses.map((response) => response.status).sort()).toEqual([201, 422, 422, 422])
   })
 
   it('refuses the same text to the same account within the window, unless the guard is off', async () => {
