@@ -77,6 +77,16 @@ describe('occurrencesAfter', () => {
     ).toEqual(['2026-04-06T09:00:00+02:00'])
   })
 
+  it('counts a start with milliseconds as its own first occurrence, to the second', () => {
+    const parsed = parseRecurrenceRule('FREQ=DAILY;COUNT=2')
+    const checked = checkSeries({
+      rule: parsed.rule as NonNullable<typeof parsed.rule>,
+      timezone: 'Europe/Berlin',
+      startsAt: new Date('2026-03-28T08:00:00.750Z'),
+    })
+    expect(checked.first?.toISOString()).toBe('2026-03-28T08:00:00.000Z')
+  })
+
   it('gives the occurrences after a given instant only', () => {
     const clock = series('FREQ=DAILY;COUNT=5', 'UTC', '2026-01-01T09:00:00Z')
     expect(

@@ -241,7 +241,9 @@ export function occurrencesAfter(series: SeriesClock, after: Date | undefined, l
  */
 export function checkSeries(series: SeriesClock): { first?: Date; issues: RuleIssue[] } {
   const { options, until } = series.rule
-  const sample = occurrencesAfter(series, new Date(series.startsAt.getTime() - 1), 50)
+  // Rules run to the second: a start with milliseconds is its own first occurrence, floored.
+  const justBefore = new Date(Math.floor(series.startsAt.getTime() / 1000) * 1000 - 1)
+  const sample = occurrencesAfter(series, justBefore, 50)
   const [first] = sample
   if (!first) {
     return {
@@ -272,8 +274,7 @@ export function checkSeries(series: SeriesClock): { first?: Date; issues: RuleIs
   }
   if (
     until !== undefined &&
-    occurrencesAfter(series, new Date(series.startsAt.getTime() - 1), MAX_OCCURRENCES + 1).length >
-      MAX_OCCURRENCES
+    occurrencesAfter(series, justBefore, MAX_OCCURRENCES + 1).length > MAX_OCCURRENCES
   ) {
     issues.push({
       code: 'count_out_of_range',
