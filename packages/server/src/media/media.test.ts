@@ -142,6 +142,19 @@ describe('uploading media', () => {
     })
   })
 
+  it('takes files larger than the server-wide MAX_BODY_BYTES, which JSON bodies keep', async () => {
+    const tenant = await server.createTenant()
+    const large = await makeNoisyPNG(800, 700)
+    expect(large.length).toBeGreaterThan(server.scheduler.config.maxBodyBytes)
+    const body = await uploaded(tenant, large, 'large.png')
+    expect(body).toMatchObject({ width: 800, height: 700, sizeBytes: large.length })
+    const json = await request('/v1/media/import', {
+      token: tenant.apiKey,
+      json: { url: `https://example.com/${'a'.repeat(server.scheduler.config.maxBodyBytes)}` },
+    })
+    expect(json.status).toBe(413)
+  })
+
   it('removes EXIF with GPS from the stored copy of a photo and turns it upright', async () => {
     const tenant = await server.createTenant()
     const original = await makePhoneJPEG()
