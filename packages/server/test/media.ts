@@ -58,7 +58,11 @@ export async function mediaTestConfig(overrides: Partial<Config['media']> = {}) 
 }
 
 /** A multipart body with one `file` field. */
-export function fileForm(bytes: Uint8Array, filename: string, fields: Record<string, string> = {}) {
+export function fileForm(
+  bytes: Uint8Array,
+  filename: string,
+  fields: Record<string, string> = {},
+): FormData {
   const form = new FormData()
   for (const [name, value] of Object.entries(fields)) form.set(name, value)
   form.set('file', new Blob([new Uint8Array(bytes)]), filename)

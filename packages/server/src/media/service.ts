@@ -335,25 +335,6 @@ export async function storeMedia(
 }
 
 /**
- * Receives a raw stream (a multipart file field, an import's body) into a temporary file under
- * the per-file limit, then stores it with {@link storeMedia}.
- */
-export async function receiveMedia(
-  services: MediaDeps,
-  target: { workspaceId: string; profileId: string },
-  body: Readable,
-  origin: MediaOrigin,
-  actor: Actor,
-) {
-  const received = await receiveStream(
-    body,
-    services.media.temporaryDir,
-    services.config.media.maxFileBytes,
-  )
-  return storeMedia(services, target, received, origin, actor)
-}
-
-/**
  * Imports media from a public URL, with SSRF protection (see `fetchRemote`), the per-file limit
  * enforced on the declared and the received size, and `MEDIA_IMPORT_TIMEOUT_SECONDS` for the
  * whole download.
