@@ -8,7 +8,8 @@ import type { AppEnv } from './router.ts'
 const ALLOWED_METHODS = 'GET, POST, PATCH, PUT, DELETE'
 const ALLOWED_HEADERS = `Authorization, Content-Type, Idempotency-Key, ${WORKSPACE_HEADER}`
 /** Headers a widget may read from responses: request id for support, rate-limit state. */
-const EXPOSED_HEADERS = 'X-Request-Id, RateLimit, RateLimit-Policy, Retry-After'
+const EXPOSED_HEADERS =
+  'X-Request-Id, RateLimit, RateLimit-Policy, Retry-After, Idempotent-Replayed'
 
 /**
  * Per-workspace CORS for `/v1`. Browsers may call the API only with profile tokens, and only from

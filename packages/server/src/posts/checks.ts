@@ -178,10 +178,9 @@ async function checkGuards(
     const nearby = await db
       .select({
         accountId: publications.accountId,
-        platform: publications.platform,
         postId: posts.id,
-        content: posts.content,
-        overrides: posts.overrides,
+        // What `contentFor` publishes: the platform's override text, else the shared text.
+        text: sql<string>`coalesce(${posts.overrides} -> ${publications.platform} ->> 'text', ${posts.content} ->> 'text')`,
       })
       .from(publications)
       .innerJoin(posts, eq(posts.id, publications.postId))
@@ -199,12 +198,7 @@ async function checkGuards(
       const text = normalizeText(contentFor(asPost, account.platform).text)
       if (!text) continue
       const twin = nearby.find(
-        (row) =>
-          row.accountId === account.id &&
-          normalizeText(
-            contentFor({ content: row.content, overrides: row.overrides } as Post, row.platform)
-              .text,
-          ) === text,
+        (row) => row.accountId === account.id && normalizeText(row.text ?? '') === text,
       )
       if (twin) {
         issues.push({
