@@ -1,61 +1,15 @@
-import { type ChildProcess, spawn } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { chmod, mkdtemp, rm, stat } from 'node:fs/promises'
 import { createConnection } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
+import { spawnCLI } from '../test/cli.ts'
 import { TEST_KEYS } from '../test/config.ts'
 import { createTestDatabase } from '../test/database.ts'
 import { createDatabaseClient } from './db/client.ts'
 import { countPendingMigrations } from './db/migrate.ts'
 import { createOpenAPIDocument } from './http/app.ts'
-
-const cli = fileURLToPath(new URL('./cli.ts', import.meta.url))
-
-/** Runs the CLI from source in a child process with only the given variables set. */
-function spawnCLI(args: string[], env: Record<string, string>) {
-  const child = spawn(
-    process.execPath,
-    ['--experimental-strip-types', '--disable-warning=ExperimentalWarning', cli, ...args],
-    {
-      env: { PATH: process.env.PATH ?? '', LOG_FORMAT: 'json', ENCRYPTION_KEYS: TEST_KEYS, ...env },
-    },
-  )
-  let stdout = ''
-  let stderr = ''
-  child.stdout.on('data', (chunk) => {
-    stdout += chunk
-  })
-  child.stderr.on('data', (chunk) => {
-    stderr += chunk
-  })
-  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve))
-  return {
-    child,
-    exited,
-    output: () => ({ stdout, stderr }),
-    /** Resolves with the first JSON log line whose message matches. */
-    logLine: (message: RegExp) =>
-      waitFor(() =>
-        stdout
-          .split('\n')
-          .filter(Boolean)
-          .map((line) => JSON.parse(line) as { msg: string; url?: string })
-          .find((line) => message.test(line.msg)),
-      ),
-  }
-}
-
-async function waitFor<T>(probe: () => T | undefined, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const value = probe()
-    if (value !== undefined) return value
-    if (Date.now() > deadline) throw new Error('timed out waiting')
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
-}
 
 async function run(args: string[], env: Record<string, string>) {
   const process = spawnCLI(args, env)

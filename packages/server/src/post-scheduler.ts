@@ -10,11 +10,11 @@ import { ProblemError } from './http/problem.ts'
 import type { AppEnv } from './http/router.ts'
 import { type HTTPServer, serveHTTP } from './http/serve.ts'
 import { startQueue } from './jobs/queue.ts'
-import { startWorkers, type Workers } from './jobs/workers.ts'
+import { createQueues, startWorkers, type Workers } from './jobs/workers.ts'
 import { createLogger, type Logger } from './logging/logger.ts'
+import { createLogTransport, createSMTPTransport, type MailTransport } from './mail/transport.ts'
 import { startMediaWorkers } from './media/jobs.ts'
 import { createMediaServices, type MediaServices } from './media/media-services.ts'
-import { createLogTransport, createSMTPTransport, type MailTransport } from './mail/transport.ts'
 import { createPlatformRegistry } from './platforms/registry.ts'
 import { createPostgresSandboxStore } from './sandbox/store.ts'
 import type { Services } from './services.ts'
@@ -166,6 +166,7 @@ export function createPostScheduler(options: PostSchedulerOptions = {}): PostSch
         heartbeatSeconds: config.workerHeartbeatSeconds,
         logger,
       })
+      await createQueues(started.queue)
       if (worker)
         started.workers = await startWorkers(started.queue, servicesOf(started as Running))
       if (worker) await startMediaWorkers(started.queue, servicesOf(started as Running))

@@ -46,6 +46,7 @@ describe('loadConfig', () => {
       PUBLISH_CONCURRENCY: '4',
       PUBLISH_MAX_ATTEMPTS: '3',
       SWEEP_INTERVAL_SECONDS: '5',
+      SANDBOX_LATENCY_MS: '250',
       X_CLIENT_ID: 'x-client',
       X_CLIENT_SECRET: 'x-secret',
       LINKEDIN_CLIENT_ID: 'li-client',
@@ -94,6 +95,7 @@ describe('loadConfig', () => {
         { id: 'k1', key: new Uint8Array(32).fill(1) },
       ],
       publishing: { deadlineSeconds: 120, concurrency: 4, maxAttempts: 3, sweepIntervalSeconds: 5 },
+      sandboxLatencyMs: 250,
       platformApps: {
         x: { clientId: 'x-client', clientSecret: 'x-secret' },
         linkedin: { clientId: 'li-client', clientSecret: 'li-secret' },

@@ -75,6 +75,7 @@ const environmentSchema = z.object({
   PUBLISH_CONCURRENCY: integer(1, 1000).default(10),
   PUBLISH_MAX_ATTEMPTS: integer(1, 50).default(5),
   SWEEP_INTERVAL_SECONDS: integer(1, 3600).default(10),
+  SANDBOX_LATENCY_MS: integer(0, 60_000).default(0),
   X_CLIENT_ID: z.string().min(1).optional(),
   X_CLIENT_SECRET: z.string().min(1).optional(),
   LINKEDIN_CLIENT_ID: z.string().min(1).optional(),
@@ -208,6 +209,8 @@ export interface Config {
     maxAttempts: number
     sweepIntervalSeconds: number
   }
+  /** Delay the sandbox platform adds to every API call, to make the network feel real. */
+  sandboxLatencyMs: number
   /** Server-wide OAuth apps per platform; workspaces may register their own instead. */
   platformApps: {
     x: { clientId: string; clientSecret: string } | undefined
@@ -328,6 +331,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxAttempts: e.PUBLISH_MAX_ATTEMPTS,
       sweepIntervalSeconds: e.SWEEP_INTERVAL_SECONDS,
     },
+    sandboxLatencyMs: e.SANDBOX_LATENCY_MS,
     platformApps: {
       x:
         e.X_CLIENT_ID && e.X_CLIENT_SECRET

@@ -24,7 +24,7 @@ const vault = createVault(parseKeyring(TEST_KEYS))
 const config = testConfig(server.databaseURL)
 
 // The services a worker has, built from the same parts, to call the refresh directly.
-const { registry, sandboxPlatform } = createPlatformRegistry({
+const { registry } = createPlatformRegistry({
   config,
   sandboxStore: createPostgresSandboxStore(client.db),
 })
@@ -32,10 +32,8 @@ const services: RefreshServices = {
   db: client.db,
   mail: server.mail,
   logger,
-  config,
   vault,
   platforms: registry,
-  sandboxPlatform,
 }
 
 const accountRow = async (id: string) => {

@@ -14,8 +14,8 @@ const REAUTH_NOTICE_MS = 7 * 24 * 60 * 60 * 1000
 const BATCH = 100
 const SYSTEM = { type: 'system', id: undefined, ip: undefined, requestId: undefined } as const
 
-/** What the refresh needs: everything but the job queue. */
-export type RefreshServices = Omit<Services, 'queue'>
+/** What the refresh needs of the services. */
+export type RefreshServices = Pick<Services, 'db' | 'vault' | 'platforms' | 'mail' | 'logger'>
 
 export type RefreshOutcome = 'refreshed' | 'fresh' | 'busy' | 'reauth_required' | 'failed'
 

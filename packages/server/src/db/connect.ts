@@ -17,7 +17,7 @@ export interface ConnectedDatabase extends DatabaseClient {
  * @throws {StartupError} naming the (redacted) URL and the reason when PostgreSQL does not answer.
  */
 export async function connectDatabase(
-  config: Pick<Config, 'databaseURL' | 'dataDir' | 'embeddedPostgresPort'>,
+  config: Pick<Config, 'databaseURL' | 'dataDir' | 'embeddedPostgresPort' | 'publishing'>,
   logger: Logger,
 ): Promise<ConnectedDatabase> {
   const embedded = config.databaseURL
@@ -28,7 +28,10 @@ export async function connectDatabase(
         logger,
       })
   const url = embedded?.url ?? String(config.databaseURL)
-  const client = createDatabaseClient(url)
+  // Room for every publication a worker runs at once, beside the API's requests.
+  const client = createDatabaseClient(url, {
+    max: Math.max(10, config.publishing.concurrency + 10),
+  })
   const close = async () => {
     await client.close()
     await embedded?.stop()

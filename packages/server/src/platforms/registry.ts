@@ -50,7 +50,7 @@ const SANDBOX_APP: OAuthApp = { clientId: 'post-scheduler', clientSecret: 'sandb
  * hosts at `/sandbox` (its state in PostgreSQL through `sandboxStore`).
  */
 export function createPlatformRegistry(options: {
-  config: Pick<Config, 'publicURL' | 'platformApps' | 'linkedinRefreshTokens'>
+  config: Pick<Config, 'publicURL' | 'platformApps' | 'linkedinRefreshTokens' | 'sandboxLatencyMs'>
   sandboxStore: SandboxStore
 }): { registry: PlatformRegistry; sandboxPlatform: SandboxPlatform } {
   const { publicURL, platformApps } = options.config
@@ -59,6 +59,7 @@ export function createPlatformRegistry(options: {
     store: options.sandboxStore,
     baseURL: sandboxBaseURL,
     clients: [{ ...SANDBOX_APP, redirectURIs: [callbackURL(publicURL, 'sandbox')] }],
+    latencyMs: options.config.sandboxLatencyMs,
   })
   const platforms: Omit<Platform, 'validatePost'>[] = [
     {

@@ -10,7 +10,8 @@ import {
   publications,
 } from '../db/schema/index.ts'
 import { type Issue, ProblemError } from '../http/problem.ts'
-import { contentFor } from '../publishing/engine.ts'
+import { validateMediaForPlatforms } from '../media/service.ts'
+import { contentFor, mediaIdsFor } from '../publishing/engine.ts'
 import type { Services } from '../services.ts'
 import { getPublishingSettings } from './publishing-settings.ts'
 
@@ -80,16 +81,23 @@ export async function checkPost(
       })
     }
   })
-  if (draft.content.mediaIds.length > 0) {
-    issues.push({
-      location: 'body',
-      path: ['content', 'mediaIds'],
-      code: 'media_not_supported_yet',
-      message: 'Posts with media are not supported by this server version yet',
-    })
-  }
   const asPost = { content: draft.content, overrides: draft.overrides ?? {} } as Post
   for (const platform of new Set(accounts.map((account) => account.platform))) {
+    // Media are checked against each platform's limits with what they are (type, size,
+    // dimensions, duration), in the same answer as the text.
+    for (const issue of await validateMediaForPlatforms(
+      services,
+      tenant.workspaceId,
+      mediaIdsFor(asPost, platform),
+      [platform],
+    )) {
+      issues.push({
+        location: 'body',
+        path: ['targets', platform, ...issue.path],
+        code: issue.code,
+        message: issue.message,
+      })
+    }
     for (const issue of services.platforms
       .get(platform)
       .validatePost({ post: contentFor(asPost, platform) })) {

@@ -19,6 +19,7 @@ import {
   publicationAttempts,
   publications,
 } from '../db/schema/index.ts'
+import { loadPublishMedia } from '../media/service.ts'
 import { resolveOAuthApp } from '../platforms/service.ts'
 import type { Services } from '../services.ts'
 import { enqueuePublication } from './queue.ts'
@@ -92,7 +93,7 @@ export async function runPublication(
     const call: CallOptions = {
       ...platform.callOptions,
       // Every platform request ends well before the claim's deadline.
-      timeoutMs: Math.min(60_000, (options.deadlineSeconds * 1000) / 3),
+      timeoutMs: Math.min(60_000, Math.floor((options.deadlineSeconds * 1000) / 3)),
     }
     const target = { accessToken, accountId: account.platformAccountId }
 
@@ -107,11 +108,16 @@ export async function runPublication(
       .from(posts)
       .where(eq(posts.id, claim.publication.postId))
     if (!post) return finish({ status: 'canceled' })
+    const media = await loadPublishMedia(
+      services,
+      post.workspaceId,
+      mediaIdsFor(post, account.platform),
+    )
     const published = await adapter.publish(
       {
         ...target,
         attemptId: claim.attemptId,
-        post: contentFor(post, account.platform),
+        post: { ...contentFor(post, account.platform), ...(media.length > 0 && { media }) },
         handles: claim.publication.handles,
         checkpoint: (handles) => checkpoint(services.db, claim, handles),
       },
@@ -168,7 +174,15 @@ function publishedPatch(published: PublishedPost): Extract<Finish, { status: 'pu
   }
 }
 
-/** The content of a post for one platform: shared content with that platform's overrides. */
+/** The media ids a platform gets: its override's, else the post's. */
+export function mediaIdsFor(post: Pick<Post, 'content' | 'overrides'>, platform: string): string[] {
+  return post.overrides[platform]?.mediaIds ?? post.content.mediaIds
+}
+
+/**
+ * The content of a post for one platform, without its media: shared content with that
+ * platform's overrides (see {@link mediaIdsFor} for the media).
+ */
 export function contentFor(post: Post, platform: string): PostContent<never> {
   const override = post.overrides[platform] ?? {}
   return {

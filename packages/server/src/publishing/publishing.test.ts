@@ -1,12 +1,16 @@
 import { eq } from 'drizzle-orm'
 import { afterAll, describe, expect, it } from 'vitest'
 import { connectionHelpers } from '../../test/connections.ts'
+import { fileForm, makeImage, mediaTestConfig } from '../../test/media.ts'
 import { startTestServer } from '../../test/server.ts'
 import { createDatabaseClient } from '../db/client.ts'
 import { connectedAccounts, sandboxPosts } from '../db/schema/index.ts'
 
 const publishing = { deadlineSeconds: 6, concurrency: 4, maxAttempts: 3, sweepIntervalSeconds: 1 }
-const server = await startTestServer({ publishing }, { worker: true })
+const server = await startTestServer(
+  { publishing, media: await mediaTestConfig() },
+  { worker: true },
+)
 const { request } = server
 const { tenantWithProfile, connectPersonalAccount } = connectionHelpers(server)
 const { db, close } = createDatabaseClient(server.databaseURL, { max: 2 })
@@ -155,5 +159,54 @@ describe('publishing', () => {
     expect(paths).toContain('accountIds.1')
     expect(paths).toContain('scheduledAt')
     expect(paths.some((path) => path.startsWith('targets.sandbox'))).toBe(true)
+  })
+})
+
+describe('publishing with media', () => {
+  it('sends the post’s image to the platform, keeps it in use until published, then releases it', async () => {
+    const { tenant, accountId } = await setUp()
+    const uploaded = await server.scheduler.app.request('/v1/media', {
+      method: 'POST',
+      headers: { authorization: `Bearer ${tenant.apiKey}` },
+      body: fileForm(await makeImage('png', 320, 240), 'square.png'),
+    })
+    expect(uploaded.status).toBe(201)
+    const image = (await uploaded.json()) as { id: string }
+    const text = `With an image ${crypto.randomUUID()}`
+    const created = await createPost(tenant, accountId, {
+      content: { text, mediaIds: [image.id] },
+      scheduledAt: new Date(Date.now() + 1500).toISOString(),
+    })
+    const inUse = await request(`/v1/media/${image.id}`, { method: 'DELETE', token: tenant.apiKey })
+    expect(inUse.status).toBe(409)
+    expect(await waitForPost(tenant, created.id, finished)).toMatchObject({ status: 'published' })
+    const [copy] = await sandboxCopies(text)
+    expect(copy?.media).toEqual([expect.objectContaining({ kind: 'image', mimeType: 'image/png' })])
+    const released = await request(`/v1/media/${image.id}`, {
+      method: 'DELETE',
+      token: tenant.apiKey,
+    })
+    expect(released.status).toBe(204)
+  })
+
+  it('refuses media a platform cannot take, saying which and why', async () => {
+    const { tenant, accountId } = await setUp()
+    const response = await request('/v1/posts', {
+      token: tenant.apiKey,
+      json: {
+        accountIds: [accountId],
+        content: { text: 'x', mediaIds: ['med_missing'] },
+        publishNow: true,
+      },
+    })
+    expect(response.status).toBe(422)
+    expect(await response.json()).toMatchObject({
+      issues: [
+        expect.objectContaining({
+          path: ['targets', 'sandbox', 'media', 0],
+          code: 'MEDIA_NOT_FOUND',
+        }),
+      ],
+    })
   })
 })

@@ -56,6 +56,20 @@ export async function sweepPublications(
   boss: PgBoss,
   options: { expireInSeconds: number; batch?: number },
 ): Promise<number> {
+  const batch = options.batch ?? 1000
+  let total = 0
+  for (;;) {
+    const swept = await sweepBatch(db, boss, { ...options, batch })
+    total += swept
+    if (swept < batch) return total
+  }
+}
+
+async function sweepBatch(
+  db: Database,
+  boss: PgBoss,
+  options: { expireInSeconds: number; batch: number },
+): Promise<number> {
   const horizon = sql`now() + make_interval(secs => ${HORIZON_SECONDS})`
   return db.transaction(async (tx) => {
     const due = await tx
@@ -81,7 +95,7 @@ export async function sweepPublications(
               ),
             )
             .orderBy(publications.dueAt)
-            .limit(options.batch ?? 1000)
+            .limit(options.batch)
             .for('update', { skipLocked: true }),
         ),
       )

@@ -21,7 +21,8 @@ export function createCallSignal(options: {
 }): CallSignal {
   const { signal, timeoutMs } = options
   if (timeoutMs === undefined) return { signal, timedOut: () => false }
-  const timeout = AbortSignal.timeout(timeoutMs)
+  // AbortSignal.timeout takes whole milliseconds only; a computed fraction would throw.
+  const timeout = AbortSignal.timeout(Math.max(1, Math.ceil(timeoutMs)))
   return {
     signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
     timedOut: () => timeout.aborted && !signal?.aborted,

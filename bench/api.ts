@@ -1,0 +1,96 @@
+// bench/api: POST /v1/posts at 50 concurrent clients, beside a bare Hono endpoint that inserts
+// one row with postgres.js, both served over HTTP on the same database in the same run.
+import { serve } from '@hono/node-server'
+import { Hono } from 'hono'
+import postgres from 'postgres'
+import { connectSandboxAccount, env, percentile, startDatabase, startScheduler } from './setup.ts'
+
+const CLIENTS = env('BENCH_CLIENTS', 50)
+const SECONDS = env('BENCH_SECONDS', 10)
+const database = await startDatabase()
+
+/** Runs `CLIENTS` loops of `request` for `SECONDS`; returns requests/s and latency percentiles. */
+async function load(request: (index: number) => Promise<Response>) {
+  const latencies: number[] = []
+  let errors = 0
+  let counter = 0
+  const until = performance.now() + SECONDS * 1000
+  await Promise.all(
+    Array.from({ length: CLIENTS }, async () => {
+      while (performance.now() < until) {
+        const started = performance.now()
+        const response = await request(counter++)
+        await response.arrayBuffer()
+        latencies.push(performance.now() - started)
+        if (!response.ok) errors += 1
+      }
+    }),
+  )
+  latencies.sort((a, b) => a - b)
+  return {
+    rps: latencies.length / SECONDS,
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+    errors,
+  }
+}
+
+// The bare endpoint: parse JSON, insert one row, answer JSON.
+const sql = postgres(database.url, { max: 10, onnotice: () => {} })
+await sql`create table if not exists bench_bare (id bigserial primary key, body jsonb not null, created_at timestamptz not null default now())`
+const bare = new Hono().post('/posts', async (c) => {
+  const body = await c.req.json()
+  const [row] = await sql`insert into bench_bare (body) values (${sql.json(body)}) returning id`
+  return c.json({ id: row?.id }, 201)
+})
+const bareServer = serve({ fetch: bare.fetch, port: 0, hostname: '127.0.0.1' })
+await new Promise((resolve) => bareServer.once('listening', resolve))
+const barePort = (bareServer.address() as { port: number }).port
+
+// Post Scheduler, listening, with a connected sandbox account; posts scheduled a day ahead.
+const { scheduler, url } = await startScheduler(database.url, {
+  listen: true,
+  worker: false,
+  migrate: false,
+})
+const account = await connectSandboxAccount(scheduler, database.url)
+const scheduledAt = new Date(Date.now() + 24 * 3600 * 1000).toISOString()
+const body = (index: number) =>
+  JSON.stringify({
+    accountIds: [account.accountId],
+    content: { text: `Bench post ${index}` },
+    scheduledAt,
+  })
+
+const warmUp = async (target: string, headers: Record<string, string>) => {
+  for (let i = 0; i < 200; i++)
+    await (await fetch(target, { method: 'POST', headers, body: body(-i) })).arrayBuffer()
+}
+const bareHeaders = { 'content-type': 'application/json' }
+const apiHeaders = { 'content-type': 'application/json', authorization: `Bearer ${account.apiKey}` }
+await warmUp(`http://127.0.0.1:${barePort}/posts`, bareHeaders)
+await warmUp(`${url}/v1/posts`, apiHeaders)
+const bareResult = await load((index) =>
+  fetch(`http://127.0.0.1:${barePort}/posts`, {
+    method: 'POST',
+    headers: bareHeaders,
+    body: body(index),
+  }),
+)
+const apiResult = await load((index) =>
+  fetch(`${url}/v1/posts`, { method: 'POST', headers: apiHeaders, body: body(index) }),
+)
+
+const f = (value: number, digits = 0) => value.toFixed(digits)
+console.log(`bench/api (${CLIENTS} concurrent clients, ${SECONDS} s each)`)
+console.log(
+  `  bare Hono + postgres insert   ${f(bareResult.rps)} req/s, p50 ${f(bareResult.p50, 1)} ms, p99 ${f(bareResult.p99, 1)} ms, ${bareResult.errors} errors`,
+)
+console.log(
+  `  POST /v1/posts                ${f(apiResult.rps)} req/s (${f((apiResult.rps / bareResult.rps) * 100)} % of bare; target ≥ 60 %), p50 ${f(apiResult.p50, 1)} ms, p99 ${f(apiResult.p99, 1)} ms (target ≤ 50 ms), ${apiResult.errors} errors`,
+)
+
+bareServer.close()
+await scheduler.stop()
+await sql.end()
+await database.stop()
