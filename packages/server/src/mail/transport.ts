@@ -1,4 +1,3 @@
-import { createTransport } from 'nodemailer'
 import type { Logger } from '../logging/logger.ts'
 
 /** One plain-text email. */
@@ -25,10 +24,12 @@ export interface MailTransport {
  * ```
  */
 export function createSMTPTransport(url: string, from: string): MailTransport {
-  const transport = createTransport(url)
+  // Loaded on the first email, not at every start.
+  const transport = import('nodemailer').then(({ createTransport }) => createTransport(url))
+  transport.catch(() => {}) // reported by send()
   return {
     async send(message) {
-      await transport.sendMail({ from, ...message })
+      await (await transport).sendMail({ from, ...message })
     },
   }
 }

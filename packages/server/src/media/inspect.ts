@@ -3,10 +3,12 @@ import { createReadStream } from 'node:fs'
 import { open, rm, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileTypeFromFile } from 'file-type'
-import sharp from 'sharp'
 import type { MediaDetails } from '../db/schema/index.ts'
 import { ProblemError } from '../http/problem.ts'
 import { MP4ParseError, probeMP4 } from './mp4.ts'
+
+/** sharp is native and sizeable: loaded on the first image, not at every start. */
+const loadSharp = () => import('sharp').then((module) => module.default)
 
 /** The media types the server stores, by sniffed MIME type, and the kind each one is. */
 export const ACCEPTED_MEDIA_TYPES = {
@@ -209,6 +211,7 @@ async function inspectImage(
   kind: 'image' | 'gif',
   temporaryDir: string,
 ): Promise<InspectedMedia> {
+  const sharp = await loadSharp()
   const input = () =>
     sharp(received.path, { animated: true, failOn: 'error', limitInputPixels: 100_000_000 })
   const metadata = await input()

@@ -4,14 +4,7 @@ import { copyFile, mkdir, rename, rm, rmdir, stat } from 'node:fs/promises'
 import { dirname, join, resolve, sep } from 'node:path'
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
-import {
-  DeleteObjectCommand,
-  GetObjectCommand,
-  HeadObjectCommand,
-  PutObjectCommand,
-  S3Client,
-} from '@aws-sdk/client-s3'
-import { getSignedUrl } from '@aws-sdk/s3-request-presigner'
+import type { S3Client } from '@aws-sdk/client-s3'
 
 /** Where media bytes live. Keys are `/`-separated paths made by the server, never by callers. */
 export interface MediaStorage {
@@ -186,21 +179,32 @@ export interface S3StorageOptions {
  * ```
  */
 export function createS3Storage(options: S3StorageOptions): MediaStorage {
-  const client = new S3Client({
-    region: options.region,
-    endpoint: options.endpoint,
-    forcePathStyle: options.forcePathStyle,
-    credentials: options.credentials,
-    // Many S3-compatible stores reject the SDK's newer default checksum headers.
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-  })
+  // The AWS SDK is large: load it only when this driver is in use, not at every start.
+  const sdk = Promise.all([
+    import('@aws-sdk/client-s3'),
+    import('@aws-sdk/s3-request-presigner'),
+  ]).then(([s3, presigner]) => ({
+    ...s3,
+    getSignedUrl: presigner.getSignedUrl,
+    client: new s3.S3Client({
+      region: options.region,
+      endpoint: options.endpoint,
+      forcePathStyle: options.forcePathStyle,
+      credentials: options.credentials,
+      // Many S3-compatible stores reject the SDK's newer default checksum headers.
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      responseChecksumValidation: 'WHEN_REQUIRED',
+    }) as S3Client,
+  }))
+  // Each method awaits it (and reports a failure); this only keeps an unused one from crashing.
+  sdk.catch(() => {})
   const Bucket = options.bucket
   const objectKey = (key: string) => {
     assertKey(key)
     return `${options.prefix ?? ''}${key}`
   }
   const get = async (key: string, range?: { start: number; end: number }) => {
+    const { client, GetObjectCommand } = await sdk
     const response = await client.send(
       new GetObjectCommand({
         Bucket,
@@ -214,6 +218,7 @@ export function createS3Storage(options: S3StorageOptions): MediaStorage {
   return {
     driver: 's3',
     async putFile(key, path, { contentType }) {
+      const { client, PutObjectCommand } = await sdk
       const { size } = await stat(path)
       await client.send(
         new PutObjectCommand({
@@ -231,6 +236,7 @@ export function createS3Storage(options: S3StorageOptions): MediaStorage {
       await pipeline(await get(key), createWriteStream(path))
     },
     async sizeOf(key) {
+      const { client, HeadObjectCommand } = await sdk
       try {
         const head = await client.send(new HeadObjectCommand({ Bucket, Key: objectKey(key) }))
         return head.ContentLength
@@ -240,9 +246,11 @@ export function createS3Storage(options: S3StorageOptions): MediaStorage {
       }
     },
     async delete(key) {
+      const { client, DeleteObjectCommand } = await sdk
       await client.send(new DeleteObjectCommand({ Bucket, Key: objectKey(key) }))
     },
-    signedURL(key, { expiresInSeconds, contentType, filename }) {
+    async signedURL(key, { expiresInSeconds, contentType, filename }) {
+      const { client, GetObjectCommand, getSignedUrl } = await sdk
       return getSignedUrl(
         client,
         new GetObjectCommand({

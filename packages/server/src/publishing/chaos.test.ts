@@ -72,7 +72,7 @@ const duplicates = (prefix: string) =>
 
 describe('publishing under failure', () => {
   it('publishes 1,000 posts exactly once while a worker is SIGKILLed every 2 s', {
-    timeout: 300_000,
+    timeout: 600_000,
   }, async () => {
     const prefix = `chaos-${crypto.randomUUID().slice(0, 8)}`
     const total = 1000
@@ -93,7 +93,7 @@ describe('publishing under failure', () => {
         counts = await statusCounts(prefix)
         const finished = (counts.published ?? 0) + (counts.failed ?? 0) + (counts.unconfirmed ?? 0)
         if (finished === total) break
-        if (Date.now() - startedAt > 240_000)
+        if (Date.now() - startedAt > 480_000)
           throw new Error(`not finished: ${JSON.stringify(counts)}`)
         await new Promise((resolve) => setTimeout(resolve, 500))
       }
@@ -128,7 +128,8 @@ describe('publishing under failure', () => {
       postIds: [postId],
     } = await createPosts(1, prefix)
     // The sandbox answers slowly for this worker, so it can be frozen mid-publish.
-    const zombie = startWorker({ SANDBOX_LATENCY_MS: '3000' })
+    // Slow enough to freeze it mid-request, shorter than its call timeout (a third of the deadline).
+    const zombie = startWorker({ SANDBOX_LATENCY_MS: '1200', PUBLISH_DEADLINE_SECONDS: '6' })
     let claimed: typeof publications.$inferSelect | undefined
     for (let i = 0; i < 200 && !claimed; i++) {
       const [row] = await db
@@ -141,7 +142,7 @@ describe('publishing under failure', () => {
     expect(claimed).toBeDefined()
     zombie.child.kill('SIGSTOP')
     // Past the frozen worker's deadline, another worker takes over, reconciles and publishes.
-    await new Promise((resolve) => setTimeout(resolve, 5500))
+    await new Promise((resolve) => setTimeout(resolve, 6500))
     const rescuer = startWorker()
     let finished: typeof publications.$inferSelect | undefined
     for (let i = 0; i < 400 && !finished; i++) {

@@ -31,15 +31,22 @@ export async function enqueuePublication(
   await boss.send(
     PUBLISH_QUEUE,
     { publicationId: publication.id },
-    {
-      db: fromDrizzle(tx, sql),
-      startAfter: publication.dueAt,
-      singletonKey: publication.id,
-      // Retries are the engine's decision (it reconciles first), never pg-boss's.
-      retryLimit: 0,
-      expireInSeconds: options.expireInSeconds,
-    },
+    { db: fromDrizzle(tx, sql), ...jobOptions(publication, options) },
   )
+}
+
+/** A publication job's options: due at its time, one per publication, never retried by pg-boss. */
+function jobOptions(
+  publication: { id: string; dueAt: Date },
+  options: { expireInSeconds: number },
+) {
+  return {
+    startAfter: publication.dueAt,
+    singletonKey: publication.id,
+    // Retries are the engine's decision (it reconciles first), never pg-boss's.
+    retryLimit: 0,
+    expireInSeconds: options.expireInSeconds,
+  }
 }
 
 /**
@@ -76,6 +83,8 @@ async function sweepBatch(
       .update(publications)
       .set({
         status: sql`case when ${publications.status} = 'scheduled' then 'queued' else ${publications.status} end`,
+        // Marks the re-send, so the same publication is not re-sent by every sweep.
+        updatedAt: sql`now()`,
       })
       .where(
         inArray(
@@ -86,12 +95,18 @@ async function sweepBatch(
             .where(
               or(
                 and(eq(publications.status, 'scheduled'), lte(publications.dueAt, horizon)),
-                // A queued publication overdue by a while has lost its job.
+                // A queued publication overdue by a while has lost its job (re-sent at most every 10 s; the queue drops a second waiting job).
                 and(
                   eq(publications.status, 'queued'),
-                  lt(publications.dueAt, sql`now() - interval '30 seconds'`),
+                  lt(publications.dueAt, sql`now() - interval '10 seconds'`),
+                  lt(publications.updatedAt, sql`now() - interval '10 seconds'`),
                 ),
-                and(eq(publications.status, 'publishing'), lt(publications.deadlineAt, sql`now()`)),
+                // A claim past its deadline: its worker died or froze; another may take over.
+                and(
+                  eq(publications.status, 'publishing'),
+                  lt(publications.deadlineAt, sql`now()`),
+                  lt(publications.updatedAt, sql`now() - interval '5 seconds'`),
+                ),
               ),
             )
             .orderBy(publications.dueAt)
@@ -100,8 +115,16 @@ async function sweepBatch(
         ),
       )
       .returning({ id: publications.id, dueAt: publications.dueAt })
-    for (const publication of due) {
-      await enqueuePublication(tx, boss, publication, options)
+    if (due.length > 0) {
+      // One statement for the whole batch: the rows stay locked as briefly as possible.
+      await boss.insert(
+        PUBLISH_QUEUE,
+        due.map((publication) => ({
+          data: { publicationId: publication.id },
+          ...jobOptions(publication, options),
+        })),
+        { db: fromDrizzle(tx, sql) },
+      )
     }
     return due.length
   })
