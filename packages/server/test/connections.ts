@@ -38,13 +38,18 @@ export function connectionHelpers(server: TestServer) {
   }
 
   /** Plays the person on the sandbox consent page; returns where the sandbox sends them. */
-  async function consent(authorizationURL: string, decision: 'allow' | 'deny' = 'allow') {
+  async function consent(
+    authorizationURL: string,
+    decision: 'allow' | 'deny' = 'allow',
+    name = `Ada ${crypto.randomUUID().slice(0, 8)}`,
+  ) {
     const page = await server.scheduler.app.request(local(authorizationURL))
     expect(page.status).toBe(200)
     expect(await page.text()).toContain('<form')
     const form = new URLSearchParams(new URL(authorizationURL).searchParams)
     form.set('decision', decision)
-    form.set('name', 'Ada Lovelace')
+    // A sandbox user of its own per consent (as distinct people would be), unless named.
+    form.set('name', name)
     const decided = await server.scheduler.app.request('/sandbox/oauth/authorize', {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
@@ -65,9 +70,11 @@ export function connectionHelpers(server: TestServer) {
   }
 
   /** Runs the whole flow and connects the login's personal account; returns its id. */
-  async function connectPersonalAccount(tenant: Tenant) {
+  async function connectPersonalAccount(tenant: Tenant, as: { name?: string } = {}) {
     const connection = await start(tenant)
-    const callback = await request(local(await consent(connection.authorizationURL)))
+    const callback = await request(
+      local(await consent(connection.authorizationURL, 'allow', as.name)),
+    )
     expect(callback.status).toBe(302)
     const pending = (await (
       await request(`/v1/connections/${connection.id}`, { token: tenant.apiKey })

@@ -1,11 +1,12 @@
 import { isAdapterError, type OAuthTokens } from '@post-scheduler/adapter-core'
-import { and, desc, eq, lt, or, sql } from 'drizzle-orm'
+import { and, desc, eq, inArray, lt, or, sql } from 'drizzle-orm'
 import { type Actor, recordAudit } from '../audit/record.ts'
 import type { TenantContext } from '../auth/middleware.ts'
-import { connectedAccounts } from '../db/schema/index.ts'
+import { connectedAccounts, publications } from '../db/schema/index.ts'
 import { decodeCursor, toPage } from '../http/pagination.ts'
 import { ProblemError } from '../http/problem.ts'
 import { resolveOAuthApp } from '../platforms/service.ts'
+import { refreshPostStatus } from '../publishing/post-status.ts'
 import type { Services } from '../services.ts'
 import type { Vault } from '../vault/vault.ts'
 
@@ -138,12 +139,29 @@ export async function disconnectAccount(
       })
       .where(eq(connectedAccounts.id, account.id))
       .returning()
+    // Nothing can be published to it any more: what was waiting is canceled, not left to fail.
+    const canceled = await tx
+      .update(publications)
+      .set({ status: 'canceled', updatedAt: sql`now()` })
+      .where(
+        and(
+          eq(publications.accountId, account.id),
+          inArray(publications.status, ['scheduled', 'queued']),
+        ),
+      )
+      .returning({ postId: publications.postId })
+    for (const postId of new Set(canceled.map((row) => row.postId)))
+      await refreshPostStatus(tx, postId)
     await recordAudit(tx, tenant.actor, {
       action: 'account.disconnected',
       workspaceId: account.workspaceId,
       targetType: 'connected_account',
       targetId: account.id,
-      details: { platform: account.platform, platformRevocation: revocation },
+      details: {
+        platform: account.platform,
+        platformRevocation: revocation,
+        canceledPublications: canceled.length,
+      },
     })
     return presentAccount(row ?? account)
   })

@@ -113,12 +113,12 @@ describe('connecting accounts', () => {
 
   it('updates an account in place when it is connected again', async () => {
     const tenant = await tenantWithProfile()
-    const first = await connectPersonalAccount(tenant)
+    const first = await connectPersonalAccount(tenant, { name: 'Returning Person' })
     const [before] = await db
       .select()
       .from(connectedAccounts)
       .where(eq(connectedAccounts.id, first.accountId))
-    const second = await connectPersonalAccount(tenant)
+    const second = await connectPersonalAccount(tenant, { name: 'Returning Person' })
     expect(second.accountId).toBe(first.accountId)
     const [after] = await db
       .select()

@@ -7,6 +7,7 @@ import { platformRoutes } from '../platforms/routes.ts'
 import { postRoutes } from '../posts/routes.ts'
 import { publishingSettingsRoutes } from '../posts/settings-routes.ts'
 import { profileRoutes } from '../profiles/routes.ts'
+import { sandboxRoutes } from '../sandbox/routes.ts'
 import { schedulingRoutes } from '../scheduling/routes.ts'
 import { sessionRoutes } from '../sessions/routes.ts'
 import { userRoutes } from '../users/routes.ts'
@@ -30,6 +31,7 @@ export function v1Routes() {
     .route('/', connectionRoutes())
     .route('/', mediaRoutes())
     .route('/', postRoutes())
+    .route('/', sandboxRoutes())
     .route('/', publishingSettingsRoutes())
     .route('/', schedulingRoutes())
 }

@@ -17,7 +17,7 @@ import {
 import { chronological, toPage } from '../http/pagination.ts'
 import { type Issue, ProblemError } from '../http/problem.ts'
 import { resolveOAuthApp } from '../platforms/service.ts'
-import { refreshPostStatus } from '../publishing/engine.ts'
+import { refreshPostStatus } from '../publishing/post-status.ts'
 import { enqueuePublication, HORIZON_SECONDS, PUBLISH_QUEUE } from '../publishing/queue.ts'
 import type { Services } from '../services.ts'
 import {

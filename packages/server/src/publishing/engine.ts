@@ -7,11 +7,11 @@ import {
   type PublicationHandles,
   type PublishedPost,
 } from '@post-scheduler/adapter-core'
-import { and, eq, gt, inArray, sql } from 'drizzle-orm'
+import { and, eq, gt, sql } from 'drizzle-orm'
 import type { PgBoss } from 'pg-boss'
 import { generateId } from '../auth/secrets.ts'
 import { type ConnectedAccount, markReauthRequired, tokenContext } from '../connections/accounts.ts'
-import type { Database, Transaction } from '../db/client.ts'
+import type { Database } from '../db/client.ts'
 import {
   connectedAccounts,
   type PublicationError,
@@ -22,6 +22,7 @@ import {
 import { loadPublishMedia } from '../media/service.ts'
 import { resolveOAuthApp } from '../platforms/service.ts'
 import type { Services } from '../services.ts'
+import { refreshPostStatus } from './post-status.ts'
 import { enqueuePublication } from './queue.ts'
 
 type Publication = typeof publications.$inferSelect
@@ -392,56 +393,3 @@ async function classifyFailure(
         : { status: 'failed', error: failure }
   }
 }
-
-/** Recomputes a post's status from its publications. */
-export async function refreshPostStatus(tx: Transaction, postId: string) {
-  const rows = await tx
-    .select({ status: publications.status, count: sql<number>`count(*)::int` })
-    .from(publications)
-    .where(eq(publications.postId, postId))
-    .groupBy(publications.status)
-  const count = (...statuses: Publication['status'][]) =>
-    rows.filter((row) => statuses.includes(row.status)).reduce((sum, row) => sum + row.count, 0)
-  const total = count(
-    'scheduled',
-    'queued',
-    'publishing',
-    'published',
-    'failed',
-    'unconfirmed',
-    'canceled',
-  )
-  if (total === 0) return
-  const status: Post['status'] =
-    count('canceled') === total
-      ? 'canceled'
-      : count('publishing') > 0
-        ? 'publishing'
-        : count('scheduled', 'queued') > 0
-          ? 'scheduled'
-          : count('published') === total - count('canceled')
-            ? 'published'
-            : count('published') > 0
-              ? 'partially_published'
-              : 'failed'
-  await tx
-    .update(posts)
-    .set({ status, updatedAt: sql`now()` })
-    .where(
-      and(
-        eq(posts.id, postId),
-        sql`${posts.status} <> ${status}`,
-        inArray(posts.status, [...POST_ENGINE_STATUSES]),
-      ),
-    )
-}
-
-/** Post statuses the engine manages (a draft stays a draft until scheduled). */
-const POST_ENGINE_STATUSES = [
-  'scheduled',
-  'publishing',
-  'published',
-  'partially_published',
-  'failed',
-  'canceled',
-] as const

@@ -210,3 +210,44 @@ describe('publishing with media', () => {
     })
   })
 })
+
+describe('the sandbox and disconnected accounts', () => {
+  it('lists what reached the sandbox for the caller’s accounts, with no duplicates', async () => {
+    const { tenant, accountId } = await setUp()
+    const text = `Listed ${crypto.randomUUID()}`
+    const created = await createPost(tenant, accountId, { content: { text }, publishNow: true })
+    const post = await waitForPost(tenant, created.id, finished)
+    const listed = (await (
+      await request('/v1/sandbox/posts', { token: tenant.apiKey })
+    ).json()) as {
+      data: { id: string; text: string }[]
+      duplicates: number
+    }
+    expect(listed.data).toEqual([
+      expect.objectContaining({ id: post.publications[0]?.platformPostId, text }),
+    ])
+    expect(listed.duplicates).toBe(0)
+    const other = await tenantWithProfile()
+    const theirs = (await (await request('/v1/sandbox/posts', { token: other.apiKey })).json()) as {
+      data: unknown[]
+    }
+    expect(theirs.data).toEqual([])
+  })
+
+  it('cancels what was waiting for an account when it is disconnected', async () => {
+    const { tenant, accountId } = await setUp()
+    const created = await createPost(tenant, accountId, {
+      content: { text: `Never ${crypto.randomUUID()}` },
+      scheduledAt: new Date(Date.now() + 3600_000).toISOString(),
+    })
+    expect(
+      (await request(`/v1/accounts/${accountId}`, { method: 'DELETE', token: tenant.apiKey }))
+        .status,
+    ).toBe(200)
+    const post = (await (
+      await request(`/v1/posts/${created.id}`, { token: tenant.apiKey })
+    ).json()) as Post
+    expect(post.status).toBe('canceled')
+    expect(post.publications[0]?.status).toBe('canceled')
+  })
+})

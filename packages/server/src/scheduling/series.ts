@@ -13,7 +13,7 @@ import {
   publications,
 } from '../db/schema/index.ts'
 import { ProblemError } from '../http/problem.ts'
-import { refreshPostStatus } from '../publishing/engine.ts'
+import { refreshPostStatus } from '../publishing/post-status.ts'
 import { enqueuePublication, HORIZON_SECONDS } from '../publishing/queue.ts'
 import type { Services } from '../services.ts'
 import { occurrencesAfter, parseRecurrenceRule, type SeriesClock } from './recurrence.ts'

@@ -1,0 +1,59 @@
+import { and, eq, inArray, sql } from 'drizzle-orm'
+import type { Transaction } from '../db/client.ts'
+import { posts, publications } from '../db/schema/index.ts'
+
+type Publication = typeof publications.$inferSelect
+type Post = typeof posts.$inferSelect
+
+/** Recomputes a post's status from its publications. */
+export async function refreshPostStatus(tx: Transaction, postId: string) {
+  const rows = await tx
+    .select({ status: publications.status, count: sql<number>`count(*)::int` })
+    .from(publications)
+    .where(eq(publications.postId, postId))
+    .groupBy(publications.status)
+  const count = (...statuses: Publication['status'][]) =>
+    rows.filter((row) => statuses.includes(row.status)).reduce((sum, row) => sum + row.count, 0)
+  const total = count(
+    'scheduled',
+    'queued',
+    'publishing',
+    'published',
+    'failed',
+    'unconfirmed',
+    'canceled',
+  )
+  if (total === 0) return
+  const status: Post['status'] =
+    count('canceled') === total
+      ? 'canceled'
+      : count('publishing') > 0
+        ? 'publishing'
+        : count('scheduled', 'queued') > 0
+          ? 'scheduled'
+          : count('published') === total - count('canceled')
+            ? 'published'
+            : count('published') > 0
+              ? 'partially_published'
+              : 'failed'
+  await tx
+    .update(posts)
+    .set({ status, updatedAt: sql`now()` })
+    .where(
+      and(
+        eq(posts.id, postId),
+        sql`${posts.status} <> ${status}`,
+        inArray(posts.status, [...POST_ENGINE_STATUSES]),
+      ),
+    )
+}
+
+/** Post statuses the engine manages (a draft stays a draft until scheduled). */
+const POST_ENGINE_STATUSES = [
+  'scheduled',
+  'publishing',
+  'published',
+  'partially_published',
+  'failed',
+  'canceled',
+] as const
