@@ -3,6 +3,7 @@ import { createXEmulator } from '@post-scheduler/adapter-x/testing'
 import { setupServer } from 'msw/node'
 import { afterAll, describe, expect, it } from 'vitest'
 import { type Connection, connectionHelpers, local } from '../../test/connections.ts'
+import { fileForm, makeImage, mediaTestConfig } from '../../test/media.ts'
 import { startTestServer } from '../../test/server.ts'
 
 // X and LinkedIn, emulated at the fetch boundary from their documented APIs (the adapters' own
@@ -15,7 +16,14 @@ const platforms = setupServer(...xEmulator.handlers, ...linkedinEmulator.handler
 platforms.listen()
 afterAll(() => platforms.close())
 
-const server = await startTestServer({ platformApps: { x: xApp, linkedin: linkedinApp } })
+const server = await startTestServer(
+  {
+    platformApps: { x: xApp, linkedin: linkedinApp },
+    media: await mediaTestConfig(),
+    publishing: { deadlineSeconds: 30, concurrency: 4, maxAttempts: 3, sweepIntervalSeconds: 1 },
+  },
+  { worker: true },
+)
 const { request } = server
 const { tenantWithProfile, start } = connectionHelpers(server)
 
@@ -89,5 +97,90 @@ describe('connecting real platforms through their emulators', () => {
       data: Account[]
     }
     expect(data).toEqual([expect.objectContaining({ kind: 'organization', status: 'active' })])
+  })
+})
+
+describe('publishing to X and LinkedIn', () => {
+  it('publishes a post with an image to both, with their platform ids and URLs', {
+    timeout: 60_000,
+  }, async () => {
+    const tenant = await tenantWithProfile()
+    const xConnection = await start(tenant, { platform: 'x' })
+    const approved = await xEmulator.approve(new URL(xConnection.authorizationURL), {
+      name: 'Ada',
+      username: 'ada',
+    })
+    await request(`/v1/oauth/x/callback?code=${approved.code}&state=${approved.state}`)
+    const liConnection = await start(tenant, { platform: 'linkedin' })
+    const consent = await linkedinEmulator.approve(new URL(liConnection.authorizationURL))
+    await request(`/v1/oauth/linkedin/callback?code=${consent.code}&state=${consent.state}`)
+    const pending = (await (
+      await request(`/v1/connections/${liConnection.id}`, { token: tenant.apiKey })
+    ).json()) as Connection
+    const member = pending.choices.find((choice) => choice.kind === 'personal')
+    await request(`/v1/connections/${liConnection.id}/accounts`, {
+      token: tenant.apiKey,
+      json: { accountIds: [member?.id] },
+    })
+    const { data: accounts } = (await (
+      await request('/v1/accounts', { token: tenant.apiKey })
+    ).json()) as {
+      data: { id: string; platform: string }[]
+    }
+
+    const uploaded = await server.scheduler.app.request('/v1/media', {
+      method: 'POST',
+      headers: { authorization: `Bearer ${tenant.apiKey}` },
+      body: fileForm(await makeImage('jpeg', 1200, 800), 'launch.jpg'),
+    })
+    const image = (await uploaded.json()) as { id: string }
+    const text = `Launch day ${crypto.randomUUID().slice(0, 8)}`
+    const created = await request('/v1/posts', {
+      token: tenant.apiKey,
+      json: {
+        accountIds: accounts.map((account) => account.id),
+        content: { text, mediaIds: [image.id] },
+        scheduledAt: new Date(Date.now() + 1000).toISOString(),
+      },
+    })
+    expect(created.status, await created.clone().text()).toBe(201)
+    const { id } = (await created.json()) as { id: string }
+
+    let post:
+      | {
+          status: string
+          publications: { platform: string; status: string; platformPostId: string; url: string }[]
+        }
+      | undefined
+    for (let i = 0; i < 200; i++) {
+      post = (await (
+        await request(`/v1/posts/${id}`, { token: tenant.apiKey })
+      ).json()) as typeof post
+      if (
+        post?.publications.every((publication) =>
+          ['published', 'failed', 'unconfirmed'].includes(publication.status),
+        )
+      )
+        break
+      await new Promise((resolve) => setTimeout(resolve, 100))
+    }
+    expect(post?.status, JSON.stringify(post)).toBe('published')
+    const byPlatform = Object.fromEntries(
+      (post?.publications ?? []).map((publication) => [publication.platform, publication]),
+    )
+    const xPost = xEmulator.posts.find((candidate) => candidate.text.startsWith(text))
+    expect(xPost?.mediaIds).toHaveLength(1)
+    expect(byPlatform.x).toMatchObject({
+      platformPostId: xPost?.id,
+      url: expect.stringContaining(String(xPost?.id)),
+    })
+    const linkedinPost = linkedinEmulator
+      .posts()
+      .find((candidate) => candidate.commentary.startsWith(text))
+    expect(linkedinPost?.content).toBeDefined()
+    expect(byPlatform.linkedin).toMatchObject({
+      platformPostId: linkedinPost?.id,
+      url: expect.stringContaining('linkedin.com'),
+    })
   })
 })
