@@ -99,6 +99,8 @@ describe('publishing under failure', () => {
       }
     } finally {
       clearInterval(chaos)
+      // The next test needs the database to itself.
+      for (const worker of running) worker.child.kill('SIGKILL')
     }
     const seconds = (Date.now() - startedAt) / 1000
     const copies = await db.execute<{ count: number }>(
