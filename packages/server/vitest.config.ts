@@ -1,4 +1,4 @@
-import { defineProject } from 'vitest/config'
+import { configDefaults, defineProject } from 'vitest/config'
 
 export default defineProject({
   test: {
@@ -6,5 +6,9 @@ export default defineProject({
     globalSetup: ['./test/global-setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
+    // The chaos tests run worker processes for minutes: `pnpm test:chaos` runs them on their own.
+    exclude: process.env.CHAOS
+      ? configDefaults.exclude
+      : [...configDefaults.exclude, '**/*.chaos.test.ts'],
   },
 })
