@@ -22,7 +22,7 @@ import {
 import { loadPublishMedia } from '../media/service.ts'
 import { resolveOAuthApp } from '../platforms/service.ts'
 import type { Services } from '../services.ts'
-import { refreshPostStatus } from './post-status.ts'
+import { lockPost, refreshPostStatus } from './post-status.ts'
 import { enqueuePublication } from './queue.ts'
 
 type Publication = typeof publications.$inferSelect
@@ -201,6 +201,12 @@ async function claimPublication(
 ) {
   const attemptId = generateId('att')
   return db.transaction(async (tx): Promise<Claim | undefined> => {
+    const [owner] = await tx
+      .select({ postId: publications.postId })
+      .from(publications)
+      .where(eq(publications.id, publicationId))
+    if (!owner) return undefined
+    await lockPost(tx, owner.postId)
     const [current] = await tx
       .select({ attemptId: publications.attemptId })
       .from(publications)
@@ -272,6 +278,7 @@ async function finishAttempt(
   options: EngineOptions,
 ): Promise<Publication['status'] | 'skipped'> {
   return services.db.transaction(async (tx) => {
+    await lockPost(tx, claim.publication.postId)
     const [publication] = await tx
       .update(publications)
       .set({

@@ -7,6 +7,9 @@ type Post = typeof posts.$inferSelect
 
 /** Recomputes a post's status from its publications. */
 export async function refreshPostStatus(tx: Transaction, postId: string) {
+  // Serialises concurrent finishes of one post's publications: each reads the others' committed
+  // states after the lock (READ COMMITTED), so the last one to commit sets the final status.
+  await lockPost(tx, postId)
   const rows = await tx
     .select({ status: publications.status, count: sql<number>`count(*)::int` })
     .from(publications)
@@ -57,3 +60,11 @@ const POST_ENGINE_STATUSES = [
   'failed',
   'canceled',
 ] as const
+
+/**
+ * Locks a post's row until the transaction ends. Everything that changes a post's publications
+ * takes this lock first (post, then publications), so they never deadlock with each other.
+ */
+export async function lockPost(tx: Transaction, postId: string) {
+  await tx.select({ id: posts.id }).from(posts).where(eq(posts.id, postId)).for('update')
+}
