@@ -1,10 +1,7 @@
 import { sql } from 'drizzle-orm'
 import { index, jsonb, primaryKey, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core'
 import { profiles, workspaces } from './identity.ts'
-import { postScheduler } from './namespace.ts'
-
-const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow()
-const instant = (name: string) => timestamp(name, { withTimezone: true })
+import { createdAt, instant, postScheduler } from './namespace.ts'
 
 /**
  * A workspace's own OAuth app for a platform ("bring your own app"). The secret is a vault

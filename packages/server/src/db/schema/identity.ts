@@ -7,13 +7,9 @@ import {
   jsonb,
   primaryKey,
   text,
-  timestamp,
   uniqueIndex,
 } from 'drizzle-orm/pg-core'
-import { postScheduler } from './namespace.ts'
-
-const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow()
-const instant = (name: string) => timestamp(name, { withTimezone: true })
+import { createdAt, instant, postScheduler } from './namespace.ts'
 
 /**
  * People who sign in. The date of birth given at sign-up is checked and never stored: the privacy

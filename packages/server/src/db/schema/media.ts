@@ -7,13 +7,10 @@ import {
   jsonb,
   primaryKey,
   text,
-  timestamp,
 } from 'drizzle-orm/pg-core'
 import { profiles, workspaces } from './identity.ts'
-import { postScheduler } from './namespace.ts'
+import { createdAt, instant, postScheduler } from './namespace.ts'
 
-const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow()
-const instant = (name: string) => timestamp(name, { withTimezone: true })
 const bytes = (name: string) => bigint(name, { mode: 'number' })
 
 /** A stored copy of a media file other than the one published (a thumbnail). */

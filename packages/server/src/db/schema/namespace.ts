@@ -1,4 +1,4 @@
-import { pgSchema } from 'drizzle-orm/pg-core'
+import { pgSchema, timestamp } from 'drizzle-orm/pg-core'
 
 /**
  * Every table of Post Scheduler lives in this PostgreSQL schema, so the server can share a
@@ -6,3 +6,10 @@ import { pgSchema } from 'drizzle-orm/pg-core'
  * The job queue has a schema of its own (`QUEUE_SCHEMA`).
  */
 export const postScheduler = pgSchema('post_scheduler')
+
+/** A `created_at` column, set by the database. */
+export const createdAt = () =>
+  timestamp('created_at', { withTimezone: true }).notNull().defaultNow()
+
+/** An instant (`timestamptz`) column. */
+export const instant = (name: string) => timestamp(name, { withTimezone: true })

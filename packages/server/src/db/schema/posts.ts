@@ -1,20 +1,9 @@
 import { sql } from 'drizzle-orm'
-import {
-  index,
-  integer,
-  jsonb,
-  primaryKey,
-  text,
-  timestamp,
-  uniqueIndex,
-} from 'drizzle-orm/pg-core'
+import { index, integer, jsonb, primaryKey, text, uniqueIndex } from 'drizzle-orm/pg-core'
 import { connectedAccounts } from './connections.ts'
 import { profiles, workspaces } from './identity.ts'
-import { postScheduler } from './namespace.ts'
+import { createdAt, instant, postScheduler } from './namespace.ts'
 import { postSeries } from './scheduling.ts'
-
-const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow()
-const instant = (name: string) => timestamp(name, { withTimezone: true })
 
 /** A post's content, shared by its targets unless a per-platform override replaces a part. */
 export interface PostContentData {

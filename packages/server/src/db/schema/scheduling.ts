@@ -1,11 +1,8 @@
 import { sql } from 'drizzle-orm'
-import { index, integer, jsonb, text, timestamp } from 'drizzle-orm/pg-core'
+import { index, integer, jsonb, text } from 'drizzle-orm/pg-core'
 import { profiles, workspaces } from './identity.ts'
-import { postScheduler } from './namespace.ts'
+import { createdAt, instant, postScheduler } from './namespace.ts'
 import type { PlatformOverride, PostContentData } from './posts.ts'
-
-const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow()
-const instant = (name: string) => timestamp(name, { withTimezone: true })
 
 /** One weekly slot of a posting schedule: ISO weekday (1 = Monday … 7 = Sunday) and `HH:mm`. */
 export interface WeeklySlot {
