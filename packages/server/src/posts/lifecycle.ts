@@ -68,7 +68,7 @@ async function lockPost(tx: Transaction, tenant: TenantContext, postId: string) 
 
 /**
  * Drops a publication's job waiting in the queue. The publish queue allows one waiting job per
- * publication (`stately`), so a new time's job would be refused while the old one waits; and a
+ * publication (`short`), so a new time's job would be refused while the old one waits; and a
  * stale job would only find the claim refused (the engine checks `dueAt` and the status).
  */
 async function withdrawWaitingJob(tx: Transaction, services: Services, publicationId: string) {

@@ -3,19 +3,24 @@ import { fromDrizzle, type PgBoss } from 'pg-boss'
 import type { Database, Transaction } from '../db/client.ts'
 import { publications } from '../db/schema/index.ts'
 
-/** The queue of publication jobs; payloads are `{ publicationId }` and nothing else. */
-export const PUBLISH_QUEUE = 'publishing.publish'
+/**
+ * The queue of publication jobs; payloads are `{ publicationId }` and nothing else. (Named
+ * `publishing.attempts`: the first queue, `publishing.publish`, was `stately`, and pg-boss cannot
+ * change a queue's policy.)
+ */
+export const PUBLISH_QUEUE = 'publishing.attempts'
 
 /** Publications due within this window get their job now, with a precise `startAfter`. */
 export const HORIZON_SECONDS = 5 * 60
 
 /**
- * Creates the publish queue. `stately` with the publication id as `singletonKey` allows one
- * waiting and one running job per publication, so the sweeper can re-send freely and a running
- * attempt can schedule its own retry.
+ * Creates the publish queue. `short` with the publication id as `singletonKey` allows one waiting
+ * job per publication, so the sweeper can re-send freely, and any number of running ones: a job
+ * stranded on a dead or frozen worker must not stop another from taking over once the claim's
+ * deadline has passed (the claim, not the queue, makes an attempt exclusive).
  */
 export async function createPublishQueue(boss: PgBoss) {
-  await boss.createQueue(PUBLISH_QUEUE, { policy: 'stately' })
+  await boss.createQueue(PUBLISH_QUEUE, { policy: 'short' })
 }
 
 /**
