@@ -130,6 +130,11 @@ const environmentSchema = z.object({
       return networks
     })
     .optional(),
+  PRIVACY_DELETION_UNDO_DAYS: integer(0, 14).default(7),
+  PRIVACY_EXPORT_TTL_HOURS: integer(1, 720).default(72),
+  PRIVACY_EXPORT_LINK_TTL_SECONDS: integer(60, 86_400).default(900),
+  PRIVACY_POLICY_NOTICE_DAYS: integer(1, 365).default(30),
+  MEDIA_PUBLISHED_GRACE_HOURS: integer(0, 24 * 365).default(168),
   ENCRYPTION_KEYS: z
     .string()
     .transform((value, context) => {
@@ -220,6 +225,22 @@ export interface Config {
   linkedinRefreshTokens: boolean
   /** Where media bytes are kept, how large they may be, and how imports are fetched. */
   media: MediaConfig
+  /** Data rights: deletion undo window, exports, policy change notice (the `PRIVACY_*` variables). */
+  privacy: PrivacyConfig
+}
+
+/** Data rights settings (the `PRIVACY_*` and `MEDIA_PUBLISHED_GRACE_HOURS` variables). */
+export interface PrivacyConfig {
+  /** Days between a deletion request and the erasure, during which it can be canceled (at most 14). */
+  deletionUndoDays: number
+  /** How long a finished export is kept before it and its file are removed. */
+  exportTTLHours: number
+  /** Lifetime of an export's download link. */
+  exportLinkTTLSeconds: number
+  /** A new policy version must be published at least this many days before it takes effect. */
+  policyNoticeDays: number
+  /** Media files are removed this long after the last post using them was published. */
+  publishedMediaGraceHours: number
 }
 
 /** Media storage, limits and imports (the `MEDIA_*` variables). */
@@ -370,6 +391,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       signedURLTTLSeconds: e.MEDIA_SIGNED_URL_TTL_SECONDS,
       importTimeoutSeconds: e.MEDIA_IMPORT_TIMEOUT_SECONDS,
       importAllowedNetworks: e.MEDIA_IMPORT_ALLOWED_NETWORKS ?? [],
+    },
+    privacy: {
+      deletionUndoDays: e.PRIVACY_DELETION_UNDO_DAYS,
+      exportTTLHours: e.PRIVACY_EXPORT_TTL_HOURS,
+      exportLinkTTLSeconds: e.PRIVACY_EXPORT_LINK_TTL_SECONDS,
+      policyNoticeDays: e.PRIVACY_POLICY_NOTICE_DAYS,
+      publishedMediaGraceHours: e.MEDIA_PUBLISHED_GRACE_HOURS,
     },
   }
 }
