@@ -1,6 +1,7 @@
 import { apiKeyRoutes } from '../api-keys/routes.ts'
 import { auditRoutes } from '../audit/routes.ts'
 import { connectionRoutes } from '../connections/routes.ts'
+import { eventRoutes } from '../events/routes.ts'
 import { mediaRoutes } from '../media/routes.ts'
 import { memberRoutes } from '../members/routes.ts'
 import { platformRoutes } from '../platforms/routes.ts'
@@ -34,4 +35,5 @@ export function v1Routes() {
     .route('/', sandboxRoutes())
     .route('/', publishingSettingsRoutes())
     .route('/', schedulingRoutes())
+    .route('/', eventRoutes())
 }
