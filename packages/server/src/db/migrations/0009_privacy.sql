@@ -79,7 +79,8 @@ CREATE TRIGGER "privacy_exports_collect_garbage" AFTER DELETE ON "post_scheduler
 -- person's identifiers in the entries about them with a pseudonym and drops their address. It
 -- asks for it with the transaction-local setting post_scheduler.audit_erasure = 'on', and even
 -- then only the personal fields (actor_id, target_id, subject_user_id, ip, details) may change:
--- what happened, when, in which workspace and to what kind of thing stays. DELETE and TRUNCATE
+-- what happened, when, in which workspace and to what kind of thing stays, and an address can only
+-- be dropped. DELETE and TRUNCATE
 -- are always refused.
 CREATE OR REPLACE FUNCTION "post_scheduler"."refuse_audit_log_change"() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
@@ -92,7 +93,7 @@ BEGIN
     AND NEW."target_type" IS NOT DISTINCT FROM OLD."target_type"
     AND NEW."request_id" IS NOT DISTINCT FROM OLD."request_id"
     AND NEW."created_at" = OLD."created_at"
-    AND NEW."ip" IS NULL
+    AND (NEW."ip" IS NULL OR NEW."ip" IS NOT DISTINCT FROM OLD."ip")
   THEN
     RETURN NEW;
   END IF;
