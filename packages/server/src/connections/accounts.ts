@@ -168,7 +168,7 @@ export async function disconnectAccount(
 }
 
 /** Asks the platform to revoke the account's token; says how that went, never throws. */
-async function revokeAtPlatform(services: Services, account: ConnectedAccount): Promise<string> {
+export async function revokeAtPlatform(services: Services, account: ConnectedAccount): Promise<string> {
   const platform = services.platforms.get(account.platform)
   const sealed = account.refreshTokenSealed ?? account.accessTokenSealed
   if (!sealed) return 'no_token'
