@@ -1,0 +1,140 @@
+import ky, { isHTTPError, isNetworkError, isTimeoutError, type KyInstance } from 'ky'
+import { ConnectionError, createAPIError } from './errors.ts'
+
+/** How a client authenticates and reaches the API. Give one of `apiKey`, `token` or `getToken`. */
+export interface ClientOptions {
+  /** Where the API is, e.g. `https://posts.example.com` (paths start with `/v1`). */
+  baseURL: string | URL
+  /** A workspace secret API key (`psk_live_…`). Server side only: never ship it to a browser. */
+  apiKey?: string
+  /** A bearer token: a profile token (`pst_…`) minted by your backend, or a session token. */
+  token?: string
+  /**
+   * Called before each request for the bearer token, e.g. to fetch a fresh profile token from your
+   * backend when the last one is about to expire. Cache it yourself; it is called once per call.
+   */
+  getToken?: () => string | Promise<string>
+  /** The `fetch` to use (a test double, a proxying fetch, an edge runtime's own). */
+  fetch?: typeof globalThis.fetch
+  /** Milliseconds to wait for each attempt's answer; `false` never gives up. Default 30 000. */
+  timeout?: number | false
+  /**
+   * How many times to retry after a network error, a 408, a 429 (waiting as `Retry-After` asks,
+   * at most `maxRetryAfterSeconds`) or a 5xx. Mutating calls are retried too: they carry an
+   * `Idempotency-Key`, so a retry never does the work twice. Default 2; `0` turns retries off.
+   */
+  retry?: number | { limit?: number; maxRetryAfterSeconds?: number }
+  /** Headers sent with every request, e.g. a `User-Agent` suffix of your own. */
+  headers?: Record<string, string>
+}
+
+/** Options every method takes as its last argument. */
+export interface RequestOptions {
+  /** Aborts the call (and its retries); the promise rejects with the signal's reason. */
+  signal?: AbortSignal
+  /** Milliseconds to wait for each attempt, overriding the client's `timeout`. */
+  timeout?: number | false
+  /**
+   * The `Idempotency-Key` of a mutating call; a random UUID when absent. Pass your own (e.g. your
+   * order id) to make a call safe to repeat across processes: the server replays the first answer.
+   */
+  idempotencyKey?: string
+  /** Extra headers for this call. */
+  headers?: Record<string, string>
+}
+
+/** Progress of an upload. */
+export interface UploadProgress {
+  /** Bytes sent so far. */
+  transferredBytes: number
+  /** Bytes to send in all (0 when unknown). */
+  totalBytes: number
+  /** `transferredBytes / totalBytes`, from 0 to 1. */
+  percent: number
+}
+
+/** One HTTP call as the resources describe it. */
+export interface Call {
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'
+  /** Path with its parameters filled in, e.g. `/v1/posts/post_123`. */
+  path: string
+  query?: Record<string, unknown> | undefined
+  json?: unknown
+  body?: BodyInit
+  onUploadProgress?: ((progress: UploadProgress) => void) | undefined
+  options?: RequestOptions | undefined
+}
+
+/** Sends calls: authentication, idempotency keys, retries, timeouts and error mapping. */
+export type Transport = <T>(call: Call) => Promise<T>
+
+const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
+
+/** The transport of a client. */
+export function createTransport(options: ClientOptions): Transport {
+  const { apiKey, token, getToken } = options
+  if ([apiKey, token, getToken].filter((value) => value !== undefined).length !== 1) {
+    throw new TypeError('createClient needs exactly one of apiKey, token or getToken')
+  }
+  const retry = typeof options.retry === 'number' ? { limit: options.retry } : options.retry
+  const api: KyInstance = ky.create({
+    prefix: String(options.baseURL),
+    fetch: options.fetch,
+    timeout: options.timeout ?? 30_000,
+    headers: options.headers,
+    retry: {
+      limit: retry?.limit ?? 2,
+      methods: ['get', 'post', 'put', 'patch', 'delete'],
+      statusCodes: [408, 429, 500, 502, 503, 504],
+      afterStatusCodes: [429, 503],
+      maxRetryAfter: (retry?.maxRetryAfterSeconds ?? 60) * 1000,
+    },
+    hooks: {
+      beforeRequest: [
+        async ({ request }) => {
+          const bearer = apiKey ?? token ?? (await getToken?.())
+          request.headers.set('authorization', `Bearer ${bearer}`)
+        },
+      ],
+    },
+  })
+
+  return async <T>(call: Call): Promise<T> => {
+    const headers: Record<string, string> = { ...call.options?.headers }
+    if (MUTATING.has(call.method)) {
+      headers['idempotency-key'] = call.options?.idempotencyKey ?? crypto.randomUUID()
+    }
+    try {
+      const response = await api(call.path.slice(1), {
+        method: call.method,
+        searchParams: call.query as Record<string, string> | undefined,
+        json: call.json,
+        body: call.body,
+        headers,
+        signal: call.options?.signal,
+        ...(call.options?.timeout === undefined ? {} : { timeout: call.options.timeout }),
+        ...(call.onUploadProgress ? { onUploadProgress: call.onUploadProgress } : {}),
+      })
+      if (response.status === 204) return undefined as T
+      const text = await response.text()
+      return (text === '' ? undefined : JSON.parse(text)) as T
+    } catch (error) {
+      if (isHTTPError(error)) {
+        throw createAPIError(error.response.status, error.data, error.response.headers)
+      }
+      if (isTimeoutError(error)) {
+        throw new ConnectionError(`${call.method} ${call.path} got no answer in time`, {
+          code: 'TIMEOUT',
+          cause: error,
+        })
+      }
+      if (isNetworkError(error)) {
+        throw new ConnectionError(
+          `${call.method} ${call.path} failed before an answer came: ${(error.cause as Error | undefined)?.message ?? error.message}`,
+          { code: 'CONNECTION_FAILED', cause: error },
+        )
+      }
+      throw error
+    }
+  }
+}
