@@ -19,6 +19,7 @@ import {
   publicationAttempts,
   publications,
 } from '../db/schema/index.ts'
+import { recordPublicationOutcome } from '../events/emit.ts'
 import { loadPublishMedia } from '../media/service.ts'
 import { resolveOAuthApp } from '../platforms/service.ts'
 import type { Services } from '../services.ts'
@@ -328,6 +329,7 @@ async function finishAttempt(
         expireInSeconds: options.deadlineSeconds * 2,
       })
     }
+    await recordPublicationOutcome(tx, publication)
     await refreshPostStatus(tx, publication.postId)
     return publication.status
   })

@@ -1,6 +1,7 @@
 import { and, eq, inArray, sql } from 'drizzle-orm'
 import type { Transaction } from '../db/client.ts'
 import { posts, publications } from '../db/schema/index.ts'
+import { recordPostOutcome } from '../events/emit.ts'
 
 type Publication = typeof publications.$inferSelect
 type Post = typeof posts.$inferSelect
@@ -39,7 +40,7 @@ export async function refreshPostStatus(tx: Transaction, postId: string) {
             : count('published') > 0
               ? 'partially_published'
               : 'failed'
-  await tx
+  const [changed] = await tx
     .update(posts)
     .set({ status, updatedAt: sql`now()` })
     .where(
@@ -49,6 +50,9 @@ export async function refreshPostStatus(tx: Transaction, postId: string) {
         inArray(posts.status, [...POST_ENGINE_STATUSES]),
       ),
     )
+    .returning({ id: posts.id })
+  // post.published, post.failed… in the transaction of the change (see src/events).
+  if (changed) await recordPostOutcome(tx, postId, status)
 }
 
 /** Post statuses the engine manages (a draft stays a draft until scheduled). */
