@@ -3,6 +3,7 @@ import { and, desc, eq, inArray, lt, or, sql } from 'drizzle-orm'
 import { type Actor, recordAudit } from '../audit/record.ts'
 import type { TenantContext } from '../auth/middleware.ts'
 import { connectedAccounts, publications } from '../db/schema/index.ts'
+import { recordAccountEvent } from '../events/emit.ts'
 import { decodeCursor, toPage } from '../http/pagination.ts'
 import { ProblemError } from '../http/problem.ts'
 import { resolveOAuthApp } from '../platforms/service.ts'
@@ -139,6 +140,7 @@ export async function disconnectAccount(
       })
       .where(eq(connectedAccounts.id, account.id))
       .returning()
+    if (row) await recordAccountEvent(tx, 'account.disconnected', row)
     // Nothing can be published to it any more: what was waiting is canceled, not left to fail.
     const canceled = await tx
       .update(publications)
@@ -168,7 +170,10 @@ export async function disconnectAccount(
 }
 
 /** Asks the platform to revoke the account's token; says how that went, never throws. */
-export async function revokeAtPlatform(services: Services, account: ConnectedAccount): Promise<string> {
+export async function revokeAtPlatform(
+  services: Services,
+  account: ConnectedAccount,
+): Promise<string> {
   const platform = services.platforms.get(account.platform)
   const sealed = account.refreshTokenSealed ?? account.accessTokenSealed
   if (!sealed) return 'no_token'
@@ -196,10 +201,12 @@ export async function markReauthRequired(
   actor: Actor,
 ) {
   await services.db.transaction(async (tx) => {
-    await tx
+    const [flagged] = await tx
       .update(connectedAccounts)
       .set({ status: 'reauth_required', statusReason: reason, updatedAt: sql`now()` })
       .where(and(eq(connectedAccounts.id, account.id), eq(connectedAccounts.status, 'active')))
+      .returning()
+    if (flagged) await recordAccountEvent(tx, 'account.reauth_required', flagged)
     await recordAudit(tx, actor, {
       action: 'account.reauth_required',
       workspaceId: account.workspaceId,

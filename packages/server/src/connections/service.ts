@@ -17,6 +17,7 @@ import {
   profiles,
   workspaces,
 } from '../db/schema/index.ts'
+import { recordAccountEvent } from '../events/emit.ts'
 import { ProblemError } from '../http/problem.ts'
 import { resolveOAuthApp } from '../platforms/service.ts'
 import type { Services } from '../services.ts'
@@ -340,25 +341,25 @@ async function connectChosenAccounts(
     for (const accountId of accountIds) {
       const account = offered.get(accountId)
       if (!account) continue
-      connected.push(
-        await upsertConnectedAccount(tx, vault, {
-          workspaceId: attempt.workspaceId,
-          profileId: attempt.profileId,
-          platform: attempt.platform,
-          account,
-          tokens: {
-            ...tokens.login,
-            accessToken: tokens.accountTokens[account.id] ?? tokens.login.accessToken,
-            accessTokenExpiresAt: reviveDate(tokens.login.accessTokenExpiresAt),
-            refreshTokenExpiresAt: reviveDate(tokens.login.refreshTokenExpiresAt),
-          },
-        }),
-      )
+      const row = await upsertConnectedAccount(tx, vault, {
+        workspaceId: attempt.workspaceId,
+        profileId: attempt.profileId,
+        platform: attempt.platform,
+        account,
+        tokens: {
+          ...tokens.login,
+          accessToken: tokens.accountTokens[account.id] ?? tokens.login.accessToken,
+          accessTokenExpiresAt: reviveDate(tokens.login.accessTokenExpiresAt),
+          refreshTokenExpiresAt: reviveDate(tokens.login.refreshTokenExpiresAt),
+        },
+      })
+      connected.push(row)
+      await recordAccountEvent(tx, 'account.connected', row)
       await recordAudit(tx, actor, {
         action: 'account.connected',
         workspaceId: attempt.workspaceId,
         targetType: 'connected_account',
-        targetId: connected.at(-1)?.id,
+        targetId: row.id,
         details: { platform: attempt.platform, profileId: attempt.profileId },
       })
     }

@@ -44,11 +44,12 @@ export async function recordEvent<T extends EventType>(
   const entry = EVENT_CATALOG[event.type]
   const data = entry.data.parse(event.data)
   const id = generateId('evt')
+  // clock_timestamp(), not now(): events of one transaction keep the order they happened in.
   const profileId = event.profileId ?? null
   await tx.execute(sql`
     with event as (
-      insert into ${events} (id, workspace_id, profile_id, type, version, data)
-      values (${id}, ${event.workspaceId}, ${profileId}, ${event.type}, ${entry.version}, ${JSON.stringify(data)}::jsonb)
+      insert into ${events} (id, workspace_id, profile_id, type, version, data, occurred_at)
+      values (${id}, ${event.workspaceId}, ${profileId}, ${event.type}, ${entry.version}, ${JSON.stringify(data)}::jsonb, clock_timestamp())
       returning id, workspace_id, profile_id, type
     )
     insert into ${webhookDeliveries} (endpoint_id, event_id, workspace_id)

@@ -14,6 +14,7 @@ import {
   publicationAttempts,
   publications,
 } from '../db/schema/index.ts'
+import { recordPostEvent } from '../events/emit.ts'
 import { chronological, toPage } from '../http/pagination.ts'
 import { type Issue, ProblemError } from '../http/problem.ts'
 import { resolveOAuthApp } from '../platforms/service.ts'
@@ -228,6 +229,9 @@ export async function updatePost(
         updatedAt: sql`now()`,
       })
       .where(eq(posts.id, post.id))
+    if (at && (post.status === 'draft' || at.getTime() !== post.scheduledAt?.getTime())) {
+      await recordPostEvent(tx, post.id, 'post.scheduled')
+    }
     await recordAudit(tx, tenant.actor, {
       action: 'post.updated',
       workspaceId: tenant.workspaceId,
@@ -263,6 +267,8 @@ export async function cancelPost(services: Services, tenant: TenantContext, post
       })
       .where(eq(posts.id, post.id))
     await refreshPostStatus(tx, post.id)
+    // A draft has no publications to recompute the status from.
+    if (rows.length === 0) await recordPostEvent(tx, post.id, 'post.canceled')
     await recordAudit(tx, tenant.actor, {
       action: 'post.canceled',
       workspaceId: tenant.workspaceId,
@@ -470,6 +476,8 @@ export async function publishPostNow(services: Services, tenant: TenantContext, 
       .set({ status: 'scheduled', scheduledAt: at, updatedAt: sql`now()` })
       .where(eq(posts.id, post.id))
     await refreshPostStatus(tx, post.id)
+    // Immediate posts announce their time like scheduled ones.
+    await recordPostEvent(tx, post.id, 'post.scheduled')
     await recordAudit(tx, tenant.actor, {
       action: 'post.published_now',
       workspaceId: tenant.workspaceId,

@@ -9,6 +9,8 @@ import {
   publicationAttempts,
   publications,
 } from '../db/schema/index.ts'
+import { postEventData } from '../events/emit.ts'
+import { recordEvent } from '../events/events.ts'
 import { ProblemError } from '../http/problem.ts'
 import { enqueuePublication, HORIZON_SECONDS } from '../publishing/queue.ts'
 import { takeQueueSlot } from '../scheduling/schedules.ts'
@@ -172,6 +174,14 @@ export async function createPost(services: Services, tenant: TenantContext, inpu
           expireInSeconds: services.config.publishing.deadlineSeconds * 2,
         })
       }
+    }
+    if (post.status === 'scheduled') {
+      await recordEvent(tx, {
+        type: 'post.scheduled',
+        workspaceId: post.workspaceId,
+        profileId: post.profileId,
+        data: postEventData(post, rows),
+      })
     }
     await recordAudit(tx, tenant.actor, {
       action: 'post.created',

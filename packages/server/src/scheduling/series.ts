@@ -12,6 +12,7 @@ import {
   posts,
   publications,
 } from '../db/schema/index.ts'
+import { recordPostEvent } from '../events/emit.ts'
 import { ProblemError } from '../http/problem.ts'
 import { refreshPostStatus } from '../publishing/post-status.ts'
 import { enqueuePublication, HORIZON_SECONDS } from '../publishing/queue.ts'
@@ -241,6 +242,7 @@ async function insertOccurrence(
   for (const publication of rows) {
     if (publication.status === 'queued') await enqueuePublication(tx, boss, publication, options)
   }
+  await recordPostEvent(tx, postId, 'post.scheduled')
   await recordAudit(tx, SYSTEM, {
     action: 'post.created',
     workspaceId: series.workspaceId,
