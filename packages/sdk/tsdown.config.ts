@@ -1,7 +1,7 @@
 import { defineLibraryConfig } from '../../tsdown.base.ts'
 
-// `.` runs anywhere (Web APIs only: fetch, WebCrypto, streams); `./node` adds Node-only helpers.
+// `.` uses Web APIs only (fetch, WebCrypto, streams), so it runs in Node, browsers and edge
+// runtimes (scripts/bundle-size.ts bundles it for browsers); `./node` adds Node-only helpers.
 export default defineLibraryConfig({
   entry: ['src/index.ts', 'src/node.ts'],
-  platform: 'neutral',
 })

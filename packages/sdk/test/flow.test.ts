@@ -1,0 +1,204 @@
+import { writeFile } from 'node:fs/promises'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, describe, expect, it } from 'vitest'
+import { makeImage, makeNoisyPNG, mediaTestConfig } from '../../server/test/media.ts'
+import { MediaUploadError, type Post, type UploadProgress } from '../src/index.ts'
+import { uploadFromPath } from '../src/node.ts'
+import { startSDKTestServer } from './server.ts'
+
+const publishing = { deadlineSeconds: 6, concurrency: 4, maxAttempts: 2, sweepIntervalSeconds: 1 }
+// Small parts, so a resumable upload of a few hundred kilobytes has several; imports may reach
+// the loopback listener below (a stand-in for a public file host).
+const media = await mediaTestConfig({
+  uploadPartBytes: 64 * 1024,
+  importAllowedNetworks: ['127.0.0.1/32'],
+})
+const server = await startSDKTestServer({ publishing, media }, { worker: true })
+
+const picture = await makeImage('jpeg', 32, 32)
+const fileHost = createServer((_request, response) => {
+  response.writeHead(200, { 'content-type': 'image/jpeg', 'content-length': picture.byteLength })
+  response.end(picture)
+})
+await new Promise<void>((resolve) => fileHost.listen(0, '127.0.0.1', resolve))
+afterAll(() => new Promise((resolve) => fileHost.close(resolve)))
+const fileHostURL = `http://127.0.0.1:${(fileHost.address() as AddressInfo).port}`
+
+async function waitForPost(get: () => Promise<Post>, done: (post: Post) => boolean) {
+  for (let attempt = 0; attempt < 150; attempt++) {
+    const post = await get()
+    if (done(post)) return post
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+  throw new Error('the post did not get there in time')
+}
+
+describe('the whole flow through the SDK against a real server', () => {
+  it('creates a profile, connects a sandbox account, uploads media, schedules, publishes and lists', async () => {
+    const { client } = await server.createTenant()
+    const profile = await client.profiles.create({ name: 'Acme Bakery', externalId: 'customer-42' })
+    expect(profile).toMatchObject({
+      name: 'Acme Bakery',
+      externalId: 'customer-42',
+      isDefault: false,
+    })
+
+    const account = await server.connectSandboxAccount(client, profile.id)
+    expect(account).toMatchObject({ platform: 'sandbox', profileId: profile.id })
+    expect((await client.accounts.get(account.id)).id).toBe(account.id)
+
+    const progress: UploadProgress[] = []
+    const image = await makeImage('png', 64, 48)
+    const media = await client.media.upload(new Blob([new Uint8Array(image)]), {
+      filename: 'croissant.png',
+      altText: 'A croissant',
+      profileId: profile.id,
+      onProgress: (update) => progress.push(update),
+    })
+    expect(media).toMatchObject({ kind: 'image', mimeType: 'image/png', altText: 'A croissant' })
+    expect(progress.at(-1)?.percent).toBe(1)
+
+    const scheduledAt = new Date(Date.now() + 1_500).toISOString()
+    const created = await client.posts.create({
+      profileId: profile.id,
+      accountIds: [account.id],
+      content: { text: 'Fresh croissants at 7', mediaIds: [media.id] },
+      scheduledAt,
+      timezone: 'Europe/Paris',
+    })
+    expect(created.status).toBe('scheduled')
+
+    const published = await waitForPost(
+      () => client.posts.get(created.id),
+      (post) => post.status === 'published',
+    )
+    expect(published.publications[0]?.status).toBe('published')
+    const onSandbox = await client.sandbox.posts.list().toArray()
+    expect(onSandbox).toContainEqual(
+      expect.objectContaining({
+        text: 'Fresh croissants at 7',
+        media: [expect.objectContaining({ mimeType: 'image/png' })],
+      }),
+    )
+  })
+
+  it('lists posts page by page with for await, toArray and the first page', async () => {
+    const { client } = await server.createTenant()
+    const profile = await client.profiles.create({ name: 'Pages' })
+    const account = await server.connectSandboxAccount(client, profile.id)
+    const ids: string[] = []
+    for (let index = 0; index < 5; index++) {
+      const post = await client.posts.create({
+        profileId: profile.id,
+        accountIds: [account.id],
+        content: { text: `Draft ${index}` },
+        draft: true,
+      })
+      ids.push(post.id)
+    }
+
+    const first = await client.posts.list({ limit: 2 })
+    expect(first.data).toHaveLength(2)
+    expect(first.nextCursor).toEqual(expect.any(String))
+
+    const seen: string[] = []
+    for await (const post of client.posts.list({ limit: 2, profileId: profile.id }))
+      seen.push(post.id)
+    expect(seen.sort()).toEqual([...ids].sort())
+
+    const pages = []
+    for await (const page of client.posts.list({ limit: 2 }).pages()) pages.push(page.data.length)
+    expect(pages).toEqual([2, 2, 1])
+
+    expect(await client.posts.list({ limit: 2 }).toArray({ limit: 3 })).toHaveLength(3)
+  })
+
+  it('uploads large files through the resumable upload API, from a stream and from a path', async () => {
+    const { client } = await server.createTenant()
+    const noisy = await makeNoisyPNG(240, 180)
+    expect(noisy.byteLength).toBeGreaterThan(64 * 1024)
+
+    const progress: number[] = []
+    const fromBlob = await client.media.upload(new Blob([new Uint8Array(noisy)]), {
+      filename: 'noise.png',
+      resumable: true,
+      onProgress: ({ transferredBytes }) => progress.push(transferredBytes),
+    })
+    expect(fromBlob).toMatchObject({ source: 'resumable', mimeType: 'image/png' })
+    expect(progress.at(-1)).toBe(noisy.byteLength)
+
+    const stream = new Blob([new Uint8Array(noisy)]).stream()
+    const fromStream = await client.media.upload(stream, {
+      filename: 'noise.png',
+      sizeBytes: noisy.byteLength,
+    })
+    expect(fromStream).toMatchObject({ source: 'resumable', sha256: fromBlob.sha256 })
+
+    const path = join(tmpdir(), `sdk-${crypto.randomUUID()}.png`)
+    await writeFile(path, noisy)
+    const fromPath = await uploadFromPath(client, path, { resumableThresholdBytes: 1024 })
+    expect(fromPath).toMatchObject({ source: 'resumable', filename: path.split('/').at(-1) })
+  })
+
+  it('resumes an interrupted resumable upload, sending only the missing parts', async () => {
+    const { client } = await server.createTenant()
+    const noisy = new Blob([new Uint8Array(await makeNoisyPNG(240, 180))])
+    const upload = await client.media.uploads.create({ sizeBytes: noisy.size, filename: 'n.png' })
+    expect(upload.partCount).toBeGreaterThanOrEqual(2)
+    await client.media.uploads.sendPart(upload.id, 1, noisy.slice(0, upload.partSizeBytes))
+
+    const sent: number[] = []
+    const media = await client.media.upload(noisy, {
+      uploadId: upload.id,
+      onProgress: ({ transferredBytes }) => sent.push(transferredBytes),
+    })
+    expect(media.source).toBe('resumable')
+    // The progress starts from the part the server already had.
+    expect(sent[0]).toBeGreaterThanOrEqual(upload.partSizeBytes)
+
+    const aborted = new AbortController()
+    const second = await client.media.uploads.create({ sizeBytes: noisy.size })
+    await client.media.uploads.cancel(second.id)
+    const failure = await client.media
+      .upload(noisy, { uploadId: second.id })
+      .catch((error: unknown) => error)
+    expect(failure).toBeInstanceOf(Error)
+    aborted.abort()
+    const stopped = await client.media
+      .upload(noisy, { resumable: true, concurrency: 1 }, { signal: aborted.signal })
+      .catch((error: unknown) => error)
+    expect(stopped).not.toBeInstanceOf(MediaUploadError)
+  })
+
+  it('imports media from a URL, mints a profile token and uses it from a browser-like client', async () => {
+    const { client } = await server.createTenant()
+    const profile = await client.profiles.create({ name: 'Widget' })
+    const imported = await client.media.import({
+      url: `${fileHostURL}/photo.jpg`,
+      profileId: profile.id,
+    })
+    expect(imported).toMatchObject({
+      source: 'import',
+      mimeType: 'image/jpeg',
+      profileId: profile.id,
+    })
+
+    const { token, scopes } = await client.profiles.createToken(profile.id, { scopes: ['read'] })
+    expect(scopes).toEqual(['read'])
+    let calls = 0
+    const browser = server.clientFor({
+      getToken: () => {
+        calls += 1
+        return token
+      },
+    })
+    const accounts = await browser.accounts.list().toArray()
+    expect(accounts).toEqual([])
+    expect(calls).toBe(1)
+    await client.profiles.revokeTokens(profile.id)
+    await expect(browser.accounts.list()).rejects.toMatchObject({ status: 401 })
+  })
+})
