@@ -1,0 +1,1 @@
+ALTER TABLE "post_scheduler"."publishing_settings" ADD COLUMN "missed_after_seconds" integer;
