@@ -1,8 +1,10 @@
-import { lookup as dnsLookup, type LookupAddress } from 'node:dns'
-import http, { type IncomingMessage } from 'node:http'
-import https from 'node:https'
-import { isIP, type LookupFunction } from 'node:net'
-import ipaddr from 'ipaddr.js'
+import type { IncomingMessage } from 'node:http'
+import {
+  AddressNotAllowedError,
+  type AddressPolicy,
+  assertAllowedHost,
+  guardedRequest,
+} from '../outbound/guard.ts'
 
 /** Why a remote fetch was refused or failed; the message says what to change. */
 export class RemoteFetchError extends Error {
@@ -24,61 +26,12 @@ export type RemoteFetchFailure =
   | 'timeout'
   | 'network'
 
-/** Which addresses a fetch may connect to. */
-export interface AddressPolicy {
-  /** Private networks (CIDR) allowed anyway, e.g. an internal CDN. */
-  allowedNetworks: string[]
-}
+export { type AddressPolicy, isAllowedAddress } from '../outbound/guard.ts'
 
-/**
- * Whether an address is one a server-side fetch may reach: public unicast only. Loopback, private
- * (RFC 1918, unique local), link-local (cloud metadata at 169.254.169.254), carrier-grade NAT,
- * multicast, reserved and documentation ranges, and IPv6 forms embedding an IPv4 address
- * (IPv4-mapped, NAT64, 6to4, Teredo) are refused — the threat is SSRF: a URL that makes this
- * server reach into its own network.
- *
- * @example
- * ```ts
- * isAllowedAddress('::ffff:127.0.0.1', { allowedNetworks: [] }) // false
- * ```
- */
-export function isAllowedAddress(address: string, policy: AddressPolicy): boolean {
-  if (!ipaddr.isValid(address)) return false
-  // process() turns IPv4-mapped IPv6 (::ffff:7f00:1) into the IPv4 address it carries.
-  const parsed = ipaddr.process(address)
-  for (const network of policy.allowedNetworks) {
-    const [range, bits] = ipaddr.parseCIDR(network)
-    if (range.kind() === parsed.kind() && parsed.match(range, bits)) return true
-  }
-  return parsed.range() === 'unicast'
-}
-
-const refused = (host: string, address: string) =>
-  new RemoteFetchError(
-    'address_not_allowed',
-    `${host.replace(/^\[|\]$/g, '') === address ? address : `${host} resolves to ${address}, which`} is a private, loopback or reserved address; import from a public URL`,
-  )
-
-/**
- * A DNS look-up that refuses disallowed addresses. It is what the socket connects to, so a name
- * that resolves differently on a second look-up (DNS rebinding) cannot slip through.
- */
-function guardedLookup(policy: AddressPolicy): LookupFunction {
-  return (hostname, options, callback) => {
-    dnsLookup(hostname, { ...options, all: true }, (error, addresses) => {
-      if (error) return callback(error, '', 4)
-      const list = addresses as unknown as LookupAddress[]
-      const bad = list.find((entry) => !isAllowedAddress(entry.address, policy))
-      if (bad) return callback(refused(hostname, bad.address), '', 4)
-      const [first] = list
-      if (!first) return callback(new Error(`${hostname} has no address`), '', 4)
-      if ((options as { all?: boolean }).all) {
-        return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, list)
-      }
-      callback(null, first.address, first.family)
-    })
-  }
-}
+const refused = (error: AddressNotAllowedError) =>
+  new RemoteFetchError('address_not_allowed', `${error.message}; import from a public URL`, {
+    cause: error,
+  })
 
 /** What {@link fetchRemote} hands back: the final URL and the open response body. */
 export interface RemoteResponse {
@@ -151,46 +104,35 @@ function checkURL(value: string, policy: AddressPolicy): URL {
   if (url.username || url.password) {
     throw new RemoteFetchError('invalid_url', 'URLs with credentials cannot be imported')
   }
-  const host = url.hostname.replace(/^\[|\]$/g, '')
-  if (isIP(host) && !isAllowedAddress(host, policy)) throw refused(url.hostname, host)
+  try {
+    assertAllowedHost(url, policy)
+  } catch (error) {
+    throw error instanceof AddressNotAllowedError ? refused(error) : error
+  }
   return url
 }
 
-function get(url: URL, policy: AddressPolicy, signal: AbortSignal): Promise<IncomingMessage> {
-  const client = url.protocol === 'https:' ? https : http
-  return new Promise((resolve, reject) => {
-    const request = client.get(url, {
-      lookup: guardedLookup(policy),
-      agent: false,
-      signal,
+async function get(url: URL, policy: AddressPolicy, signal: AbortSignal) {
+  try {
+    return await guardedRequest(url, {
+      method: 'GET',
       headers: { 'user-agent': 'PostScheduler-MediaImport/1', accept: 'image/*, video/*' },
+      policy,
+      signal,
     })
-    request.on('socket', (socket) => {
-      socket.on('connect', () => {
-        // The address actually connected to, whatever resolved it (a literal IP, a proxy, a hosts file).
-        const address = socket.remoteAddress
-        if (address && !isAllowedAddress(address, policy)) {
-          request.destroy(refused(url.hostname, address))
-        }
+  } catch (error) {
+    if (error instanceof AddressNotAllowedError) throw refused(error)
+    if (signal.aborted) {
+      throw new RemoteFetchError('timeout', `${url.host} did not send the file in time`, {
+        cause: error,
       })
-    })
-    request.on('response', resolve)
-    request.on('error', (error) => {
-      if (error instanceof RemoteFetchError) return reject(error)
-      const cause = (error as { cause?: unknown }).cause
-      if (cause instanceof RemoteFetchError) return reject(cause)
-      if (signal.aborted) {
-        return reject(
-          new RemoteFetchError('timeout', `${url.host} did not send the file in time`, {
-            cause: error,
-          }),
-        )
-      }
-      reject(
-        new RemoteFetchError('network', `Could not reach ${url.host}: ${error.message}`, {
-          cause: error,
-        }),
-      )
-    })
-  })
+    }
+    throw new RemoteFetchError(
+      'network',
+      `Could not reach ${url.host}: ${(error as Error).message}`,
+      {
+        cause: error,
+      },
+    )
+  }
 }
