@@ -27,6 +27,26 @@ const isCIDR = (value: string) => {
   return rest.length === 0 && bits !== undefined && /^\d+$/.test(bits) && Number(bits) <= max
 }
 
+/** Comma-separated CIDR networks such as `10.1.0.0/16,fd12::/16`. */
+const cidrList = z
+  .string()
+  .transform((value, context) => {
+    const networks = value
+      .split(',')
+      .map((entry) => entry.trim())
+      .filter(Boolean)
+    for (const network of networks) {
+      if (!isCIDR(network)) {
+        context.addIssue({
+          code: 'custom',
+          message: `must be comma-separated CIDR networks such as 10.1.0.0/16 (${network} is not one)`,
+        })
+        return z.NEVER
+      }
+    }
+    return networks
+  })
+
 /**
  * The environment variables Post Scheduler reads, each with its default. The table in the README
  * is the user-facing description of the same list.
@@ -111,30 +131,15 @@ const environmentSchema = z.object({
   MEDIA_UNREFERENCED_TTL_HOURS: integer(0, 24 * 3650).default(720),
   MEDIA_SIGNED_URL_TTL_SECONDS: integer(60, 7 * 86_400).default(3600),
   MEDIA_IMPORT_TIMEOUT_SECONDS: integer(1, 3600).default(60),
-  MEDIA_IMPORT_ALLOWED_NETWORKS: z
-    .string()
-    .transform((value, context) => {
-      const networks = value
-        .split(',')
-        .map((entry) => entry.trim())
-        .filter(Boolean)
-      for (const network of networks) {
-        if (!isCIDR(network)) {
-          context.addIssue({
-            code: 'custom',
-            message: `must be comma-separated CIDR networks such as 10.1.0.0/16 (${network} is not one)`,
-          })
-          return z.NEVER
-        }
-      }
-      return networks
-    })
-    .optional(),
+  MEDIA_IMPORT_ALLOWED_NETWORKS: cidrList.optional(),
   PRIVACY_DELETION_UNDO_DAYS: integer(0, 14).default(7),
   PRIVACY_EXPORT_TTL_HOURS: integer(1, 720).default(72),
   PRIVACY_EXPORT_LINK_TTL_SECONDS: integer(60, 86_400).default(900),
   PRIVACY_POLICY_NOTICE_DAYS: integer(1, 365).default(30),
   MEDIA_PUBLISHED_GRACE_HOURS: integer(0, 24 * 365).default(168),
+  WEBHOOK_ALLOWED_NETWORKS: cidrList.optional(),
+  WEBHOOK_TIMEOUT_SECONDS: integer(1, 60).default(15),
+  WEBHOOK_CONCURRENCY: integer(1, 1000).default(10),
   ENCRYPTION_KEYS: z
     .string()
     .transform((value, context) => {
@@ -227,6 +232,15 @@ export interface Config {
   media: MediaConfig
   /** Data rights: deletion undo window, exports, policy change notice (the `PRIVACY_*` variables). */
   privacy: PrivacyConfig
+  /** Outbound webhooks: which private networks they may reach, timeout, concurrency. */
+  webhooks: {
+    /** Private networks (CIDR) deliveries may reach (self-hosted receivers); none by default. */
+    allowedNetworks: string[]
+    /** Longest one delivery attempt may take, redirects included. */
+    timeoutSeconds: number
+    /** Deliveries one worker sends at a time. */
+    concurrency: number
+  }
 }
 
 /** Data rights settings (the `PRIVACY_*` and `MEDIA_PUBLISHED_GRACE_HOURS` variables). */
@@ -398,6 +412,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       exportLinkTTLSeconds: e.PRIVACY_EXPORT_LINK_TTL_SECONDS,
       policyNoticeDays: e.PRIVACY_POLICY_NOTICE_DAYS,
       publishedMediaGraceHours: e.MEDIA_PUBLISHED_GRACE_HOURS,
+    },
+    webhooks: {
+      allowedNetworks: e.WEBHOOK_ALLOWED_NETWORKS ?? [],
+      timeoutSeconds: e.WEBHOOK_TIMEOUT_SECONDS,
+      concurrency: e.WEBHOOK_CONCURRENCY,
     },
   }
 }
