@@ -60,7 +60,7 @@ export interface Call {
   path: string
   query?: Record<string, unknown> | undefined
   json?: unknown
-  body?: BodyInit
+  body?: FormData | Blob
   onUploadProgress?: ((progress: UploadProgress) => void) | undefined
   options?: RequestOptions | undefined
 }

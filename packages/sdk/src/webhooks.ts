@@ -2,11 +2,13 @@ import { PostSchedulerError } from './errors.ts'
 import type { webhooks } from './generated/openapi.ts'
 
 type GeneratedEvent = {
-  [Name in keyof webhooks]: webhooks[Name] extends {
-    post: { requestBody: { content: { 'application/json': infer Event } } }
-  }
-    ? Event
-    : never
+  [Name in keyof webhooks]: [webhooks[Name]] extends [never]
+    ? never
+    : webhooks[Name] extends {
+          post: { requestBody: { content: { 'application/json': infer Event } } }
+        }
+      ? Event
+      : never
 }[keyof webhooks]
 
 /** The shape every Standard Webhooks payload has, for servers whose document names no events. */
