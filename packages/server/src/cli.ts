@@ -6,6 +6,7 @@ import { StartupError } from './errors.ts'
 import { createOpenAPIDocument } from './http/app.ts'
 import { createLogger } from './logging/logger.ts'
 import { createPostScheduler, type StartOptions } from './post-scheduler.ts'
+import { OPERATOR_USAGE, runOperatorCommand } from './privacy/cli.ts'
 import { loadKeyring } from './vault/keyring.ts'
 import { rotateKeys } from './vault/rotate.ts'
 import { createVault } from './vault/vault.ts'
@@ -19,6 +20,7 @@ Commands:
   migrate       apply pending database migrations, then exit
   rotate-keys   re-encrypt stored secrets with the first key of ENCRYPTION_KEYS, then exit
   openapi       print the OpenAPI document, then exit
+${OPERATOR_USAGE}
 
 Configuration comes from environment variables (PORT, DATABASE_URL, DATA_DIR, ...);
 the README lists them all.`
@@ -64,6 +66,8 @@ async function main(command: string | undefined): Promise<number> {
     }
     return 0
   }
+  const operated = await runOperatorCommand(command, process.argv.slice(3))
+  if (operated !== undefined) return operated
   const role = command ? ROLES[command] : undefined
   if (!role) {
     process.stderr.write(`${USAGE}\n`)

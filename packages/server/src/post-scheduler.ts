@@ -16,6 +16,7 @@ import { createLogTransport, createSMTPTransport, type MailTransport } from './m
 import { startMediaWorkers } from './media/jobs.ts'
 import { createMediaServices, type MediaServices } from './media/media-services.ts'
 import { createPlatformRegistry } from './platforms/registry.ts'
+import { startPrivacyWorkers } from './privacy/jobs.ts'
 import { createPostgresSandboxStore } from './sandbox/store.ts'
 import type { Services } from './services.ts'
 import { loadKeyring } from './vault/keyring.ts'
@@ -170,6 +171,7 @@ export function createPostScheduler(options: PostSchedulerOptions = {}): PostSch
       if (worker)
         started.workers = await startWorkers(started.queue, servicesOf(started as Running))
       if (worker) await startMediaWorkers(started.queue, servicesOf(started as Running))
+      if (worker) await startPrivacyWorkers(started.queue, servicesOf(started as Running))
       started.server = listen ? await serveHTTP(app.fetch, config) : undefined
       if (!config.databaseURL && started.server) {
         await bootstrapDevelopment(started.database.db, logger, started.server.url)

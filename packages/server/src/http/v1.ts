@@ -7,10 +7,13 @@ import { memberRoutes } from '../members/routes.ts'
 import { platformRoutes } from '../platforms/routes.ts'
 import { postRoutes } from '../posts/routes.ts'
 import { publishingSettingsRoutes } from '../posts/settings-routes.ts'
+import { privacyRoutes } from '../privacy/routes.ts'
 import { profileRoutes } from '../profiles/routes.ts'
 import { sandboxRoutes } from '../sandbox/routes.ts'
 import { schedulingRoutes } from '../scheduling/routes.ts'
 import { sessionRoutes } from '../sessions/routes.ts'
+import { usageRoutes } from '../usage/routes.ts'
+import { usageTracking } from '../usage/usage.ts'
 import { userRoutes } from '../users/routes.ts'
 import { workspaceRoutes } from '../workspaces/routes.ts'
 import { createRouter } from './router.ts'
@@ -21,6 +24,7 @@ import { createRouter } from './router.ts'
  */
 export function v1Routes() {
   return createRouter()
+    .use('*', usageTracking())
     .route('/', userRoutes())
     .route('/', sessionRoutes())
     .route('/', workspaceRoutes())
@@ -36,4 +40,6 @@ export function v1Routes() {
     .route('/', publishingSettingsRoutes())
     .route('/', schedulingRoutes())
     .route('/', eventRoutes())
+    .route('/', privacyRoutes())
+    .route('/', usageRoutes())
 }

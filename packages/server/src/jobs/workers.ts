@@ -1,6 +1,7 @@
 import type { PgBoss } from 'pg-boss'
 import { refreshExpiringTokens } from '../connections/refresh.ts'
 import { purgeIdempotencyKeys } from '../http/idempotency.ts'
+import { createPrivacyQueues } from '../privacy/jobs.ts'
 import { runPublication } from '../publishing/engine.ts'
 import { createPublishQueue, PUBLISH_QUEUE, sweepPublications } from '../publishing/queue.ts'
 import { materialiseSeries } from '../scheduling/series.ts'
@@ -24,6 +25,7 @@ export async function createQueues(boss: PgBoss) {
   await boss.createQueue(QUEUES.refreshTokens)
   await boss.createQueue(QUEUES.purgeIdempotencyKeys)
   await createPublishQueue(boss)
+  await createPrivacyQueues(boss)
 }
 
 /**

@@ -1,0 +1,386 @@
+import { and, asc, eq, inArray, isNotNull, lte, sql } from 'drizzle-orm'
+import { recordAudit } from '../audit/record.ts'
+import { hashSecret } from '../auth/secrets.ts'
+import { revokeAtPlatform } from '../connections/accounts.ts'
+import {
+  connectedAccounts,
+  mediaGarbage,
+  privacyDeletions,
+  privacyExports,
+  sessions,
+  users,
+  workspaceMembers,
+  workspaces,
+} from '../db/schema/index.ts'
+import { deliver } from '../mail/transport.ts'
+import { purgeStorage } from '../media/service.ts'
+import type { Services } from '../services.ts'
+
+/** The system actor of the erasure job. */
+const SYSTEM = { type: 'system', id: undefined, ip: undefined, requestId: undefined } as const
+
+type Deletion = typeof privacyDeletions.$inferSelect
+
+/** What a step knows: the request and the person it erases. */
+interface StepContext {
+  services: Services
+  deletion: Deletion
+  userId: string
+}
+
+/** Workspaces whose only member is the person: they go with the account. */
+async function soleWorkspaces(services: Services, userId: string): Promise<string[]> {
+  const rows = await services.db.execute<{ id: string }>(sql`
+    select m.workspace_id as id from ${workspaceMembers} m
+    where m.user_id = ${userId}
+      and not exists (
+        select 1 from ${workspaceMembers} o where o.workspace_id = m.workspace_id and o.user_id <> ${userId}
+      )`)
+  return rows.map((row) => row.id)
+}
+
+const textArray = (values: string[]) => sql`${`{${values.join(',')}}`}::text[]`
+
+/**
+ * The steps of an erasure, in order. Each is idempotent: run again after a crash, it finds its
+ * work done and does nothing more. The job records each finished step on the request.
+ */
+const STEPS = {
+  /** Platform tokens of the accounts that go with the person's workspaces: revoked, then dropped. */
+  async revoke_tokens({ services, userId }: StepContext) {
+    const ids = await soleWorkspaces(services, userId)
+    if (ids.length === 0) return
+    const accounts = await services.db
+      .select()
+      .from(connectedAccounts)
+      .where(
+        and(
+          inArray(connectedAccounts.workspaceId, ids),
+          sql`(${connectedAccounts.accessTokenSealed} is not null or ${connectedAccounts.refreshTokenSealed} is not null)`,
+        ),
+      )
+    for (const account of accounts) {
+      const revocation = await revokeAtPlatform(services, account)
+      await services.db
+        .update(connectedAccounts)
+        .set({
+          status: 'revoked',
+          statusReason: 'account erased',
+          accessTokenSealed: null,
+          refreshTokenSealed: null,
+          disconnectedAt: sql`now()`,
+          updatedAt: sql`now()`,
+        })
+        .where(eq(connectedAccounts.id, account.id))
+      services.logger.info(
+        { account: account.id, platform: account.platform, revocation },
+        'erasure: platform token revoked',
+      )
+    }
+  },
+
+  /** Queued jobs that mention the person or what goes with them (publications, exports). */
+  async queue_jobs({ services, userId }: StepContext) {
+    const ids = await soleWorkspaces(services, userId)
+    const mentioned = [userId, ...ids]
+    if (ids.length > 0) {
+      const rows = await services.db.execute<{ id: string }>(sql`
+        select id from post_scheduler.publications where workspace_id = any(${textArray(ids)})
+        union all select id from post_scheduler.posts where workspace_id = any(${textArray(ids)})`)
+      mentioned.push(...rows.map((row) => row.id))
+    }
+    const exportIds = await services.db
+      .select({ id: privacyExports.id })
+      .from(privacyExports)
+      .where(eq(privacyExports.userId, userId))
+    mentioned.push(...exportIds.map((row) => row.id))
+    const schema = sql.identifier(services.config.queueSchema)
+    const jobs = await services.db.execute<{ id: string; name: string }>(sql`
+      select j.id::text as id, j.name from ${schema}.job j
+      where exists (
+        select 1 from unnest(${textArray(mentioned)}) as mention
+        where strpos(coalesce(j.data::text, ''), mention) > 0 or strpos(coalesce(j.output::text, ''), mention) > 0
+      )`)
+    const byQueue = new Map<string, string[]>()
+    for (const job of jobs) byQueue.set(job.name, [...(byQueue.get(job.name) ?? []), job.id])
+    for (const [name, jobIds] of byQueue) await services.queue.deleteJob(name, jobIds)
+  },
+
+  /**
+   * Workspaces: the person leaves the ones they share (the longest-standing other member becomes
+   * owner where they were the only one); the ones they alone belong to are deleted with all they
+   * hold — profiles, accounts, posts, media (their files to the clean-up), keys, webhooks.
+   */
+  async workspaces({ services, userId }: StepContext) {
+    const sole = new Set(await soleWorkspaces(services, userId))
+    const memberships = await services.db
+      .select()
+      .from(workspaceMembers)
+      .where(eq(workspaceMembers.userId, userId))
+    for (const membership of memberships.filter((m) => !sole.has(m.workspaceId))) {
+      await services.db.transaction(async (tx) => {
+        await tx.execute(
+          sql`select 1 from ${workspaces} where id = ${membership.workspaceId} for update`,
+        )
+        const [otherOwner] = await tx
+          .select()
+          .from(workspaceMembers)
+          .where(
+            and(
+              eq(workspaceMembers.workspaceId, membership.workspaceId),
+              eq(workspaceMembers.role, 'owner'),
+              sql`${workspaceMembers.userId} <> ${userId}`,
+            ),
+          )
+          .limit(1)
+        if (!otherOwner) {
+          const [successor] = await tx
+            .select()
+            .from(workspaceMembers)
+            .where(
+              and(
+                eq(workspaceMembers.workspaceId, membership.workspaceId),
+                sql`${workspaceMembers.userId} <> ${userId}`,
+              ),
+            )
+            .orderBy(
+              sql`case ${workspaceMembers.role} when 'admin' then 0 else 1 end`,
+              asc(workspaceMembers.createdAt),
+            )
+            .limit(1)
+          if (successor) {
+            await tx
+              .update(workspaceMembers)
+              .set({ role: 'owner' })
+              .where(
+                and(
+                  eq(workspaceMembers.workspaceId, successor.workspaceId),
+                  eq(workspaceMembers.userId, successor.userId),
+                ),
+              )
+            await recordAudit(tx, SYSTEM, {
+              action: 'member.role_changed',
+              workspaceId: successor.workspaceId,
+              targetType: 'user',
+              targetId: successor.userId,
+              subjectUserId: successor.userId,
+              details: { role: 'owner', reason: 'the only owner’s account was erased' },
+            })
+          }
+        }
+        await tx
+          .delete(workspaceMembers)
+          .where(
+            and(
+              eq(workspaceMembers.workspaceId, membership.workspaceId),
+              eq(workspaceMembers.userId, userId),
+            ),
+          )
+      })
+    }
+    if (sole.size > 0) await services.db.delete(workspaces).where(inArray(workspaces.id, [...sole]))
+  },
+
+  /**
+   * What points at the person elsewhere: authorship columns (`*_by`) of what stays in shared
+   * workspaces, invitations to their address, their rate-limit counters, idempotency records of
+   * their sessions.
+   */
+  async references({ services, userId }: StepContext) {
+    const { db } = services
+    const [user] = await db.select({ email: users.email }).from(users).where(eq(users.id, userId))
+    const columns = await db.execute<{ table: string; column: string }>(sql`
+      select table_name as table, column_name as column from information_schema.columns
+      where table_schema = 'post_scheduler' and column_name like '%\\_by' escape '\\'`)
+    for (const { table, column } of columns) {
+      await db.execute(
+        sql`update post_scheduler.${sql.identifier(table)} set ${sql.identifier(column)} = null where ${sql.identifier(column)} = ${userId}`,
+      )
+    }
+    const sessionRows = await db
+      .select({ id: sessions.id, ip: sessions.ip })
+      .from(sessions)
+      .where(eq(sessions.userId, userId))
+    const sessionIds = sessionRows.map((row) => row.id)
+    if (sessionIds.length > 0) {
+      await db.execute(
+        sql`delete from post_scheduler.idempotency_keys where scope = any(${textArray(sessionIds)})`,
+      )
+    }
+    if (user) {
+      await db.execute(
+        sql`delete from post_scheduler.invitations where lower(email) = lower(${user.email})`,
+      )
+      // Counters keyed by the address's hash, and unblocked counters of the person's client addresses.
+      const ips = [...new Set(sessionRows.map((row) => row.ip).filter((ip) => ip !== null))]
+      await db.execute(sql`
+        delete from post_scheduler.rate_limits
+        where strpos(key, ${hashSecret(user.email.toLowerCase())}) > 0
+           or ((blocked_until is null or blocked_until < now())
+               and exists (select 1 from unnest(${textArray(ips)}) ip where strpos(key, ':' || ip) > 0))`)
+    }
+  },
+
+  /**
+   * The audit log keeps what happened (the legal record) without who: the person's id becomes the
+   * request's pseudonym, their client address is dropped from entries they made (or made
+   * anonymously about them, such as confirming their address), and their email
+   * address and id are replaced inside details.
+   */
+  async audit_log({ services, deletion, userId }: StepContext) {
+    const [user] = await services.db
+      .select({ email: users.email })
+      .from(users)
+      .where(eq(users.id, userId))
+    const email = JSON.stringify(user?.email ?? userId).slice(1, -1)
+    const pseudonym = deletion.pseudonym
+    await services.db.transaction(async (tx) => {
+      await tx.execute(sql`select set_config('post_scheduler.audit_erasure', 'on', true)`)
+      await tx.execute(sql`
+        update post_scheduler.audit_log set
+          ip = case when actor_id = ${userId} or (actor_type = 'anonymous' and (subject_user_id = ${userId} or target_id = ${userId})) then null else ip end,
+          actor_id = case when actor_id = ${userId} then ${pseudonym} else actor_id end,
+          target_id = case when target_id = ${userId} then ${pseudonym} else target_id end,
+          subject_user_id = case when subject_user_id = ${userId} then ${pseudonym} else subject_user_id end,
+          details = replace(replace(details::text, ${userId}, ${pseudonym}), ${email}, '[erased]')::jsonb
+        where actor_id = ${userId} or target_id = ${userId} or subject_user_id = ${userId}
+           or strpos(details::text, ${userId}) > 0 or strpos(details::text, ${email}) > 0`)
+    })
+  },
+
+  /** The account itself, with its sessions, codes, consents, usage events and exports. */
+  async account({ services, userId }: StepContext) {
+    const [user] = await services.db.delete(users).where(eq(users.id, userId)).returning()
+    if (user) {
+      await deliver(services, {
+        to: user.email,
+        subject: 'Your account was erased',
+        text: 'Your Post Scheduler account and its data were erased, as you asked. We keep only a pseudonymous record that this happened, and security records the law requires.',
+      })
+    }
+  },
+
+  /** Files of everything deleted above (media, upload parts, exports), from storage. */
+  async storage({ services }: StepContext) {
+    for (;;) {
+      const garbage = await services.db
+        .select({ storageKey: mediaGarbage.storageKey })
+        .from(mediaGarbage)
+        .orderBy(asc(mediaGarbage.createdAt))
+        .limit(500)
+      if (garbage.length === 0) return
+      await purgeStorage(
+        services,
+        garbage.map((row) => row.storageKey),
+      )
+      const [left] = await services.db
+        .select({ count: sql<number>`count(*)::int` })
+        .from(mediaGarbage)
+        .where(
+          inArray(
+            mediaGarbage.storageKey,
+            garbage.map((row) => row.storageKey),
+          ),
+        )
+      if ((left?.count ?? 0) > 0) {
+        throw new Error(
+          `${left?.count} storage object(s) could not be deleted; the erasure resumes at its next run`,
+        )
+      }
+    }
+  },
+} satisfies Record<string, (context: StepContext) => Promise<void>>
+
+/** The erasure steps, in the order they run. */
+export const ERASURE_STEPS = Object.keys(STEPS) as (keyof typeof STEPS)[]
+
+/**
+ * Erases a person whose deletion request is due: runs each step not yet recorded as done,
+ * recording it once finished, then marks the request completed and forgets whose it was (only
+ * the pseudonym stays). Safe to run again at any point: after a crash it resumes at the first
+ * unfinished step. A canceled or not yet due request is left alone.
+ *
+ * @returns the request's status afterwards, or `undefined` for an unknown id.
+ * @throws whatever a step throws (storage down…): the steps before it stay done.
+ * @example
+ * ```ts
+ * await runErasure(services, 'del_…', new Date())
+ * ```
+ */
+export async function runErasure(
+  services: Services,
+  deletionId: string,
+  now: Date,
+): Promise<Deletion['status'] | undefined> {
+  const [claimed] = await services.db
+    .update(privacyDeletions)
+    .set({ status: 'running' })
+    .where(
+      and(
+        eq(privacyDeletions.id, deletionId),
+        inArray(privacyDeletions.status, ['scheduled', 'running']),
+        lte(privacyDeletions.eraseAt, now),
+        isNotNull(privacyDeletions.userId),
+      ),
+    )
+    .returning()
+  if (!claimed?.userId) {
+    const [row] = await services.db
+      .select({ status: privacyDeletions.status })
+      .from(privacyDeletions)
+      .where(eq(privacyDeletions.id, deletionId))
+    return row?.status
+  }
+  const context = { services, deletion: claimed, userId: claimed.userId }
+  for (const step of ERASURE_STEPS) {
+    if (claimed.stepsDone.includes(step)) continue
+    await STEPS[step](context)
+    await services.db
+      .update(privacyDeletions)
+      .set({ stepsDone: sql`array_append(${privacyDeletions.stepsDone}, ${step})` })
+      .where(eq(privacyDeletions.id, deletionId))
+  }
+  await services.db.transaction(async (tx) => {
+    await tx
+      .update(privacyDeletions)
+      .set({ status: 'completed', userId: null, completedAt: sql`now()` })
+      .where(eq(privacyDeletions.id, deletionId))
+    await recordAudit(tx, SYSTEM, {
+      action: 'user.erased',
+      targetType: 'user',
+      targetId: claimed.pseudonym,
+      subjectUserId: claimed.pseudonym,
+      details: { reason: claimed.reason, requestedAt: claimed.createdAt.toISOString() },
+    })
+  })
+  services.logger.info({ deletion: deletionId, reason: claimed.reason }, 'account erased')
+  return 'completed'
+}
+
+/**
+ * Runs every erasure due at `now` (and any a crash interrupted), one after the other. An erasure
+ * that fails is logged and retried at the next run; the others go on.
+ *
+ * @returns how many were completed.
+ */
+export async function runDueErasures(services: Services, now: Date): Promise<number> {
+  const due = await services.db
+    .select({ id: privacyDeletions.id })
+    .from(privacyDeletions)
+    .where(
+      and(
+        inArray(privacyDeletions.status, ['scheduled', 'running']),
+        lte(privacyDeletions.eraseAt, now),
+      ),
+    )
+    .orderBy(asc(privacyDeletions.eraseAt))
+  let completed = 0
+  for (const { id } of due) {
+    try {
+      if ((await runErasure(services, id, now)) === 'completed') completed += 1
+    } catch (error) {
+      services.logger.error({ err: error, deletion: id }, 'erasure interrupted; it resumes later')
+    }
+  }
+  return completed
+}

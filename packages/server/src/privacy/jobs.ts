@@ -1,0 +1,77 @@
+import type { PgBoss } from 'pg-boss'
+import type { Services } from '../services.ts'
+import { pruneUsageEvents } from '../usage/usage.ts'
+import { runDueErasures } from './erasure.ts'
+import { buildExport, EXPORT_QUEUE, expireExports } from './exports.ts'
+import { sendPolicyNotices } from './policy.ts'
+import { removePublishedMedia } from './retention.ts'
+
+/** The queues of the data-rights features. Payloads carry ids only. */
+export const PRIVACY_QUEUES = {
+  /** One job per export: `{ exportId }`. */
+  exports: EXPORT_QUEUE,
+  /**
+   * Every minute, one at a time: due erasures (and interrupted ones), expired exports, policy
+   * notices, media whose posts were all published past the grace period.
+   */
+  sweep: 'privacy.sweep',
+  /** Daily: raw usage events older than 24 months. */
+  pruneUsage: 'usage.prune',
+} as const
+
+/**
+ * Creates the privacy queues. Every process calls it at start (API processes enqueue exports).
+ */
+export async function createPrivacyQueues(boss: PgBoss) {
+  await boss.createQueue(PRIVACY_QUEUES.exports)
+  // A sweep that runs long must not overlap the next: erasures are resumable, not concurrent.
+  await boss.createQueue(PRIVACY_QUEUES.sweep, { policy: 'singleton' })
+  await boss.createQueue(PRIVACY_QUEUES.pruneUsage)
+}
+
+/**
+ * One pass of the privacy sweep at `now`: erasures due, expired exports, policy notices, published
+ * media past their grace period. Each part failing is logged and does not stop the others.
+ */
+export async function sweepPrivacy(services: Services, now: Date) {
+  const parts = {
+    erasures: () => runDueErasures(services, now),
+    expiredExports: () => expireExports(services, now),
+    policyNotices: () => sendPolicyNotices(services),
+    publishedMedia: () => removePublishedMedia(services, now),
+  }
+  const result: Record<string, number> = {}
+  for (const [name, part] of Object.entries(parts)) {
+    try {
+      result[name] = await part()
+    } catch (error) {
+      services.logger.error({ err: error, part: name }, 'privacy sweep: a part failed')
+    }
+  }
+  return result
+}
+
+/**
+ * Schedules the privacy jobs and handles them in this process. Idempotent, so every worker
+ * process may call it.
+ *
+ * @example
+ * ```ts
+ * if (worker) await startPrivacyWorkers(queue, services)
+ * ```
+ */
+export async function startPrivacyWorkers(boss: PgBoss, services: () => Services) {
+  await createPrivacyQueues(boss)
+  await boss.work<{ exportId: string }>(PRIVACY_QUEUES.exports, async ([job]) => {
+    if (job) await buildExport(services(), job.data.exportId)
+  })
+  await boss.schedule(PRIVACY_QUEUES.sweep, '* * * * *')
+  await boss.work(PRIVACY_QUEUES.sweep, async () => {
+    await sweepPrivacy(services(), new Date())
+  })
+  await boss.schedule(PRIVACY_QUEUES.pruneUsage, '41 3 * * *')
+  await boss.work(PRIVACY_QUEUES.pruneUsage, async () => {
+    const pruned = await pruneUsageEvents(services().db, new Date())
+    if (pruned > 0) services().logger.info({ pruned }, 'usage events older than 24 months deleted')
+  })
+}

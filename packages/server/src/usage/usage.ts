@@ -1,0 +1,112 @@
+import { and, eq, gte, lt, sql } from 'drizzle-orm'
+import type { MiddlewareHandler } from 'hono'
+import { routePath } from 'hono/route'
+import type { Database } from '../db/client.ts'
+import { consents, usageEvents } from '../db/schema/index.ts'
+import type { AppEnv } from '../http/router.ts'
+
+/** How long raw usage events are kept: the privacy policy's "up to 24 months". */
+export const USAGE_RETENTION_MONTHS = 24
+
+/** One use of a feature, as recorded: no content, no secrets, no addresses. */
+export interface UsageEvent {
+  type: (typeof usageEvents.$inferSelect)['type']
+  /** The route template, e.g. `POST /v1/posts/:id/retry`. */
+  feature: string
+  workspaceId?: string | undefined
+  userId?: string | undefined
+}
+
+/**
+ * Records a usage event, unless it is a person's and they withdrew consent to usage analytics
+ * (checked in the same statement).
+ */
+export async function recordUsage(db: Pick<Database, 'execute'>, event: UsageEvent) {
+  const userId = event.userId ?? null
+  await db.execute(sql`
+    insert into ${usageEvents} (type, feature, workspace_id, user_id)
+    select ${event.type}, ${event.feature}, ${event.workspaceId ?? null}, ${userId}
+    where ${userId}::text is null or coalesce((
+      select granted from ${consents}
+      where user_id = ${userId} and purpose = 'usage_analytics'
+      order by id desc limit 1), true)`)
+}
+
+/**
+ * Middleware recording which features callers use: one event per successful `/v1` request,
+ * named by its route template (`POST /v1/posts`), and `post.scheduled` for each post created.
+ * The event is written after the response, off the request's path; a failure is only logged.
+ *
+ * @example
+ * ```ts
+ * createRouter().use('*', usageTracking()).route('/', postRoutes())
+ * ```
+ */
+export function usageTracking(): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    await next()
+    if (c.res.status >= 400) return
+    const principal = c.var.principal
+    if (!principal) return
+    const route = routePath(c)
+    if (!route || route === '/*' || route.endsWith('*')) return
+    const feature = `${c.req.method} ${route}`
+    const event: UsageEvent = {
+      type:
+        feature === 'POST /v1/posts' && c.res.status === 201 ? 'post.scheduled' : 'feature.used',
+      feature,
+      workspaceId: principal.type === 'user' ? undefined : principal.workspaceId,
+      userId: principal.type === 'user' ? principal.userId : undefined,
+    }
+    const { db, logger } = c.var.services
+    recordUsage(db, event).catch((error: unknown) =>
+      logger.warn({ err: error, feature }, 'a usage event could not be recorded'),
+    )
+  }
+}
+
+/**
+ * Deletes raw usage events older than 24 months at `now` (the policy's limit). An event exactly
+ * 24 months old is still within it.
+ *
+ * @returns how many were deleted.
+ */
+export async function pruneUsageEvents(db: Pick<Database, 'delete'>, now: Date): Promise<number> {
+  const deleted = await db
+    .delete(usageEvents)
+    .where(
+      lt(
+        usageEvents.occurredAt,
+        sql`${now.toISOString()}::timestamptz - make_interval(months => ${USAGE_RETENTION_MONTHS})`,
+      ),
+    )
+    .returning({ id: usageEvents.id })
+  return deleted.length
+}
+
+/**
+ * A workspace's usage, aggregated by month, type and feature, over the retained 24 months.
+ */
+export async function aggregateUsage(db: Database, workspaceId: string, now: Date) {
+  const month = sql<string>`to_char(date_trunc('month', ${usageEvents.occurredAt} at time zone 'UTC'), 'YYYY-MM')`
+  const rows = await db
+    .select({
+      month,
+      type: usageEvents.type,
+      feature: usageEvents.feature,
+      count: sql<number>`count(*)::int`,
+    })
+    .from(usageEvents)
+    .where(
+      and(
+        eq(usageEvents.workspaceId, workspaceId),
+        gte(
+          usageEvents.occurredAt,
+          sql`${now.toISOString()}::timestamptz - make_interval(months => ${USAGE_RETENTION_MONTHS})`,
+        ),
+      ),
+    )
+    .groupBy(month, usageEvents.type, usageEvents.feature)
+    .orderBy(month, usageEvents.type, usageEvents.feature)
+  return { data: rows }
+}
