@@ -28,16 +28,22 @@ afterAll(() => new Promise((resolve) => fileHost.close(resolve)))
 const fileHostURL = `http://127.0.0.1:${(fileHost.address() as AddressInfo).port}`
 
 async function waitForPost(get: () => Promise<Post>, done: (post: Post) => boolean) {
-  for (let attempt = 0; attempt < 150; attempt++) {
-    const post = await get()
-    if (done(post)) return post
+  const deadline = Date.now() + 40_000
+  let post = await get()
+  while (!done(post)) {
+    if (Date.now() > deadline) {
+      throw new Error(`the post did not get there in time: ${JSON.stringify(post, null, 2)}`)
+    }
     await new Promise((resolve) => setTimeout(resolve, 100))
+    post = await get()
   }
-  throw new Error('the post did not get there in time')
+  return post
 }
 
 describe('the whole flow through the SDK against a real server', () => {
-  it('creates a profile, connects a sandbox account, uploads media, schedules, publishes and lists', async () => {
+  it('creates a profile, connects a sandbox account, uploads media, schedules, publishes and lists', {
+    timeout: 60_000,
+  }, async () => {
     const { client } = await server.createTenant()
     const profile = await client.profiles.create({ name: 'Acme Bakery', externalId: 'customer-42' })
     expect(profile).toMatchObject({
