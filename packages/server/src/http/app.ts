@@ -13,6 +13,7 @@ import { mediaFileRoutes } from '../media/files.ts'
 import { isMediaUploadRequest } from '../media/routes.ts'
 import { rateLimit } from '../rate-limit/middleware.ts'
 import type { Services } from '../services.ts'
+import { registerEventWebhooks } from '../webhooks/openapi.ts'
 import { apiReference } from './api-reference.ts'
 import { clientIP } from './client-ip.ts'
 import { cors } from './cors.ts'
@@ -105,6 +106,7 @@ export function createApp(deps: AppDependencies): OpenAPIHono<AppEnv> {
   // Signed URLs of locally stored media, for platforms that pull them; outside the OpenAPI document.
   app.route('/', mediaFileRoutes(deps.services))
   app.route('/v1', v1Routes())
+  registerEventWebhooks(app.openAPIRegistry)
   app.route('/', apiReference())
   app.doc31('/openapi.json', OPENAPI_DOCUMENT_CONFIG)
 

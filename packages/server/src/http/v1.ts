@@ -15,6 +15,7 @@ import { sessionRoutes } from '../sessions/routes.ts'
 import { usageRoutes } from '../usage/routes.ts'
 import { usageTracking } from '../usage/usage.ts'
 import { userRoutes } from '../users/routes.ts'
+import { webhookRoutes } from '../webhooks/routes.ts'
 import { workspaceRoutes } from '../workspaces/routes.ts'
 import { createRouter } from './router.ts'
 
@@ -40,6 +41,7 @@ export function v1Routes() {
     .route('/', publishingSettingsRoutes())
     .route('/', schedulingRoutes())
     .route('/', eventRoutes())
+    .route('/', webhookRoutes())
     .route('/', privacyRoutes())
     .route('/', usageRoutes())
 }

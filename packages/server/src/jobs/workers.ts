@@ -6,6 +6,7 @@ import { runPublication } from '../publishing/engine.ts'
 import { createPublishQueue, PUBLISH_QUEUE, sweepPublications } from '../publishing/queue.ts'
 import { materialiseSeries } from '../scheduling/series.ts'
 import type { Services } from '../services.ts'
+import { createWebhookQueue, startWebhookWorkers } from '../webhooks/jobs.ts'
 
 /** The queues this server's workers serve. Job payloads carry ids only, never tokens or personal data. */
 export const QUEUES = {
@@ -25,6 +26,7 @@ export async function createQueues(boss: PgBoss) {
   await boss.createQueue(QUEUES.refreshTokens)
   await boss.createQueue(QUEUES.purgeIdempotencyKeys)
   await createPublishQueue(boss)
+  await createWebhookQueue(boss)
   await createPrivacyQueues(boss)
 }
 
@@ -88,6 +90,8 @@ export async function startWorkers(boss: PgBoss, services: () => Services): Prom
     },
   )
 
+  const webhooks = await startWebhookWorkers(boss, services)
+
   const sweep = async () => {
     try {
       await sweepPublications(services().db, boss, jobOptions)
@@ -101,5 +105,10 @@ export async function startWorkers(boss: PgBoss, services: () => Services): Prom
   }
   await sweep()
   const timer = setInterval(sweep, publishing.sweepIntervalSeconds * 1000)
-  return { stop: () => clearInterval(timer) }
+  return {
+    stop: () => {
+      clearInterval(timer)
+      webhooks.stop()
+    },
+  }
 }

@@ -66,4 +66,12 @@ export const messages = {
     subject: `Reconnect ${account.name} (${account.platform})`,
     text: `Post Scheduler can no longer use the ${account.platform} account "${account.name}": its access has expired or was withdrawn. Nothing can be published to it until it is reconnected from your app.`,
   }),
+  webhookEndpointDisabled: (
+    to: string,
+    endpoint: { workspace: string; url: string; endpointId: string; reason: 'gone' | 'failing' },
+  ): MailMessage => ({
+    to,
+    subject: `Webhook endpoint disabled in ${endpoint.workspace}`,
+    text: `Post Scheduler stopped sending events to ${endpoint.url} (${endpoint.endpointId}) in the workspace "${endpoint.workspace}": ${endpoint.reason === 'gone' ? 'it answered 410 Gone, which asks us to stop' : 'every delivery to it has failed for three days'}. Events are still recorded. Fix the receiver, enable the endpoint again (PATCH /v1/webhook-endpoints/${endpoint.endpointId} with {"enabled": true}), then redeliver what it missed (POST /v1/webhook-endpoints/${endpoint.endpointId}/redeliver with {"since": "<time>"}).`,
+  }),
 }

@@ -8,9 +8,11 @@ import {
   connectionAttempts,
   idempotencyKeys,
   oauthApps,
+  webhookEndpoints,
 } from '../db/schema/index.ts'
 import { idempotencyContext } from '../http/idempotency.ts'
 import { secretContext } from '../platforms/service.ts'
+import { secretContext as webhookSecretContext } from '../webhooks/delivery.ts'
 import type { Vault } from './vault.ts'
 
 /** A column of vault envelopes, with how to rebuild each row's context. */
@@ -26,6 +28,7 @@ type AccountRow = typeof connectedAccounts.$inferSelect
 type AppRow = typeof oauthApps.$inferSelect
 type AttemptRow = typeof connectionAttempts.$inferSelect
 type IdempotencyRow = typeof idempotencyKeys.$inferSelect
+type EndpointRow = typeof webhookEndpoints.$inferSelect
 
 /** Erases the row type, so columns of different tables fit in one list. */
 const sealedColumn = <Row>(spec: SealedColumn<Row>) =>
@@ -76,6 +79,20 @@ const SEALED_COLUMNS = [
     key: (row: IdempotencyRow) =>
       sql`${idempotencyKeys.scope} = ${row.scope} and ${idempotencyKeys.key} = ${row.key}`,
     context: (row: IdempotencyRow) => idempotencyContext(row.scope, row.key),
+  }),
+  sealedColumn({
+    table: webhookEndpoints,
+    column: webhookEndpoints.secretSealed,
+    field: 'secretSealed',
+    key: (row: EndpointRow) => eq(webhookEndpoints.id, row.id),
+    context: (row: EndpointRow) => webhookSecretContext(row, 'secret'),
+  }),
+  sealedColumn({
+    table: webhookEndpoints,
+    column: webhookEndpoints.previousSecretSealed,
+    field: 'previousSecretSealed',
+    key: (row: EndpointRow) => eq(webhookEndpoints.id, row.id),
+    context: (row: EndpointRow) => webhookSecretContext(row, 'previous_secret'),
   }),
 ]
 
