@@ -99,14 +99,23 @@ export async function uploadMedia(
   const form = new FormData()
   if (params.altText !== undefined) form.set('altText', params.altText)
   form.set('file', blob, filename ?? 'file')
-  return send<Media>({
+  let done = false
+  const media = await send<Media>({
     method: 'POST',
     path: '/v1/media',
     query: { profileId: params.profileId },
     body: form,
-    onUploadProgress: params.onProgress,
+    onUploadProgress:
+      params.onProgress &&
+      ((progress) => {
+        done = progress.percent === 1
+        params.onProgress?.(progress)
+      }),
     options,
   })
+  // Where the request body could not be streamed, the only progress is the end.
+  if (!done) params.onProgress?.({ transferredBytes: blob.size, totalBytes: blob.size, percent: 1 })
+  return media
 }
 
 function progressReporter(totalBytes: number, onProgress: MediaUploadParams['onProgress']) {

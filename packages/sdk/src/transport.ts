@@ -70,6 +70,11 @@ export type Transport = <T>(call: Call) => Promise<T>
 
 const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
 
+// Progress per chunk needs a streamed request body. Chromium only streams request bodies over
+// HTTP/2 or QUIC and fails the request over HTTP/1.1 (ERR_H2_OR_QUIC_REQUIRED), so pages get
+// progress per completed part instead; Node, Deno, Bun and workers stream.
+const streamsRequestBodies = typeof (globalThis as { document?: unknown }).document === 'undefined'
+
 /** The transport of a client. */
 export function createTransport(options: ClientOptions): Transport {
   const { apiKey, token, getToken } = options
@@ -113,7 +118,9 @@ export function createTransport(options: ClientOptions): Transport {
         headers,
         signal: call.options?.signal,
         ...(call.options?.timeout === undefined ? {} : { timeout: call.options.timeout }),
-        ...(call.onUploadProgress ? { onUploadProgress: call.onUploadProgress } : {}),
+        ...(call.onUploadProgress && streamsRequestBodies
+          ? { onUploadProgress: call.onUploadProgress }
+          : {}),
       })
       if (response.status === 204) return undefined as T
       const text = await response.text()
