@@ -9,6 +9,7 @@ import { startTestServer } from '../../test/server.ts'
 import { tokenContext } from '../connections/accounts.ts'
 import { createDatabaseClient } from '../db/client.ts'
 import { connectedAccounts } from '../db/schema/index.ts'
+import { recordEvent } from '../events/events.ts'
 import type { MediaStorage } from '../media/storage.ts'
 import type { Services } from '../services.ts'
 import { ERASURE_STEPS, runDueErasures } from './erasure.ts'
@@ -89,6 +90,15 @@ async function waitFor<T>(probe: () => Promise<T | undefined>, what: string): Pr
 async function populate() {
   const person: Tenant = await tenantWithProfile()
   const session = person.person.token
+  // An endpoint first, so that the workspace's events are delivered to it.
+  await json(
+    await request('/v1/webhook-endpoints', {
+      token: person.apiKey,
+      json: { url: 'https://hooks.example.test/in' },
+    }),
+    201,
+  )
+
   const accounts = [
     (await connectPersonalAccount(person)).accountId,
     (await connectPersonalAccount(person)).accountId,
@@ -133,6 +143,7 @@ async function populate() {
   const published = await json<{ id: string }>(
     await request('/v1/posts', {
       token: person.apiKey,
+      headers: { 'idempotency-key': 'first-post' },
       json: {
         accountIds: accounts,
         content: { text: 'Hello from the erasure test' },
@@ -200,11 +211,6 @@ async function populate() {
     }, 'the post to be published').catch((error) => {
       throw new Error(`${error}: ${JSON.stringify(last)}`)
     })
-
-  // Webhooks have no API yet: an endpoint, so that events of the workspace are delivered to it.
-  await db.execute(sql`
-    insert into post_scheduler.webhook_endpoints (id, workspace_id, url, secret_sealed, created_by)
-    values (${`whe_${person.workspaceId}`}, ${person.workspaceId}, 'https://hooks.example.test/in', 'sealed-webhook-secret-value-xyz', ${person.person.userId})`)
 
   // Someone else's workspace the person belongs to, uploads to, and whose owner reads their details.
   const other = await server.createTenant()
@@ -277,6 +283,21 @@ async function populate() {
     }),
     200,
   )
+  // An event of the workspace delivered (and attempted) to its endpoint.
+  await recordEvent(db, {
+    type: 'policy.updated',
+    workspaceId: person.workspaceId,
+    data: { version: '2', effectiveAt: new Date().toISOString() },
+  })
+  const [event] = await db.execute<{ id: string; endpoint: string }>(sql`
+    select d.event_id as id, d.endpoint_id as endpoint from post_scheduler.webhook_deliveries d
+    where d.workspace_id = ${person.workspaceId} limit 1`)
+  if (event) {
+    await db.execute(sql`
+      insert into post_scheduler.webhook_attempts (id, endpoint_id, event_id, workspace_id, attempted_at, duration_ms, outcome, status_code)
+      select ${`wha_${event.id}`}, ${event.endpoint}, ${event.id}, ${person.workspaceId}, now(), 12, 'failed', 500
+      where not exists (select 1 from post_scheduler.webhook_attempts where event_id = ${event.id})`)
+  }
   const requested = await json<{ id: string }>(
     await request('/v1/me/exports', {
       token: session,
@@ -293,15 +314,6 @@ async function populate() {
     return current.status === 'ready' ? current : undefined
   }, 'the export to be built')
 
-  const [event] = await db.execute<{ id: string; endpoint: string }>(sql`
-    select d.event_id as id, d.endpoint_id as endpoint from post_scheduler.webhook_deliveries d
-    where d.workspace_id = ${person.workspaceId} limit 1`)
-  if (event) {
-    await db.execute(sql`
-      insert into post_scheduler.webhook_attempts (id, endpoint_id, event_id, workspace_id, attempted_at, duration_ms, outcome, status_code)
-      select ${`wha_${event.id}`}, ${event.endpoint}, ${event.id}, ${person.workspaceId}, now(), 12, 'failed', 500
-      where not exists (select 1 from post_scheduler.webhook_attempts where event_id = ${event.id})`)
-  }
   return {
     person,
     accounts,
@@ -445,7 +457,6 @@ describe('the erasure', () => {
         sql`select name from post_scheduler.users where id = ${userId}`,
       )
     )[0]?.name as string
-    const sessionIds = sessionRows.map((row) => row.id)
     const forbidden = [
       userId,
       person.person.email,
@@ -503,7 +514,7 @@ describe('the erasure', () => {
     )
     expect(leftovers).toEqual([])
     const replays = await db.execute(
-      sql`select 1 from post_scheduler.idempotency_keys where scope = any(${`{${sessionIds.join(',')}}`}::text[])`,
+      sql`select 1 from post_scheduler.idempotency_keys where scope = ${`api_key:${person.apiKeyId}`}`,
     )
     expect(replays).toEqual([])
 

@@ -178,13 +178,21 @@ const STEPS = {
           )
       })
     }
-    if (sole.size > 0) await services.db.delete(workspaces).where(inArray(workspaces.id, [...sole]))
+    if (sole.size === 0) return
+    const ids = textArray([...sole])
+    // Replays of the workspaces' API calls (sealed responses) go with them.
+    await services.db.execute(sql`
+      delete from post_scheduler.idempotency_keys where scope in (
+        select 'api_key:' || id from post_scheduler.api_keys where workspace_id = any(${ids})
+        union all
+        select 'profile_token:' || id from post_scheduler.profile_tokens where workspace_id = any(${ids}))`)
+    await services.db.delete(workspaces).where(inArray(workspaces.id, [...sole]))
   },
 
   /**
    * What points at the person elsewhere: authorship columns (`*_by`) of what stays in shared
-   * workspaces, invitations to their address, their rate-limit counters, idempotency records of
-   * their sessions.
+   * workspaces, invitations to their address, their rate-limit counters, the replays of their
+   * API calls (idempotency records).
    */
   async references({ services, userId }: StepContext) {
     const { db } = services
@@ -198,15 +206,12 @@ const STEPS = {
       )
     }
     const sessionRows = await db
-      .select({ id: sessions.id, ip: sessions.ip })
+      .select({ ip: sessions.ip })
       .from(sessions)
       .where(eq(sessions.userId, userId))
-    const sessionIds = sessionRows.map((row) => row.id)
-    if (sessionIds.length > 0) {
-      await db.execute(
-        sql`delete from post_scheduler.idempotency_keys where scope = any(${textArray(sessionIds)})`,
-      )
-    }
+    await db.execute(
+      sql`delete from post_scheduler.idempotency_keys where scope = ${`user:${userId}`}`,
+    )
     if (user) {
       await db.execute(
         sql`delete from post_scheduler.invitations where lower(email) = lower(${user.email})`,

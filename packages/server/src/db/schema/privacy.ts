@@ -1,13 +1,5 @@
 import { sql } from 'drizzle-orm'
-import {
-  bigint,
-  bigserial,
-  boolean,
-  index,
-  integer,
-  text,
-  uniqueIndex,
-} from 'drizzle-orm/pg-core'
+import { bigint, bigserial, boolean, index, integer, text, uniqueIndex } from 'drizzle-orm/pg-core'
 import { users } from './identity.ts'
 import { createdAt, instant, postScheduler } from './namespace.ts'
 
