@@ -8,6 +8,12 @@ export type Database = PostgresJsDatabase<typeof schema>
 /** A transaction of {@link Database}, as `db.transaction(async (tx) => …)` passes it. */
 export type Transaction = Parameters<Parameters<Database['transaction']>[0]>[0]
 
+/**
+ * Options of a read-only transaction that sees one snapshot: for reads spanning several queries
+ * (a post and its publications) that must agree with each other.
+ */
+export const SNAPSHOT = { isolationLevel: 'repeatable read', accessMode: 'read only' } as const
+
 /** A pool of connections to PostgreSQL and the drizzle handle on top of it. */
 export interface DatabaseClient {
   db: Database

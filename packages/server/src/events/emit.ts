@@ -87,18 +87,17 @@ export async function recordPostOutcome(tx: Transaction, postId: string, status:
 }
 
 /**
- * Records the outcome event of a publication whose attempt just ended, when it is one
+ * Records the outcome event of a publication (of `post`) whose attempt just ended, when it is one
  * (`publication.published`, `publication.failed`, `publication.unconfirmed`); a retry or a cancel
  * records nothing.
  */
-export async function recordPublicationOutcome(tx: Transaction, publication: Publication) {
+export async function recordPublicationOutcome(
+  tx: Transaction,
+  publication: Publication,
+  post: Pick<Post, 'profileId'>,
+) {
   const type = PUBLICATION_OUTCOMES[publication.status]
   if (!type) return
-  const [post] = await tx
-    .select({ profileId: posts.profileId })
-    .from(posts)
-    .where(eq(posts.id, publication.postId))
-  if (!post) return
   await recordEvent(tx, {
     type,
     workspaceId: publication.workspaceId,

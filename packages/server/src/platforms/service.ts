@@ -52,6 +52,21 @@ export async function resolveOAuthApp(
     .select()
     .from(oauthApps)
     .where(and(eq(oauthApps.workspaceId, workspaceId), eq(oauthApps.platform, platform.id)))
+  return chooseOAuthApp(services, workspaceId, platform, own)
+}
+
+/**
+ * {@link resolveOAuthApp} for a caller that already read the workspace's own app row (or knows
+ * there is none): that app, else the server's.
+ *
+ * @throws {ProblemError} `CONFLICT` when neither exists.
+ */
+export function chooseOAuthApp(
+  services: Pick<Services, 'vault'>,
+  workspaceId: string,
+  platform: Platform,
+  own: typeof oauthApps.$inferSelect | undefined | null,
+): OAuthApp {
   if (own) {
     return {
       clientId: own.clientId,

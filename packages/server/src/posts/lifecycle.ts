@@ -4,7 +4,7 @@ import { recordAudit } from '../audit/record.ts'
 import type { TenantContext } from '../auth/middleware.ts'
 import { generateId } from '../auth/secrets.ts'
 import { tokenContext } from '../connections/accounts.ts'
-import type { Transaction } from '../db/client.ts'
+import { SNAPSHOT, type Transaction } from '../db/client.ts'
 import {
   connectedAccounts,
   type PlatformOverride,
@@ -552,61 +552,63 @@ export interface PostListQuery {
  * status, profile, account, platform and a window of `scheduledAt`, with their publications.
  */
 export async function listPosts(services: Services, tenant: TenantContext, query: PostListQuery) {
-  const { db } = services
-  const order = chronological(posts.createdAt, posts.id, query.cursor, 'desc')
-  const found = await db
-    .select({ post: posts, key: order.key })
-    .from(posts)
-    .where(
-      and(
-        eq(posts.workspaceId, tenant.workspaceId),
-        tenant.profileId === undefined ? undefined : eq(posts.profileId, tenant.profileId),
-        query.profileId === undefined ? undefined : eq(posts.profileId, query.profileId),
-        query.status === undefined ? undefined : eq(posts.status, query.status),
-        query.accountId === undefined
-          ? undefined
-          : sql`${query.accountId} = any(${posts.accountIds})`,
-        query.platform === undefined
-          ? undefined
-          : sql`exists (select 1 from ${connectedAccounts} where ${connectedAccounts.id} = any(${posts.accountIds}) and ${connectedAccounts.platform} = ${query.platform})`,
-        query.from === undefined ? undefined : gte(posts.scheduledAt, new Date(query.from)),
-        query.to === undefined ? undefined : lt(posts.scheduledAt, new Date(query.to)),
-        order.after,
-      ),
+  // One snapshot, so no post contradicts its publications (see getPost).
+  return services.db.transaction(async (db) => {
+    const order = chronological(posts.createdAt, posts.id, query.cursor, 'desc')
+    const found = await db
+      .select({ post: posts, key: order.key })
+      .from(posts)
+      .where(
+        and(
+          eq(posts.workspaceId, tenant.workspaceId),
+          tenant.profileId === undefined ? undefined : eq(posts.profileId, tenant.profileId),
+          query.profileId === undefined ? undefined : eq(posts.profileId, query.profileId),
+          query.status === undefined ? undefined : eq(posts.status, query.status),
+          query.accountId === undefined
+            ? undefined
+            : sql`${query.accountId} = any(${posts.accountIds})`,
+          query.platform === undefined
+            ? undefined
+            : sql`exists (select 1 from ${connectedAccounts} where ${connectedAccounts.id} = any(${posts.accountIds}) and ${connectedAccounts.platform} = ${query.platform})`,
+          query.from === undefined ? undefined : gte(posts.scheduledAt, new Date(query.from)),
+          query.to === undefined ? undefined : lt(posts.scheduledAt, new Date(query.to)),
+          order.after,
+        ),
+      )
+      .orderBy(...order.orderBy)
+      .limit(query.limit + 1)
+    const ids = found.slice(0, query.limit).map((row) => row.post.id)
+    const rows = ids.length
+      ? await db
+          .select()
+          .from(publications)
+          .where(inArray(publications.postId, ids))
+          .orderBy(asc(publications.createdAt))
+      : []
+    const attempts = rows.length
+      ? await db
+          .select()
+          .from(publicationAttempts)
+          .where(
+            inArray(
+              publicationAttempts.publicationId,
+              rows.map((row) => row.id),
+            ),
+          )
+          .orderBy(asc(publicationAttempts.startedAt))
+      : []
+    return toPage(
+      found,
+      query.limit,
+      (row) => ({ key: row.key, id: row.post.id }),
+      (row) =>
+        presentPost(
+          row.post,
+          rows.filter((publication) => publication.postId === row.post.id),
+          attempts,
+        ),
     )
-    .orderBy(...order.orderBy)
-    .limit(query.limit + 1)
-  const ids = found.slice(0, query.limit).map((row) => row.post.id)
-  const rows = ids.length
-    ? await db
-        .select()
-        .from(publications)
-        .where(inArray(publications.postId, ids))
-        .orderBy(asc(publications.createdAt))
-    : []
-  const attempts = rows.length
-    ? await db
-        .select()
-        .from(publicationAttempts)
-        .where(
-          inArray(
-            publicationAttempts.publicationId,
-            rows.map((row) => row.id),
-          ),
-        )
-        .orderBy(asc(publicationAttempts.startedAt))
-    : []
-  return toPage(
-    found,
-    query.limit,
-    (row) => ({ key: row.key, id: row.post.id }),
-    (row) =>
-      presentPost(
-        row.post,
-        rows.filter((publication) => publication.postId === row.post.id),
-        attempts,
-      ),
-  )
+  }, SNAPSHOT)
 }
 
 /** One target's part of a validation: its account, platform and issues. */

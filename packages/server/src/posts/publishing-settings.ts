@@ -50,6 +50,11 @@ export interface EffectivePublishingSettings {
   dailyCaps: Record<string, number>
   /** 0 means the duplicate guard is off. */
   duplicateWindowSeconds: number
+  /**
+   * A publication first reached this long after its time (everything was down) is marked missed
+   * instead of published late; null (the default) publishes it whatever the delay.
+   */
+  missedAfterSeconds: number | null
   /** The workspace's own values (null where it uses the default). */
   overrides: { dailyCaps: Record<string, number>; duplicateWindowSeconds: number | null }
 }
@@ -72,6 +77,7 @@ export async function getPublishingSettings(
   return {
     dailyCaps,
     duplicateWindowSeconds: row?.duplicateWindowSeconds ?? DEFAULT_DUPLICATE_WINDOW_SECONDS,
+    missedAfterSeconds: row?.missedAfterSeconds ?? null,
     overrides: { dailyCaps: own, duplicateWindowSeconds: row?.duplicateWindowSeconds ?? null },
   }
 }
@@ -83,6 +89,7 @@ export const capFor = (platform: string) => DEFAULT_DAILY_CAPS[platform] ?? FALL
 export interface PublishingSettingsUpdate {
   dailyCaps?: Record<string, number | null> | undefined
   duplicateWindowSeconds?: number | null | undefined
+  missedAfterSeconds?: number | null | undefined
 }
 
 /** Changes a workspace's publishing guards (audited) and answers the effective settings. */
@@ -110,6 +117,9 @@ export async function updatePublishingSettings(
         dailyCaps,
         ...(update.duplicateWindowSeconds !== undefined && {
           duplicateWindowSeconds: update.duplicateWindowSeconds,
+        }),
+        ...(update.missedAfterSeconds !== undefined && {
+          missedAfterSeconds: update.missedAfterSeconds,
         }),
         updatedAt: sql`now()`,
       })

@@ -2,6 +2,7 @@ import { and, asc, eq, inArray } from 'drizzle-orm'
 import { recordAudit } from '../audit/record.ts'
 import type { TenantContext } from '../auth/middleware.ts'
 import { generateId } from '../auth/secrets.ts'
+import { SNAPSHOT, type Transaction } from '../db/client.ts'
 import {
   type PlatformOverride,
   type PostContentData,
@@ -197,36 +198,42 @@ export async function createPost(services: Services, tenant: TenantContext, inpu
 
 /** A post of the caller's workspace (and profile, for profile tokens), with its publications. */
 export async function getPost(services: Services, tenant: TenantContext, postId: string) {
-  const [post] = await services.db
-    .select()
-    .from(posts)
-    .where(
-      and(
-        eq(posts.id, postId),
-        eq(posts.workspaceId, tenant.workspaceId),
-        tenant.profileId === undefined ? undefined : eq(posts.profileId, tenant.profileId),
-      ),
-    )
-  if (!post) throw new ProblemError('NOT_FOUND', `No post ${postId}`)
-  const rows = await services.db
-    .select()
-    .from(publications)
-    .where(eq(publications.postId, postId))
-    .orderBy(asc(publications.createdAt))
-  const attempts = rows.length
-    ? await services.db
-        .select()
-        .from(publicationAttempts)
-        .where(
-          inArray(
-            publicationAttempts.publicationId,
-            rows.map((row) => row.id),
-          ),
-        )
-        .orderBy(asc(publicationAttempts.startedAt))
-    : []
-  return {
-    ...presentPost(post, rows, attempts),
-    recurrence: await recurrenceOf(services.db, post.seriesId),
+  // One snapshot: a publication finishing between two reads would show a post that contradicts
+  // its publications.
+  return services.db.transaction(readPost, SNAPSHOT)
+
+  async function readPost(db: Transaction) {
+    const [post] = await db
+      .select()
+      .from(posts)
+      .where(
+        and(
+          eq(posts.id, postId),
+          eq(posts.workspaceId, tenant.workspaceId),
+          tenant.profileId === undefined ? undefined : eq(posts.profileId, tenant.profileId),
+        ),
+      )
+    if (!post) throw new ProblemError('NOT_FOUND', `No post ${postId}`)
+    const rows = await db
+      .select()
+      .from(publications)
+      .where(eq(publications.postId, postId))
+      .orderBy(asc(publications.createdAt))
+    const attempts = rows.length
+      ? await db
+          .select()
+          .from(publicationAttempts)
+          .where(
+            inArray(
+              publicationAttempts.publicationId,
+              rows.map((row) => row.id),
+            ),
+          )
+          .orderBy(asc(publicationAttempts.startedAt))
+      : []
+    return {
+      ...presentPost(post, rows, attempts),
+      recurrence: await recurrenceOf(db, post.seriesId),
+    }
   }
 }

@@ -19,6 +19,11 @@ const PublishingSettingsSchema = z
         'The same text may not go to the same account twice within this window; 0 turns the guard off',
       example: 86400,
     }),
+    missedAfterSeconds: z.number().int().nullable().openapi({
+      description:
+        'What happens to a post missed while Post Scheduler was down: a publication first reached more than this many seconds after its time fails with code `MISSED` (retry it to publish anyway) instead of being published late. `null`, the default, publishes it whatever the delay.',
+      example: 3600,
+    }),
     overrides: z
       .object({
         dailyCaps: z.record(z.string(), z.number().int()),
@@ -36,7 +41,7 @@ const getSettingsRoute = createRoute({
   tags: ['Posts'],
   summary: 'Get the publishing guards',
   description:
-    'Daily caps per connected account and the duplicate-content window that posts are checked against when created, changed or published now.',
+    'Daily caps per connected account and the duplicate-content window that posts are checked against when created, changed or published now, and the policy for posts missed while everything was down.',
   security: AUTHENTICATED,
   request: { params: WorkspaceParams },
   responses: {
@@ -68,6 +73,13 @@ const patchSettingsRoute = createRoute({
             .max(MAX_WINDOW_SECONDS)
             .nullable()
             .optional(),
+          missedAfterSeconds: z
+            .number()
+            .int()
+            .min(60)
+            .max(MAX_WINDOW_SECONDS)
+            .nullable()
+            .optional(),
         })
         .strict()
         .openapi('PublishingSettingsUpdate'),
@@ -79,7 +91,7 @@ const patchSettingsRoute = createRoute({
   },
 })
 
-/** A workspace's publishing guards: daily caps and the duplicate-content window. */
+/** A workspace's publishing guards: daily caps, the duplicate-content window, the missed-post policy. */
 export function publishingSettingsRoutes() {
   return createRouter()
     .openapi(getSettingsRoute, async (c) => {

@@ -7,23 +7,26 @@ import {
   type PublicationHandles,
   type PublishedPost,
 } from '@post-scheduler/adapter-core'
-import { and, eq, gt, sql } from 'drizzle-orm'
+import { and, eq, getTableColumns, gt, sql } from 'drizzle-orm'
+import { alias } from 'drizzle-orm/pg-core'
 import type { PgBoss } from 'pg-boss'
 import { generateId } from '../auth/secrets.ts'
 import { type ConnectedAccount, markReauthRequired, tokenContext } from '../connections/accounts.ts'
 import type { Database } from '../db/client.ts'
 import {
   connectedAccounts,
+  oauthApps,
   type PublicationError,
   posts,
   publicationAttempts,
   publications,
+  publishingSettings,
 } from '../db/schema/index.ts'
 import { recordPublicationOutcome } from '../events/emit.ts'
 import { loadPublishMedia } from '../media/service.ts'
-import { resolveOAuthApp } from '../platforms/service.ts'
+import { chooseOAuthApp } from '../platforms/service.ts'
 import type { Services } from '../services.ts'
-import { lockPost, refreshPostStatus } from './post-status.ts'
+import { lockPost, markPostPublishing, refreshPostStatus } from './post-status.ts'
 import { enqueuePublication } from './queue.ts'
 
 type Publication = typeof publications.$inferSelect
@@ -44,12 +47,18 @@ class LostClaimError extends Error {
   override name = 'LostClaimError'
 }
 
-/** A publication claimed by this worker for one attempt. */
+/** A publication claimed by this worker for one attempt, with what the attempt needs. */
 interface Claim {
   publication: Publication
   attemptId: string
   /** The attempt before this one, whose handles may mean a post was already made. */
   previousAttemptId: string | undefined
+  post: Post
+  account: ConnectedAccount | null
+  /** The workspace's own OAuth app for the platform, if it registered one. */
+  oauthApp: typeof oauthApps.$inferSelect | null
+  /** Set when the publication is reached later than the workspace's missed-post policy allows. */
+  missed?: { lateSeconds: number; limitSeconds: number }
 }
 
 /**
@@ -71,10 +80,17 @@ export async function runPublication(
   if (!claim) return 'skipped'
   const finish = (patch: Finish) => finishAttempt(services, claim, patch, options)
   try {
-    const [account] = await services.db
-      .select()
-      .from(connectedAccounts)
-      .where(eq(connectedAccounts.id, claim.publication.accountId))
+    const { account, post, missed } = claim
+    if (missed) {
+      return finish({
+        status: 'failed',
+        error: {
+          code: 'MISSED',
+          message: `Not published: it was reached ${formatDelay(missed.lateSeconds)} after its time (Post Scheduler was not running), later than the workspace's missed-post limit of ${formatDelay(missed.limitSeconds)}; retry it to publish it now`,
+          retryable: false,
+        },
+      })
+    }
     if (account?.status !== 'active' || !account.accessTokenSealed) {
       return finish({
         status: 'failed',
@@ -87,7 +103,9 @@ export async function runPublication(
       })
     }
     const platform = services.platforms.get(account.platform)
-    const adapter = platform.adapter(await resolveOAuthApp(services, account.workspaceId, platform))
+    const adapter = platform.adapter(
+      chooseOAuthApp(services, account.workspaceId, platform, claim.oauthApp),
+    )
     const accessToken = services.vault.open(
       account.accessTokenSealed,
       tokenContext(account, 'access_token'),
@@ -105,11 +123,6 @@ export async function runPublication(
       if (found) return finish(found)
     }
 
-    const [post] = await services.db
-      .select()
-      .from(posts)
-      .where(eq(posts.id, claim.publication.postId))
-    if (!post) return finish({ status: 'canceled' })
     const media = await loadPublishMedia(
       services,
       post.workspaceId,
@@ -195,6 +208,19 @@ export function contentFor(post: Post, platform: string): PostContent<never> {
   }
 }
 
+/** "90 s", "12 min", "3 h": a delay for people. */
+function formatDelay(seconds: number): string {
+  if (seconds < 120) return `${Math.round(seconds)} s`
+  if (seconds < 7200) return `${Math.round(seconds / 60)} min`
+  return `${Math.round(seconds / 3600)} h`
+}
+
+/**
+ * Claims a publication in one short transaction: the post's row lock first (the lock order of
+ * every writer: post, then publications), reading in the same statement everything the attempt
+ * needs (post, account, OAuth app, missed-post policy), then the conditional update that makes
+ * this attempt the only one whose writes count.
+ */
 async function claimPublication(
   db: Database,
   publicationId: string,
@@ -202,12 +228,29 @@ async function claimPublication(
 ) {
   const attemptId = generateId('att')
   return db.transaction(async (tx): Promise<Claim | undefined> => {
-    const [owner] = await tx
-      .select({ postId: publications.postId })
+    // Aliased: PostgreSQL's `FOR UPDATE OF` takes an unqualified name.
+    const post = alias(posts, 'post')
+    const [found] = await tx
+      .select({
+        post,
+        account: connectedAccounts,
+        oauthApp: oauthApps,
+        missedAfterSeconds: publishingSettings.missedAfterSeconds,
+      })
       .from(publications)
+      .innerJoin(post, eq(post.id, publications.postId))
+      .leftJoin(connectedAccounts, eq(connectedAccounts.id, publications.accountId))
+      .leftJoin(
+        oauthApps,
+        and(
+          eq(oauthApps.workspaceId, publications.workspaceId),
+          eq(oauthApps.platform, publications.platform),
+        ),
+      )
+      .leftJoin(publishingSettings, eq(publishingSettings.workspaceId, publications.workspaceId))
       .where(eq(publications.id, publicationId))
-    if (!owner) return undefined
-    await lockPost(tx, owner.postId)
+      .for('update', { of: post })
+    if (!found) return undefined
     const [current] = await tx
       .select({ attemptId: publications.attemptId })
       .from(publications)
@@ -231,13 +274,29 @@ async function claimPublication(
           )`,
         ),
       )
-      .returning()
+      .returning({
+        ...getTableColumns(publications),
+        lateSeconds: sql<number>`extract(epoch from now() - ${publications.dueAt})::float8`,
+      })
     if (!publication) return undefined
     await tx
       .insert(publicationAttempts)
       .values({ attemptId, publicationId, worker: options.worker ?? null })
-    await refreshPostStatus(tx, publication.postId)
-    return { publication, attemptId, previousAttemptId: current?.attemptId ?? undefined }
+    await markPostPublishing(tx, publication.postId)
+    const { lateSeconds, ...row } = publication
+    const limitSeconds = found.missedAfterSeconds
+    return {
+      publication: row,
+      attemptId,
+      previousAttemptId: current?.attemptId ?? undefined,
+      post: found.post,
+      account: found.account,
+      oauthApp: found.oauthApp,
+      // Only a first attempt can be missed: a retry's time is the engine's, not the user's.
+      ...(limitSeconds !== null &&
+        row.attempts === 1 &&
+        lateSeconds > limitSeconds && { missed: { lateSeconds, limitSeconds } }),
+    }
   })
 }
 
@@ -329,7 +388,7 @@ async function finishAttempt(
         expireInSeconds: options.deadlineSeconds * 2,
       })
     }
-    await recordPublicationOutcome(tx, publication)
+    await recordPublicationOutcome(tx, publication, claim.post)
     await refreshPostStatus(tx, publication.postId)
     return publication.status
   })

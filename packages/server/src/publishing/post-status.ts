@@ -55,6 +55,24 @@ export async function refreshPostStatus(tx: Transaction, postId: string) {
   if (changed) await recordPostOutcome(tx, postId, status)
 }
 
+/**
+ * What {@link refreshPostStatus} concludes when one of a post's publications has just been
+ * claimed, without reading the others: a publication being published makes its post `publishing`.
+ * The caller holds the post's lock.
+ */
+export async function markPostPublishing(tx: Transaction, postId: string) {
+  await tx
+    .update(posts)
+    .set({ status: 'publishing', updatedAt: sql`now()` })
+    .where(
+      and(
+        eq(posts.id, postId),
+        sql`${posts.status} <> 'publishing'`,
+        inArray(posts.status, [...POST_ENGINE_STATUSES]),
+      ),
+    )
+}
+
 /** Post statuses the engine manages (a draft stays a draft until scheduled). */
 const POST_ENGINE_STATUSES = [
   'scheduled',
