@@ -200,17 +200,16 @@ async function populate() {
     201,
   )
   let last: unknown
-  if (!process.env.SKIP_PUBLISH_WAIT)
-    await waitFor(async () => {
-      const post = await json<{ status: string }>(
-        await request(`/v1/posts/${published.id}`, { token: person.apiKey }),
-        200,
-      )
-      last = post
-      return post.status === 'published' ? post : undefined
-    }, 'the post to be published').catch((error) => {
-      throw new Error(`${error}: ${JSON.stringify(last)}`)
-    })
+  await waitFor(async () => {
+    const post = await json<{ status: string }>(
+      await request(`/v1/posts/${published.id}`, { token: person.apiKey }),
+      200,
+    )
+    last = post
+    return post.status === 'published' ? post : undefined
+  }, 'the post to be published').catch((error) => {
+    throw new Error(`${error}: ${JSON.stringify(last)}`)
+  })
 
   // Someone else's workspace the person belongs to, uploads to, and whose owner reads their details.
   const other = await server.createTenant()
