@@ -351,6 +351,13 @@ describe('the export', () => {
         expect(rows.length, `${table}.json has the person's rows`).toBeGreaterThan(0)
       }
     }
+    const announced = await db.execute<{ data: { exportId: string } }>(
+      sql`select data from post_scheduler.events where type = 'export.ready' and workspace_id = ${person.workspaceId}`,
+    )
+    expect(announced.map((event) => event.data.exportId)).toEqual([subject.exportId])
+    expect(mail.to(person.person.email).map((message) => message.subject)).toContain(
+      'Your data export is ready',
+    )
     const mediaFiles = Object.keys(files).filter((name) => name.startsWith('media/'))
     expect(mediaFiles.some((name) => name.endsWith('/original.png'))).toBe(true)
 
@@ -408,6 +415,13 @@ describe('the access view', () => {
       (entry) => entry.action === 'member.personal_data_viewed',
     )
     expect(viewed).toMatchObject({ actorId: subject.other.person.userId })
+    // Corrections are audited: the address change asked for during population.
+    expect(view.data.audit_log).toContainEqual(
+      expect.objectContaining({
+        action: 'user.updated',
+        details: { fields: ['email (pending confirmation)'] },
+      }),
+    )
     expect(view.data.users?.[0]).not.toHaveProperty('passwordHash')
   })
 })

@@ -18,6 +18,9 @@ import type { Services } from '../services.ts'
 
 /** The system actor of the erasure job. */
 const SYSTEM = { type: 'system', id: undefined, ip: undefined, requestId: undefined } as const
+const DAY_MS = 24 * 60 * 60 * 1000
+/** Past this many days since the request, an unfinished erasure is logged as an error at every run. */
+const OVERDUE_DAYS = 20
 
 type Deletion = typeof privacyDeletions.$inferSelect
 
@@ -386,6 +389,22 @@ export async function runDueErasures(services: Services, now: Date): Promise<num
     } catch (error) {
       services.logger.error({ err: error, deletion: id }, 'erasure interrupted; it resumes later')
     }
+  }
+  // The policy promises erasure within 30 days of the request: say so loudly well before.
+  const overdue = await services.db
+    .select({ id: privacyDeletions.id, requestedAt: privacyDeletions.createdAt })
+    .from(privacyDeletions)
+    .where(
+      and(
+        inArray(privacyDeletions.status, ['scheduled', 'running']),
+        lte(privacyDeletions.createdAt, new Date(now.getTime() - OVERDUE_DAYS * DAY_MS)),
+      ),
+    )
+  for (const deletion of overdue) {
+    services.logger.error(
+      { deletion: deletion.id, requestedAt: deletion.requestedAt },
+      `an erasure requested over ${OVERDUE_DAYS} days ago is not complete: fix what interrupts it before the 30 days the privacy policy promises`,
+    )
   }
   return completed
 }

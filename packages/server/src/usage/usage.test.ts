@@ -1,5 +1,6 @@
 import { eq, sql } from 'drizzle-orm'
 import { afterAll, describe, expect, it } from 'vitest'
+import { connectionHelpers } from '../../test/connections.ts'
 import { startTestServer } from '../../test/server.ts'
 import { createDatabaseClient } from '../db/client.ts'
 import { usageEvents } from '../db/schema/index.ts'
@@ -55,6 +56,33 @@ describe('usage analytics', () => {
     ]) {
       expect(dump).not.toContain(secret)
     }
+  })
+
+  it('count posts scheduled, without their content', async () => {
+    const { tenantWithProfile, connectPersonalAccount } = connectionHelpers(server)
+    const tenant = await tenantWithProfile()
+    const { accountId } = await connectPersonalAccount(tenant)
+    const created = await request('/v1/posts', {
+      token: tenant.apiKey,
+      json: {
+        accountIds: [accountId],
+        content: { text: 'Secret launch plans' },
+        scheduledAt: new Date(Date.now() + 86_400_000).toISOString(),
+      },
+    })
+    expect(created.status).toBe(201)
+    let rows: (typeof usageEvents.$inferSelect)[] = []
+    for (let i = 0; i < 50 && rows.length === 0; i++) {
+      rows = await db
+        .select()
+        .from(usageEvents)
+        .where(
+          sql`${usageEvents.workspaceId} = ${tenant.workspaceId} and ${usageEvents.type} = 'post.scheduled'`,
+        )
+      if (rows.length === 0) await new Promise((resolve) => setTimeout(resolve, 50))
+    }
+    expect(rows).toEqual([expect.objectContaining({ feature: 'POST /v1/posts', userId: null })])
+    expect(JSON.stringify(await db.select().from(usageEvents))).not.toContain('Secret launch plans')
   })
 
   it('stop for a person who withdraws consent, who keeps using the service, and resume when granted again', async () => {
