@@ -251,6 +251,76 @@ function createResources(send: Transport) {
       /** Retries a failed or unconfirmed publication (after reconciling with the platform). */
       retry: endpoint(send, 'POST /v1/posts/{postId}/publications/{publicationId}/retry', 'none'),
     },
+    /** What happened in the workspace: the events webhooks carry, kept to read back. */
+    events: {
+      /** Events, page by page (filter by `type`, profile, time; `order` oldest or newest first). */
+      list: listEndpoint(send, 'GET /v1/events', 'query'),
+    },
+    /** Where the workspace's webhooks go (Standard Webhooks; verify them with `verifyWebhook`). */
+    webhookEndpoints: {
+      /** Adds an endpoint; its signing `secret` (`whsec_…`) is in this answer only. */
+      create: endpoint(send, 'POST /v1/webhook-endpoints', 'json'),
+      /** The workspace's endpoints, page by page. */
+      list: listEndpoint(send, 'GET /v1/webhook-endpoints', 'query'),
+      /** One endpoint. */
+      get: endpoint(send, 'GET /v1/webhook-endpoints/{endpointId}', 'none'),
+      /** Changes an endpoint's URL, event types, profiles, or turns it on or off. */
+      update: endpoint(send, 'PATCH /v1/webhook-endpoints/{endpointId}', 'json'),
+      /** Deletes an endpoint; nothing more is sent to it. */
+      delete: endpoint(send, 'DELETE /v1/webhook-endpoints/{endpointId}', 'none'),
+      /**
+       * A new signing secret (in this answer only); the old one keeps signing alongside for
+       * `gracePeriodSeconds`, so receivers can switch without missing a delivery.
+       */
+      rotateSecret: endpoint(send, 'POST /v1/webhook-endpoints/{endpointId}/rotate-secret', 'json'),
+      /** Sends a test event now and answers what the receiver said. */
+      test: endpoint(send, 'POST /v1/webhook-endpoints/{endpointId}/test', 'none'),
+      /** Deliveries to the endpoint, page by page (filter by status or event). */
+      deliveries: listEndpoint(send, 'GET /v1/webhook-endpoints/{endpointId}/deliveries', 'query'),
+      /** Every attempt of every delivery with the receiver's answer, page by page. */
+      attempts: listEndpoint(send, 'GET /v1/webhook-endpoints/{endpointId}/attempts', 'query'),
+      /** Sends events again: one (`{ eventId }`) or every one since an instant (`{ since }`). */
+      redeliver: endpoint(send, 'POST /v1/webhook-endpoints/{endpointId}/redeliver', 'json'),
+    },
+    /** The signed-in person's data rights: access, export, deletion, consents; the policy. */
+    privacy: {
+      /** Everything held about the signed-in person. */
+      data: endpoint(send, 'GET /v1/me/data', 'none'),
+      /** Exports of the person's data as a ZIP, made by a job. */
+      exports: {
+        /** Starts an export (`pending`, then `ready` with a short-lived `downloadURL`). */
+        create: endpoint(send, 'POST /v1/me/exports', 'none'),
+        /** The person's exports. */
+        list: endpoint(send, 'GET /v1/me/exports', 'none'),
+        /** One export, with a fresh download link once ready. */
+        get: endpoint(send, 'GET /v1/me/exports/{exportId}', 'none'),
+      },
+      /** Deleting the person's account, with a window to change their mind. */
+      deletion: {
+        /** Schedules the deletion of the account (erased at `eraseAt` unless canceled). */
+        request: endpoint(send, 'POST /v1/me/deletion', 'json'),
+        /** The scheduled deletion. */
+        get: endpoint(send, 'GET /v1/me/deletion', 'none'),
+        /** Cancels the scheduled deletion. */
+        cancel: endpoint(send, 'DELETE /v1/me/deletion', 'none'),
+      },
+      /** The person's consent choices. */
+      consents: {
+        /** Every purpose and whether the person agreed. */
+        get: endpoint(send, 'GET /v1/me/consents', 'none'),
+        /** Records a choice for one purpose. */
+        set: endpoint(send, 'POST /v1/me/consents', 'json'),
+      },
+      /** The privacy policy in force (no authentication needed). */
+      policy: endpoint(send, 'GET /v1/privacy-policy', 'none'),
+      /** Deletes the record of what was published (the posts stay on the platforms). */
+      deletePostHistory: endpoint(send, 'DELETE /v1/post-history', 'query'),
+    },
+    /** The workspace's usage. */
+    usage: {
+      /** Usage of the workspace this period. */
+      get: endpoint(send, 'GET /v1/usage', 'none'),
+    },
     /** A profile's posting schedule (queue slots). */
     schedules: {
       /** The profile's posting schedule. */

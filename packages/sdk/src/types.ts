@@ -134,3 +134,43 @@ export type Series = Schemas['Series']
 export type SandboxPost = Schemas['SandboxPost']
 /** The server's readiness checks. */
 export type Readiness = Schemas['Readiness']
+
+/** Something that happened in a workspace, as `client.events.list` answers and webhooks carry. */
+export type Event = Schemas['Event']
+/** Every event type (`post.published`, `account.disconnected`…). */
+export type EventType = Schemas['EventType']
+/** What `client.events.list` takes. */
+export type EventListParams = QueryParams<'GET /v1/events'>
+/** A webhook endpoint. */
+export type WebhookEndpoint = Schemas['WebhookEndpoint']
+/** A webhook endpoint with its signing secret (on create and rotation only). */
+export type WebhookEndpointWithSecret = Schemas['WebhookEndpointWithSecret']
+/** What `client.webhookEndpoints.create` takes. */
+export type WebhookEndpointCreateParams = Schemas['WebhookEndpointCreate']
+/** What `client.webhookEndpoints.update` takes. */
+export type WebhookEndpointUpdateParams = Schemas['WebhookEndpointUpdate']
+/** One event's delivery to one endpoint. */
+export type WebhookDelivery = Schemas['WebhookDelivery']
+/** One attempt of a delivery, with the receiver's answer. */
+export type WebhookAttempt = Schemas['WebhookAttempt']
+/** What `client.webhookEndpoints.test` answers. */
+export type WebhookTestResult = Schemas['WebhookTestResult']
+/** What `client.webhookEndpoints.redeliver` takes. */
+export type WebhookRedeliveryParams = Schemas['WebhookRedelivery']
+
+/** Everything held about the signed-in person. */
+export type PersonalData = Schemas['PersonalData']
+/** An export of the person's data. */
+export type DataExport = Schemas['DataExport']
+/** A scheduled deletion of the person's account. */
+export type DeletionRequest = Schemas['DeletionRequest']
+/** What `client.privacy.deletion.request` takes. */
+export type DeletionRequestParams = Schemas['DeletionConfirm']
+/** The person's consent choices. */
+export type Consents = Schemas['Consents']
+/** What `client.privacy.consents.set` takes. */
+export type ConsentParams = Schemas['ConsentChoice']
+/** The privacy policy in force. */
+export type PrivacyPolicy = Schemas['PrivacyPolicy']
+/** The workspace's usage. */
+export type UsageSummary = Schemas['UsageSummary']

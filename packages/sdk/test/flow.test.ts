@@ -5,7 +5,14 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { makeImage, makeNoisyPNG, mediaTestConfig } from '../../server/test/media.ts'
-import { MediaUploadError, type Post, type UploadProgress } from '../src/index.ts'
+import { startReceiver } from '../../server/test/webhooks.ts'
+import {
+  MediaUploadError,
+  type Post,
+  type UploadProgress,
+  verifyWebhook,
+  type WebhookEvent,
+} from '../src/index.ts'
 import { uploadFromPath } from '../src/node.ts'
 import { startSDKTestServer } from './server.ts'
 
@@ -16,7 +23,9 @@ const media = await mediaTestConfig({
   uploadPartBytes: 64 * 1024,
   importAllowedNetworks: ['127.0.0.1/32'],
 })
-const server = await startSDKTestServer({ publishing, media }, { worker: true })
+// Webhook receivers listen on loopback, which the operator allows here (a self-hosted receiver).
+const webhooks = { allowedNetworks: ['127.0.0.0/8'], timeoutSeconds: 5, concurrency: 4 }
+const server = await startSDKTestServer({ publishing, media, webhooks }, { worker: true })
 
 const picture = await makeImage('jpeg', 32, 32)
 const fileHost = createServer((_request, response) => {
@@ -41,10 +50,17 @@ async function waitForPost(get: () => Promise<Post>, done: (post: Post) => boole
 }
 
 describe('the whole flow through the SDK against a real server', () => {
-  it('creates a profile, connects a sandbox account, uploads media, schedules, publishes and lists', {
+  it('creates a profile, connects a sandbox account, uploads media, schedules, publishes, lists and verifies the webhook', {
     timeout: 60_000,
   }, async () => {
     const { client } = await server.createTenant()
+    const receiver = await startReceiver()
+    const endpoint = await client.webhookEndpoints.create({
+      url: receiver.url,
+      eventTypes: ['post.published'],
+    })
+    expect(endpoint.secret).toMatch(/^whsec_/)
+
     const profile = await client.profiles.create({ name: 'Acme Bakery', externalId: 'customer-42' })
     expect(profile).toMatchObject({
       name: 'Acme Bakery',
@@ -89,6 +105,107 @@ describe('the whole flow through the SDK against a real server', () => {
         media: [expect.objectContaining({ mimeType: 'image/png' })],
       }),
     )
+
+    // The webhook, verified as a receiver would: raw body, headers, the endpoint's secret.
+    const [delivery] = await receiver.waitFor(1)
+    const event = await verifyWebhook(
+      delivery?.body as string,
+      delivery?.headers as Record<string, string>,
+      endpoint.secret,
+    )
+    if (event.type !== 'post.published') throw new Error(`unexpected ${event.type}`)
+    expect(event.data).toMatchObject({ postId: created.id, status: 'published' })
+    expect(event.id).toBe(delivery?.headers['webhook-id'])
+    const forged = delivery?.body.replace(created.id, 'post_forged') as string
+    await expect(
+      verifyWebhook(forged, delivery?.headers as Record<string, string>, endpoint.secret),
+    ).rejects.toMatchObject({ code: 'WEBHOOK_INVALID' })
+  })
+
+  it('manages webhook endpoints: events, test, deliveries, attempts, rotation and redelivery', async () => {
+    const { client } = await server.createTenant()
+    const receiver = await startReceiver()
+    const endpoint = await client.webhookEndpoints.create({ url: receiver.url })
+    const profile = await client.profiles.create({ name: 'Hooks' })
+    const account = await server.connectSandboxAccount(client, profile.id)
+
+    const tested = await client.webhookEndpoints.test(endpoint.id)
+    expect(tested).toMatchObject({ succeeded: true, statusCode: 200 })
+    const [testDelivery] = await receiver.waitFor(1)
+    const testEvent: WebhookEvent = await verifyWebhook(
+      testDelivery?.body as string,
+      testDelivery?.headers as Record<string, string>,
+      endpoint.secret,
+    )
+    expect(testEvent.id).toBe(tested.webhookId)
+
+    const events = await client.events.list({ type: 'account.connected' }).toArray()
+    expect(events).toContainEqual(
+      expect.objectContaining({
+        type: 'account.connected',
+        data: expect.objectContaining({ accountId: account.id }),
+      }),
+    )
+    const connected = events[0]
+    if (!connected) throw new Error('no account.connected event')
+    await receiver.waitFor(2)
+    const deliveries = await client.webhookEndpoints.deliveries(endpoint.id).toArray()
+    expect(deliveries.map((delivery) => delivery.eventId)).toContain(connected.id)
+    expect(await client.webhookEndpoints.attempts(endpoint.id).toArray()).not.toEqual([])
+
+    const rotated = await client.webhookEndpoints.rotateSecret(endpoint.id, {
+      gracePeriodSeconds: 3600,
+    })
+    expect(rotated.secret).not.toBe(endpoint.secret)
+    const before = receiver.received.length
+    await client.webhookEndpoints.redeliver(endpoint.id, { eventId: connected.id })
+    const [redelivered] = (await receiver.waitFor(before + 1)).slice(before)
+    const headers = redelivered?.headers as Record<string, string>
+    expect(headers['webhook-id']).toBe(connected.id)
+    // During the grace period either secret verifies.
+    for (const secret of [endpoint.secret, rotated.secret]) {
+      expect((await verifyWebhook(redelivered?.body as string, headers, secret)).id).toBe(
+        connected.id,
+      )
+    }
+
+    const updated = await client.webhookEndpoints.update(endpoint.id, { enabled: false })
+    expect(updated.enabled).toBe(false)
+    expect((await client.webhookEndpoints.list().toArray()).map((found) => found.id)).toEqual([
+      endpoint.id,
+    ])
+    await client.webhookEndpoints.delete(endpoint.id)
+    await expect(client.webhookEndpoints.get(endpoint.id)).rejects.toMatchObject({ status: 404 })
+  })
+
+  it('exercises a person’s data rights with their session token, and the workspace’s usage', async () => {
+    const tenant = await server.createTenant()
+    const person = server.clientFor({ token: tenant.person.token })
+
+    const policy = await person.privacy.policy()
+    expect(policy.version).toBeGreaterThan(0)
+    const consents = await person.privacy.consents.set({
+      purpose: 'usage_analytics',
+      granted: false,
+    })
+    expect(await person.privacy.consents.get()).toEqual(consents)
+    const held = await person.privacy.data()
+    expect(JSON.stringify(held.data)).toContain(tenant.person.email)
+
+    const started = await person.privacy.exports.create()
+    expect(started.status).toMatch(/pending|ready/)
+    expect((await person.privacy.exports.list()).data.map((found) => found.id)).toContain(
+      started.id,
+    )
+    expect((await person.privacy.exports.get(started.id)).id).toBe(started.id)
+
+    const deletion = await person.privacy.deletion.request({ password: tenant.person.password })
+    expect(deletion.status).toBe('scheduled')
+    expect((await person.privacy.deletion.get()).id).toBe(deletion.id)
+    expect((await person.privacy.deletion.cancel()).status).toBe('canceled')
+
+    expect(await tenant.client.privacy.deletePostHistory()).toEqual({ deleted: 0 })
+    expect((await tenant.client.usage.get()).data).toEqual(expect.any(Array))
   })
 
   it('lists posts page by page with for await, toArray and the first page', async () => {

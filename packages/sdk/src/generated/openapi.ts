@@ -2983,7 +2983,7 @@ export interface paths {
   "/v1/workspaces/{workspaceId}/publishing-settings": {
     /**
      * Get the publishing guards
-     * @description Daily caps per connected account and the duplicate-content window that posts are checked against when created, changed or published now.
+     * @description Daily caps per connected account and the duplicate-content window that posts are checked against when created, changed or published now, and the policy for posts missed while everything was down.
      */
     get: {
       parameters: {
@@ -3310,12 +3310,1802 @@ export interface paths {
       };
     };
   };
+  "/v1/events": {
+    /**
+     * List events
+     * @description The event log: every state change webhooks announce, with the same payloads, so an integrator can poll or catch up after downtime. Newest first; `order=asc` with `from` reads forward from a point in time. An event becomes visible when the change it describes commits, so a poller reading forward should start a minute before its last event and skip ids it has seen. A profile token sees its own profile’s events only.
+     */
+    get: {
+      parameters: {
+        query?: {
+          limit?: number;
+          /** @description The `nextCursor` of the previous page */
+          cursor?: string;
+          /** @description One or more types, comma-separated: `post.scheduled`, `post.published`, `post.partially_published`, `post.failed`, `post.canceled`, `publication.published`, `publication.failed`, `publication.unconfirmed`, `account.connected`, `account.disconnected`, `account.reauth_required`, `export.ready`, `policy.updated` */
+          type?: string;
+          profileId?: string;
+          /** @description At or after this instant */
+          from?: string;
+          /** @description Before this instant */
+          to?: string;
+          order?: "asc" | "desc";
+        };
+      };
+      responses: {
+        /** @description A page of events */
+        200: {
+          content: {
+            "application/json": components["schemas"]["EventPage"];
+          };
+        };
+        /** @description Workspace required (`WORKSPACE_REQUIRED`) */
+        400: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Authentication required (`UNAUTHENTICATED`) */
+        401: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Forbidden (`FORBIDDEN`) */
+        403: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Validation failed (`VALIDATION_FAILED`) */
+        422: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+      };
+    };
+  };
+  "/v1/webhook-endpoints": {
+    /**
+     * List webhook endpoints
+     * @description Newest first, without their secrets.
+     */
+    get: {
+      parameters: {
+        query?: {
+          limit?: number;
+          /** @description The `nextCursor` of the previous page */
+          cursor?: string;
+        };
+      };
+      responses: {
+        /** @description A page of endpoints */
+        200: {
+          content: {
+            "application/json": components["schemas"]["WebhookEndpointPage"];
+          };
+        };
+        /** @description Workspace required (`WORKSPACE_REQUIRED`) */
+        400: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Authentication required (`UNAUTHENTICATED`) */
+        401: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Forbidden (`FORBIDDEN`) */
+        403: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Validation failed (`VALIDATION_FAILED`) */
+        422: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+      };
+    };
+    /**
+     * Create a webhook endpoint
+     * @description Events of the workspace are POSTed to `url`, signed the Standard Webhooks way, filtered by `eventTypes` and `profileIds` (empty: all). The signing secret is in this answer only. The URL must reach a public address unless the operator allows private networks (`WEBHOOK_ALLOWED_NETWORKS`). Needs the write scope.
+     */
+    post: {
+      parameters: {
+        header?: {
+          /** @description Makes the request safe to retry for 24 hours: the same key and body replay the first response (with `Idempotent-Replayed: true`), another body with the key is refused (`422 IDEMPOTENCY_KEY_REUSED`), and `409` answers while the first is still running. */
+          "idempotency-key"?: string;
+        };
+      };
+      requestBody: {
+        content: {
+          "application/json": components["schemas"]["WebhookEndpointCreate"];
+        };
+      };
+      responses: {
+        /** @description The endpoint with its secret, shown this once */
+        201: {
+          content: {
+            "application/json": components["schemas"]["WebhookEndpointWithSecret"];
+          };
+        };
+        /** @description Workspace required (`WORKSPACE_REQUIRED`) */
+        400: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Authentication required (`UNAUTHENTICATED`) */
+        401: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Forbidden (`FORBIDDEN`) */
+        403: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Validation failed (`VALIDATION_FAILED`) */
+        422: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+      };
+    };
+  };
+  "/v1/webhook-endpoints/{endpointId}": {
+    /** Get a webhook endpoint */
+    get: {
+      parameters: {
+        path: {
+          endpointId: string;
+        };
+      };
+      responses: {
+        /** @description The endpoint */
+        200: {
+          content: {
+            "application/json": components["schemas"]["WebhookEndpoint"];
+          };
+        };
+        /** @description Workspace required (`WORKSPACE_REQUIRED`) */
+        400: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Authentication required (`UNAUTHENTICATED`) */
+        401: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Forbidden (`FORBIDDEN`) */
+        403: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Not found (`NOT_FOUND`) */
+        404: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+      };
+    };
+    /**
+     * Delete a webhook endpoint
+     * @description With its deliveries and their log. Events stay in the event log.
+     */
+    delete: {
+      parameters: {
+        path: {
+          endpointId: string;
+        };
+      };
+      responses: {
+        /** @description The endpoint is gone */
+        200: {
+          content: {
+            "application/json": components["schemas"]["WebhookEndpointDeletion"];
+          };
+        };
+        /** @description Workspace required (`WORKSPACE_REQUIRED`) */
+        400: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Authentication required (`UNAUTHENTICATED`) */
+        401: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Forbidden (`FORBIDDEN`) */
+        403: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Not found (`NOT_FOUND`) */
+        404: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+      };
+    };
+    /**
+     * Update a webhook endpoint
+     * @description Changes the URL, description or filters, or disables and enables it (`enabled`). Enabling clears its failure streak: deliveries that waited resume, and events of the time it was disabled can be redelivered with `redeliver` and `since`.
+     */
+    patch: {
+      parameters: {
+        path: {
+          endpointId: string;
+        };
+      };
+      requestBody: {
+        content: {
+          "application/json": components["schemas"]["WebhookEndpointUpdate"];
+        };
+      };
+      responses: {
+        /** @description The endpoint */
+        200: {
+          content: {
+            "application/json": components["schemas"]["WebhookEndpoint"];
+          };
+        };
+        /** @description Workspace required (`WORKSPACE_REQUIRED`) */
+        400: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Authentication required (`UNAUTHENTICATED`) */
+        401: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Forbidden (`FORBIDDEN`) */
+        403: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Not found (`NOT_FOUND`) */
+        404: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Validation failed (`VALIDATION_FAILED`) */
+        422: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+      };
+    };
+  };
+  "/v1/webhook-endpoints/{endpointId}/rotate-secret": {
+    /**
+     * Rotate the signing secret
+     * @description A new secret, shown this once. For `gracePeriodSeconds` (default a day, at most 7 days; 0 ends the old secret at once) every request carries two signatures, one per secret, so the receiver can switch without rejecting a delivery.
+     */
+    post: {
+      parameters: {
+        header?: {
+          /** @description Makes the request safe to retry for 24 hours: the same key and body replay the first response (with `Idempotent-Replayed: true`), another body with the key is refused (`422 IDEMPOTENCY_KEY_REUSED`), and `409` answers while the first is still running. */
+          "idempotency-key"?: string;
+        };
+        path: {
+          endpointId: string;
+        };
+      };
+      requestBody?: {
+        content: {
+          "application/json": components["schemas"]["WebhookSecretRotation"];
+        };
+      };
+      responses: {
+        /** @description The endpoint with its new secret */
+        200: {
+          content: {
+            "application/json": components["schemas"]["WebhookEndpointWithSecret"];
+          };
+        };
+        /** @description Workspace required (`WORKSPACE_REQUIRED`) */
+        400: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Authentication required (`UNAUTHENTICATED`) */
+        401: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Forbidden (`FORBIDDEN`) */
+        403: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Not found (`NOT_FOUND`) */
+        404: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Validation failed (`VALIDATION_FAILED`) */
+        422: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+      };
+    };
+  };
+  "/v1/webhook-endpoints/{endpointId}/test": {
+    /**
+     * Send a test event
+     * @description POSTs a signed `webhook.test` event to the endpoint now (whatever its filters, even disabled) and answers with what the receiver said. Nothing is recorded in the event log.
+     */
+    post: {
+      parameters: {
+        header?: {
+          /** @description Makes the request safe to retry for 24 hours: the same key and body replay the first response (with `Idempotent-Replayed: true`), another body with the key is refused (`422 IDEMPOTENCY_KEY_REUSED`), and `409` answers while the first is still running. */
+          "idempotency-key"?: string;
+        };
+        path: {
+          endpointId: string;
+        };
+      };
+      responses: {
+        /** @description What the receiver answered */
+        200: {
+          content: {
+            "application/json": components["schemas"]["WebhookTestResult"];
+          };
+        };
+        /** @description Workspace required (`WORKSPACE_REQUIRED`) */
+        400: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Authentication required (`UNAUTHENTICATED`) */
+        401: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Forbidden (`FORBIDDEN`) */
+        403: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Not found (`NOT_FOUND`) */
+        404: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+      };
+    };
+  };
+  "/v1/webhook-endpoints/{endpointId}/deliveries": {
+    /**
+     * List deliveries
+     * @description One per event sent to this endpoint, newest first: `pending` (with its next attempt), `delivering`, `succeeded` or `failed` (its attempts ran out, or the receiver answered 410).
+     */
+    get: {
+      parameters: {
+        query?: {
+          limit?: number;
+          /** @description The `nextCursor` of the previous page */
+          cursor?: string;
+          status?: "pending" | "delivering" | "succeeded" | "failed";
+          eventId?: string;
+        };
+        path: {
+          endpointId: string;
+        };
+      };
+      responses: {
+        /** @description A page of deliveries */
+        200: {
+          content: {
+            "application/json": components["schemas"]["WebhookDeliveryPage"];
+          };
+        };
+        /** @description Workspace required (`WORKSPACE_REQUIRED`) */
+        400: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Authentication required (`UNAUTHENTICATED`) */
+        401: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Forbidden (`FORBIDDEN`) */
+        403: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Not found (`NOT_FOUND`) */
+        404: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Validation failed (`VALIDATION_FAILED`) */
+        422: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+      };
+    };
+  };
+  "/v1/webhook-endpoints/{endpointId}/attempts": {
+    /**
+     * Read the delivery log
+     * @description Every attempt, newest first: when, the HTTP status, how long it took, the start of the answer (2 KiB), or why no answer came.
+     */
+    get: {
+      parameters: {
+        query?: {
+          limit?: number;
+          /** @description The `nextCursor` of the previous page */
+          cursor?: string;
+          eventId?: string;
+        };
+        path: {
+          endpointId: string;
+        };
+      };
+      responses: {
+        /** @description A page of attempts */
+        200: {
+          content: {
+            "application/json": components["schemas"]["WebhookAttemptPage"];
+          };
+        };
+        /** @description Workspace required (`WORKSPACE_REQUIRED`) */
+        400: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Authentication required (`UNAUTHENTICATED`) */
+        401: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Forbidden (`FORBIDDEN`) */
+        403: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Not found (`NOT_FOUND`) */
+        404: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Validation failed (`VALIDATION_FAILED`) */
+        422: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+      };
+    };
+  };
+  "/v1/webhook-endpoints/{endpointId}/redeliver": {
+    /**
+     * Redeliver events
+     * @description Delivers again, from the start of the retry schedule and with the same `webhook-id`: one event (`eventId`, whatever the filters), or every event since a time that the endpoint’s filters take (`since`). Deliveries wait while the endpoint is disabled.
+     */
+    post: {
+      parameters: {
+        header?: {
+          /** @description Makes the request safe to retry for 24 hours: the same key and body replay the first response (with `Idempotent-Replayed: true`), another body with the key is refused (`422 IDEMPOTENCY_KEY_REUSED`), and `409` answers while the first is still running. */
+          "idempotency-key"?: string;
+        };
+        path: {
+          endpointId: string;
+        };
+      };
+      requestBody: {
+        content: {
+          "application/json": components["schemas"]["WebhookRedelivery"];
+        };
+      };
+      responses: {
+        /** @description How many deliveries were queued */
+        200: {
+          content: {
+            "application/json": components["schemas"]["WebhookRedeliveryResult"];
+          };
+        };
+        /** @description Workspace required (`WORKSPACE_REQUIRED`) */
+        400: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Authentication required (`UNAUTHENTICATED`) */
+        401: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Forbidden (`FORBIDDEN`) */
+        403: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Not found (`NOT_FOUND`) */
+        404: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Conflict (`CONFLICT`) */
+        409: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Validation failed (`VALIDATION_FAILED`) */
+        422: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+      };
+    };
+  };
+  "/v1/me/data": {
+    /**
+     * Everything held about me
+     * @description The access view: the account, sessions, workspaces, what the workspaces you own hold (profiles, connected accounts without tokens, posts, media, keys without secrets), usage events, consents, exports, and audit entries about you — including reads of your data by others.
+     */
+    get: {
+      responses: {
+        /** @description What we hold about you */
+        200: {
+          content: {
+            "application/json": components["schemas"]["PersonalData"];
+          };
+        };
+        /** @description Authentication required (`UNAUTHENTICATED`) */
+        401: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+      };
+    };
+  };
+  "/v1/me/exports": {
+    /** My exports */
+    get: {
+      responses: {
+        /** @description Exports, newest first */
+        200: {
+          content: {
+            "application/json": {
+              data: components["schemas"]["DataExport"][];
+            };
+          };
+        };
+        /** @description Authentication required (`UNAUTHENTICATED`) */
+        401: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+      };
+    };
+    /**
+     * Export my data
+     * @description Builds a ZIP of everything `GET /v1/me/data` shows (one JSON file per table) plus your media files, in the background. You get an email and workspaces you own get `export.ready` when it is ready; it is removed after `PRIVACY_EXPORT_TTL_HOURS`.
+     */
+    post: {
+      responses: {
+        /** @description The export is being built */
+        202: {
+          content: {
+            "application/json": components["schemas"]["DataExport"];
+          };
+        };
+        /** @description Authentication required (`UNAUTHENTICATED`) */
+        401: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Conflict (`CONFLICT`) */
+        409: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+      };
+    };
+  };
+  "/v1/me/exports/{exportId}": {
+    /** One export, with a download link once ready */
+    get: {
+      parameters: {
+        path: {
+          exportId: string;
+        };
+      };
+      responses: {
+        /** @description The export */
+        200: {
+          content: {
+            "application/json": components["schemas"]["DataExport"];
+          };
+        };
+        /** @description Authentication required (`UNAUTHENTICATED`) */
+        401: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Not found (`NOT_FOUND`) */
+        404: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+      };
+    };
+  };
+  "/v1/me/deletion": {
+    /** My scheduled deletion */
+    get: {
+      responses: {
+        /** @description The scheduled deletion */
+        200: {
+          content: {
+            "application/json": components["schemas"]["DeletionRequest"];
+          };
+        };
+        /** @description Authentication required (`UNAUTHENTICATED`) */
+        401: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Not found (`NOT_FOUND`) */
+        404: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+      };
+    };
+    /**
+     * Delete my account
+     * @description Schedules the erasure of your account and data after an undo window (`PRIVACY_DELETION_UNDO_DAYS`, 7 by default, at most 14). Then platform tokens are revoked, workspaces only you belong to are deleted with everything in them, you leave shared ones, and the audit log keeps a pseudonym instead of you. Needs your password.
+     */
+    post: {
+      requestBody: {
+        content: {
+          "application/json": components["schemas"]["DeletionConfirm"];
+        };
+      };
+      responses: {
+        /** @description The erasure is scheduled */
+        202: {
+          content: {
+            "application/json": components["schemas"]["DeletionRequest"];
+          };
+        };
+        /** @description Authentication required (`UNAUTHENTICATED`), or Invalid credentials (`INVALID_CREDENTIALS`) */
+        401: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Conflict (`CONFLICT`) */
+        409: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Validation failed (`VALIDATION_FAILED`) */
+        422: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+      };
+    };
+    /**
+     * Cancel my deletion
+     * @description Possible until the erasure starts.
+     */
+    delete: {
+      responses: {
+        /** @description The deletion is canceled */
+        200: {
+          content: {
+            "application/json": components["schemas"]["DeletionRequest"];
+          };
+        };
+        /** @description Authentication required (`UNAUTHENTICATED`) */
+        401: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Not found (`NOT_FOUND`) */
+        404: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Conflict (`CONFLICT`) */
+        409: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+      };
+    };
+  };
+  "/v1/me/consents": {
+    /**
+     * My consents
+     * @description Whether you have seen the latest privacy policy, and your usage analytics choice.
+     */
+    get: {
+      responses: {
+        /** @description Your consents */
+        200: {
+          content: {
+            "application/json": components["schemas"]["Consents"];
+          };
+        };
+        /** @description Authentication required (`UNAUTHENTICATED`) */
+        401: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+      };
+    };
+    /**
+     * Record a consent choice
+     * @description `privacy_policy` with `granted: true` acknowledges the latest policy. `usage_analytics` grants or withdraws optional usage analytics; withdrawing changes nothing else.
+     */
+    post: {
+      requestBody: {
+        content: {
+          "application/json": components["schemas"]["ConsentChoice"];
+        };
+      };
+      responses: {
+        /** @description Your consents */
+        200: {
+          content: {
+            "application/json": components["schemas"]["Consents"];
+          };
+        };
+        /** @description Authentication required (`UNAUTHENTICATED`) */
+        401: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Validation failed (`VALIDATION_FAILED`) */
+        422: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+      };
+    };
+  };
+  "/v1/privacy-policy": {
+    /**
+     * The privacy policy
+     * @description The version in effect, with its effective date, and the next one if announced.
+     */
+    get: {
+      responses: {
+        /** @description The policy */
+        200: {
+          content: {
+            "application/json": components["schemas"]["PrivacyPolicy"];
+          };
+        };
+      };
+    };
+  };
+  "/v1/post-history": {
+    /**
+     * Delete the posted history
+     * @description Deletes every post of the workspace (or of one profile) that is published, partially published, failed or canceled, with its publications: text, platform ids, links. Posts still to publish stay. Profile tokens delete their own profile’s history.
+     */
+    delete: {
+      parameters: {
+        query?: {
+          profileId?: string;
+        };
+      };
+      responses: {
+        /** @description How many posts were deleted */
+        200: {
+          content: {
+            "application/json": {
+              deleted: number;
+            };
+          };
+        };
+        /** @description Workspace required (`WORKSPACE_REQUIRED`) */
+        400: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Authentication required (`UNAUTHENTICATED`) */
+        401: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Forbidden (`FORBIDDEN`) */
+        403: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+      };
+    };
+  };
+  "/v1/usage": {
+    /**
+     * Usage of the workspace
+     * @description Calls by the workspace’s API keys and profile tokens and posts scheduled, counted by month and feature over the last 24 months (raw events are deleted after 24 months). Needs the admin scope.
+     */
+    get: {
+      responses: {
+        /** @description Counts by month, type and feature */
+        200: {
+          content: {
+            "application/json": components["schemas"]["UsageSummary"];
+          };
+        };
+        /** @description Workspace required (`WORKSPACE_REQUIRED`) */
+        400: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Authentication required (`UNAUTHENTICATED`) */
+        401: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Forbidden (`FORBIDDEN`) */
+        403: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+      };
+    };
+  };
 }
 
-export type webhooks = Record<string, never>;
+export interface webhooks {
+  "post.scheduled": {
+    /**
+     * post.scheduled
+     * @description A post got a time to be published: created with one, given one as a draft, rescheduled, or published now (immediate posts emit it too, with a time of now). Payload version 1. Verify the signature before trusting the body (see the webhooks guide).
+     */
+    post: {
+      parameters: {
+        header: {
+          /** @description The event id: the same on every retry and redelivery of this event, so receivers can drop duplicates */
+          "webhook-id": string;
+          /** @description When this attempt was signed, in seconds since the Unix epoch */
+          "webhook-timestamp": string;
+          /** @description `v1,<base64 HMAC-SHA256 of "<webhook-id>.<webhook-timestamp>.<body>" keyed with the base64-decoded secret after whsec_>`; during a secret rotation two, separated by a space */
+          "webhook-signature": string;
+        };
+      };
+      requestBody: {
+        content: {
+          "application/json": components["schemas"]["PostScheduledEvent"];
+        };
+      };
+      responses: {
+        /** @description Gone: the endpoint is disabled and nothing more is sent to it */
+        410: {
+          content: never;
+        };
+        /** @description Received: the delivery is done */
+        "2XX": {
+          content: never;
+        };
+        /** @description Anything else (or no answer within the timeout) is retried: at once, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h, 24 h after each failure. An endpoint failing for three days is disabled and the workspace owners are told. */
+        default: {
+          content: never;
+        };
+      };
+    };
+  };
+  "post.published": {
+    /**
+     * post.published
+     * @description Every publication of the post that was not canceled is published. Payload version 1. Verify the signature before trusting the body (see the webhooks guide).
+     */
+    post: {
+      parameters: {
+        header: {
+          /** @description The event id: the same on every retry and redelivery of this event, so receivers can drop duplicates */
+          "webhook-id": string;
+          /** @description When this attempt was signed, in seconds since the Unix epoch */
+          "webhook-timestamp": string;
+          /** @description `v1,<base64 HMAC-SHA256 of "<webhook-id>.<webhook-timestamp>.<body>" keyed with the base64-decoded secret after whsec_>`; during a secret rotation two, separated by a space */
+          "webhook-signature": string;
+        };
+      };
+      requestBody: {
+        content: {
+          "application/json": components["schemas"]["PostPublishedEvent"];
+        };
+      };
+      responses: {
+        /** @description Gone: the endpoint is disabled and nothing more is sent to it */
+        410: {
+          content: never;
+        };
+        /** @description Received: the delivery is done */
+        "2XX": {
+          content: never;
+        };
+        /** @description Anything else (or no answer within the timeout) is retried: at once, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h, 24 h after each failure. An endpoint failing for three days is disabled and the workspace owners are told. */
+        default: {
+          content: never;
+        };
+      };
+    };
+  };
+  "post.partially_published": {
+    /**
+     * post.partially_published
+     * @description Every publication of the post has finished, some published and some failed or unconfirmed. Payload version 1. Verify the signature before trusting the body (see the webhooks guide).
+     */
+    post: {
+      parameters: {
+        header: {
+          /** @description The event id: the same on every retry and redelivery of this event, so receivers can drop duplicates */
+          "webhook-id": string;
+          /** @description When this attempt was signed, in seconds since the Unix epoch */
+          "webhook-timestamp": string;
+          /** @description `v1,<base64 HMAC-SHA256 of "<webhook-id>.<webhook-timestamp>.<body>" keyed with the base64-decoded secret after whsec_>`; during a secret rotation two, separated by a space */
+          "webhook-signature": string;
+        };
+      };
+      requestBody: {
+        content: {
+          "application/json": components["schemas"]["PostPartiallyPublishedEvent"];
+        };
+      };
+      responses: {
+        /** @description Gone: the endpoint is disabled and nothing more is sent to it */
+        410: {
+          content: never;
+        };
+        /** @description Received: the delivery is done */
+        "2XX": {
+          content: never;
+        };
+        /** @description Anything else (or no answer within the timeout) is retried: at once, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h, 24 h after each failure. An endpoint failing for three days is disabled and the workspace owners are told. */
+        default: {
+          content: never;
+        };
+      };
+    };
+  };
+  "post.failed": {
+    /**
+     * post.failed
+     * @description Every publication of the post has finished and none was published. Payload version 1. Verify the signature before trusting the body (see the webhooks guide).
+     */
+    post: {
+      parameters: {
+        header: {
+          /** @description The event id: the same on every retry and redelivery of this event, so receivers can drop duplicates */
+          "webhook-id": string;
+          /** @description When this attempt was signed, in seconds since the Unix epoch */
+          "webhook-timestamp": string;
+          /** @description `v1,<base64 HMAC-SHA256 of "<webhook-id>.<webhook-timestamp>.<body>" keyed with the base64-decoded secret after whsec_>`; during a secret rotation two, separated by a space */
+          "webhook-signature": string;
+        };
+      };
+      requestBody: {
+        content: {
+          "application/json": components["schemas"]["PostFailedEvent"];
+        };
+      };
+      responses: {
+        /** @description Gone: the endpoint is disabled and nothing more is sent to it */
+        410: {
+          content: never;
+        };
+        /** @description Received: the delivery is done */
+        "2XX": {
+          content: never;
+        };
+        /** @description Anything else (or no answer within the timeout) is retried: at once, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h, 24 h after each failure. An endpoint failing for three days is disabled and the workspace owners are told. */
+        default: {
+          content: never;
+        };
+      };
+    };
+  };
+  "post.canceled": {
+    /**
+     * post.canceled
+     * @description The post was canceled before any of its publications started. Payload version 1. Verify the signature before trusting the body (see the webhooks guide).
+     */
+    post: {
+      parameters: {
+        header: {
+          /** @description The event id: the same on every retry and redelivery of this event, so receivers can drop duplicates */
+          "webhook-id": string;
+          /** @description When this attempt was signed, in seconds since the Unix epoch */
+          "webhook-timestamp": string;
+          /** @description `v1,<base64 HMAC-SHA256 of "<webhook-id>.<webhook-timestamp>.<body>" keyed with the base64-decoded secret after whsec_>`; during a secret rotation two, separated by a space */
+          "webhook-signature": string;
+        };
+      };
+      requestBody: {
+        content: {
+          "application/json": components["schemas"]["PostCanceledEvent"];
+        };
+      };
+      responses: {
+        /** @description Gone: the endpoint is disabled and nothing more is sent to it */
+        410: {
+          content: never;
+        };
+        /** @description Received: the delivery is done */
+        "2XX": {
+          content: never;
+        };
+        /** @description Anything else (or no answer within the timeout) is retried: at once, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h, 24 h after each failure. An endpoint failing for three days is disabled and the workspace owners are told. */
+        default: {
+          content: never;
+        };
+      };
+    };
+  };
+  "publication.published": {
+    /**
+     * publication.published
+     * @description A post is live on one account, with its platform id and URL. Payload version 1. Verify the signature before trusting the body (see the webhooks guide).
+     */
+    post: {
+      parameters: {
+        header: {
+          /** @description The event id: the same on every retry and redelivery of this event, so receivers can drop duplicates */
+          "webhook-id": string;
+          /** @description When this attempt was signed, in seconds since the Unix epoch */
+          "webhook-timestamp": string;
+          /** @description `v1,<base64 HMAC-SHA256 of "<webhook-id>.<webhook-timestamp>.<body>" keyed with the base64-decoded secret after whsec_>`; during a secret rotation two, separated by a space */
+          "webhook-signature": string;
+        };
+      };
+      requestBody: {
+        content: {
+          "application/json": components["schemas"]["PublicationPublishedEvent"];
+        };
+      };
+      responses: {
+        /** @description Gone: the endpoint is disabled and nothing more is sent to it */
+        410: {
+          content: never;
+        };
+        /** @description Received: the delivery is done */
+        "2XX": {
+          content: never;
+        };
+        /** @description Anything else (or no answer within the timeout) is retried: at once, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h, 24 h after each failure. An endpoint failing for three days is disabled and the workspace owners are told. */
+        default: {
+          content: never;
+        };
+      };
+    };
+  };
+  "publication.failed": {
+    /**
+     * publication.failed
+     * @description Publishing to one account failed for good; `error.action` says what to do (`reconnect`, `fix_content`, `retry_later`). Payload version 1. Verify the signature before trusting the body (see the webhooks guide).
+     */
+    post: {
+      parameters: {
+        header: {
+          /** @description The event id: the same on every retry and redelivery of this event, so receivers can drop duplicates */
+          "webhook-id": string;
+          /** @description When this attempt was signed, in seconds since the Unix epoch */
+          "webhook-timestamp": string;
+          /** @description `v1,<base64 HMAC-SHA256 of "<webhook-id>.<webhook-timestamp>.<body>" keyed with the base64-decoded secret after whsec_>`; during a secret rotation two, separated by a space */
+          "webhook-signature": string;
+        };
+      };
+      requestBody: {
+        content: {
+          "application/json": components["schemas"]["PublicationFailedEvent"];
+        };
+      };
+      responses: {
+        /** @description Gone: the endpoint is disabled and nothing more is sent to it */
+        410: {
+          content: never;
+        };
+        /** @description Received: the delivery is done */
+        "2XX": {
+          content: never;
+        };
+        /** @description Anything else (or no answer within the timeout) is retried: at once, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h, 24 h after each failure. An endpoint failing for three days is disabled and the workspace owners are told. */
+        default: {
+          content: never;
+        };
+      };
+    };
+  };
+  "publication.unconfirmed": {
+    /**
+     * publication.unconfirmed
+     * @description The platform could not tell whether the post was made; check the account, then retry the publication if it is missing. Payload version 1. Verify the signature before trusting the body (see the webhooks guide).
+     */
+    post: {
+      parameters: {
+        header: {
+          /** @description The event id: the same on every retry and redelivery of this event, so receivers can drop duplicates */
+          "webhook-id": string;
+          /** @description When this attempt was signed, in seconds since the Unix epoch */
+          "webhook-timestamp": string;
+          /** @description `v1,<base64 HMAC-SHA256 of "<webhook-id>.<webhook-timestamp>.<body>" keyed with the base64-decoded secret after whsec_>`; during a secret rotation two, separated by a space */
+          "webhook-signature": string;
+        };
+      };
+      requestBody: {
+        content: {
+          "application/json": components["schemas"]["PublicationUnconfirmedEvent"];
+        };
+      };
+      responses: {
+        /** @description Gone: the endpoint is disabled and nothing more is sent to it */
+        410: {
+          content: never;
+        };
+        /** @description Received: the delivery is done */
+        "2XX": {
+          content: never;
+        };
+        /** @description Anything else (or no answer within the timeout) is retried: at once, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h, 24 h after each failure. An endpoint failing for three days is disabled and the workspace owners are told. */
+        default: {
+          content: never;
+        };
+      };
+    };
+  };
+  "account.connected": {
+    /**
+     * account.connected
+     * @description An account was connected to a profile, or connected again. Payload version 1. Verify the signature before trusting the body (see the webhooks guide).
+     */
+    post: {
+      parameters: {
+        header: {
+          /** @description The event id: the same on every retry and redelivery of this event, so receivers can drop duplicates */
+          "webhook-id": string;
+          /** @description When this attempt was signed, in seconds since the Unix epoch */
+          "webhook-timestamp": string;
+          /** @description `v1,<base64 HMAC-SHA256 of "<webhook-id>.<webhook-timestamp>.<body>" keyed with the base64-decoded secret after whsec_>`; during a secret rotation two, separated by a space */
+          "webhook-signature": string;
+        };
+      };
+      requestBody: {
+        content: {
+          "application/json": components["schemas"]["AccountConnectedEvent"];
+        };
+      };
+      responses: {
+        /** @description Gone: the endpoint is disabled and nothing more is sent to it */
+        410: {
+          content: never;
+        };
+        /** @description Received: the delivery is done */
+        "2XX": {
+          content: never;
+        };
+        /** @description Anything else (or no answer within the timeout) is retried: at once, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h, 24 h after each failure. An endpoint failing for three days is disabled and the workspace owners are told. */
+        default: {
+          content: never;
+        };
+      };
+    };
+  };
+  "account.disconnected": {
+    /**
+     * account.disconnected
+     * @description An account was disconnected; what was waiting for it is canceled. Payload version 1. Verify the signature before trusting the body (see the webhooks guide).
+     */
+    post: {
+      parameters: {
+        header: {
+          /** @description The event id: the same on every retry and redelivery of this event, so receivers can drop duplicates */
+          "webhook-id": string;
+          /** @description When this attempt was signed, in seconds since the Unix epoch */
+          "webhook-timestamp": string;
+          /** @description `v1,<base64 HMAC-SHA256 of "<webhook-id>.<webhook-timestamp>.<body>" keyed with the base64-decoded secret after whsec_>`; during a secret rotation two, separated by a space */
+          "webhook-signature": string;
+        };
+      };
+      requestBody: {
+        content: {
+          "application/json": components["schemas"]["AccountDisconnectedEvent"];
+        };
+      };
+      responses: {
+        /** @description Gone: the endpoint is disabled and nothing more is sent to it */
+        410: {
+          content: never;
+        };
+        /** @description Received: the delivery is done */
+        "2XX": {
+          content: never;
+        };
+        /** @description Anything else (or no answer within the timeout) is retried: at once, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h, 24 h after each failure. An endpoint failing for three days is disabled and the workspace owners are told. */
+        default: {
+          content: never;
+        };
+      };
+    };
+  };
+  "account.reauth_required": {
+    /**
+     * account.reauth_required
+     * @description An account needs its owner to reconnect it (its access expired or was withdrawn); nothing is published to it until then. Payload version 1. Verify the signature before trusting the body (see the webhooks guide).
+     */
+    post: {
+      parameters: {
+        header: {
+          /** @description The event id: the same on every retry and redelivery of this event, so receivers can drop duplicates */
+          "webhook-id": string;
+          /** @description When this attempt was signed, in seconds since the Unix epoch */
+          "webhook-timestamp": string;
+          /** @description `v1,<base64 HMAC-SHA256 of "<webhook-id>.<webhook-timestamp>.<body>" keyed with the base64-decoded secret after whsec_>`; during a secret rotation two, separated by a space */
+          "webhook-signature": string;
+        };
+      };
+      requestBody: {
+        content: {
+          "application/json": components["schemas"]["AccountReauthRequiredEvent"];
+        };
+      };
+      responses: {
+        /** @description Gone: the endpoint is disabled and nothing more is sent to it */
+        410: {
+          content: never;
+        };
+        /** @description Received: the delivery is done */
+        "2XX": {
+          content: never;
+        };
+        /** @description Anything else (or no answer within the timeout) is retried: at once, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h, 24 h after each failure. An endpoint failing for three days is disabled and the workspace owners are told. */
+        default: {
+          content: never;
+        };
+      };
+    };
+  };
+  "export.ready": {
+    /**
+     * export.ready
+     * @description A personal data export is ready to download. Payload version 1. Verify the signature before trusting the body (see the webhooks guide).
+     */
+    post: {
+      parameters: {
+        header: {
+          /** @description The event id: the same on every retry and redelivery of this event, so receivers can drop duplicates */
+          "webhook-id": string;
+          /** @description When this attempt was signed, in seconds since the Unix epoch */
+          "webhook-timestamp": string;
+          /** @description `v1,<base64 HMAC-SHA256 of "<webhook-id>.<webhook-timestamp>.<body>" keyed with the base64-decoded secret after whsec_>`; during a secret rotation two, separated by a space */
+          "webhook-signature": string;
+        };
+      };
+      requestBody: {
+        content: {
+          "application/json": components["schemas"]["ExportReadyEvent"];
+        };
+      };
+      responses: {
+        /** @description Gone: the endpoint is disabled and nothing more is sent to it */
+        410: {
+          content: never;
+        };
+        /** @description Received: the delivery is done */
+        "2XX": {
+          content: never;
+        };
+        /** @description Anything else (or no answer within the timeout) is retried: at once, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h, 24 h after each failure. An endpoint failing for three days is disabled and the workspace owners are told. */
+        default: {
+          content: never;
+        };
+      };
+    };
+  };
+  "policy.updated": {
+    /**
+     * policy.updated
+     * @description A new version of the privacy policy was published, ahead of taking effect. Payload version 1. Verify the signature before trusting the body (see the webhooks guide).
+     */
+    post: {
+      parameters: {
+        header: {
+          /** @description The event id: the same on every retry and redelivery of this event, so receivers can drop duplicates */
+          "webhook-id": string;
+          /** @description When this attempt was signed, in seconds since the Unix epoch */
+          "webhook-timestamp": string;
+          /** @description `v1,<base64 HMAC-SHA256 of "<webhook-id>.<webhook-timestamp>.<body>" keyed with the base64-decoded secret after whsec_>`; during a secret rotation two, separated by a space */
+          "webhook-signature": string;
+        };
+      };
+      requestBody: {
+        content: {
+          "application/json": components["schemas"]["PolicyUpdatedEvent"];
+        };
+      };
+      responses: {
+        /** @description Gone: the endpoint is disabled and nothing more is sent to it */
+        410: {
+          content: never;
+        };
+        /** @description Received: the delivery is done */
+        "2XX": {
+          content: never;
+        };
+        /** @description Anything else (or no answer within the timeout) is retried: at once, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h, 24 h after each failure. An endpoint failing for three days is disabled and the workspace owners are told. */
+        default: {
+          content: never;
+        };
+      };
+    };
+  };
+}
 
 export interface components {
   schemas: {
+    PostScheduledEvent: {
+      /**
+       * @description Stable id; also the `webhook-id` header of every delivery of the event
+       * @example evt_mzxw6ytboi2dkmzvgq3tqnrvhe
+       */
+      id: string;
+      /** @enum {string} */
+      type: "post.scheduled";
+      /**
+       * @description Version of the `data` schema of this type
+       * @enum {number}
+       */
+      version: 1;
+      /**
+       * Format: date-time
+       * @description When it happened
+       */
+      timestamp: string;
+      workspaceId: string;
+      /** @description The profile it concerns; null for workspace-wide events */
+      profileId: string | null;
+      data: components["schemas"]["PostEventData"];
+    };
+    PostEventData: {
+      /** @example post_mzxw6ytboi2dkmzvgq3tqnrvhe */
+      postId: string;
+      profileId: string;
+      /** @enum {string} */
+      status: "draft" | "scheduled" | "publishing" | "published" | "partially_published" | "failed" | "canceled";
+      /** Format: date-time */
+      scheduledAt: string | null;
+      /** @example Europe/Paris */
+      timezone: string;
+      seriesId: string | null;
+      publications: ({
+          /** @example pub_mzxw6ytboi2dkmzvgq3tqnrvhe */
+          publicationId: string;
+          accountId: string;
+          /** @example x */
+          platform: string;
+          /** @enum {string} */
+          status: "scheduled" | "queued" | "publishing" | "published" | "failed" | "unconfirmed" | "canceled";
+          platformPostId: string | null;
+          url: string | null;
+          /** Format: date-time */
+          publishedAt: string | null;
+          error: ({
+            /** @example RATE_LIMITED */
+            code: string;
+            message: string;
+            retryable: boolean;
+            /** @enum {string} */
+            action?: "reconnect" | "fix_content" | "retry_later";
+            platformCode?: string;
+          }) | null;
+        })[];
+    };
+    PostPublishedEvent: {
+      /**
+       * @description Stable id; also the `webhook-id` header of every delivery of the event
+       * @example evt_mzxw6ytboi2dkmzvgq3tqnrvhe
+       */
+      id: string;
+      /** @enum {string} */
+      type: "post.published";
+      /**
+       * @description Version of the `data` schema of this type
+       * @enum {number}
+       */
+      version: 1;
+      /**
+       * Format: date-time
+       * @description When it happened
+       */
+      timestamp: string;
+      workspaceId: string;
+      /** @description The profile it concerns; null for workspace-wide events */
+      profileId: string | null;
+      data: components["schemas"]["PostEventData"];
+    };
+    PostPartiallyPublishedEvent: {
+      /**
+       * @description Stable id; also the `webhook-id` header of every delivery of the event
+       * @example evt_mzxw6ytboi2dkmzvgq3tqnrvhe
+       */
+      id: string;
+      /** @enum {string} */
+      type: "post.partially_published";
+      /**
+       * @description Version of the `data` schema of this type
+       * @enum {number}
+       */
+      version: 1;
+      /**
+       * Format: date-time
+       * @description When it happened
+       */
+      timestamp: string;
+      workspaceId: string;
+      /** @description The profile it concerns; null for workspace-wide events */
+      profileId: string | null;
+      data: components["schemas"]["PostEventData"];
+    };
+    PostFailedEvent: {
+      /**
+       * @description Stable id; also the `webhook-id` header of every delivery of the event
+       * @example evt_mzxw6ytboi2dkmzvgq3tqnrvhe
+       */
+      id: string;
+      /** @enum {string} */
+      type: "post.failed";
+      /**
+       * @description Version of the `data` schema of this type
+       * @enum {number}
+       */
+      version: 1;
+      /**
+       * Format: date-time
+       * @description When it happened
+       */
+      timestamp: string;
+      workspaceId: string;
+      /** @description The profile it concerns; null for workspace-wide events */
+      profileId: string | null;
+      data: components["schemas"]["PostEventData"];
+    };
+    PostCanceledEvent: {
+      /**
+       * @description Stable id; also the `webhook-id` header of every delivery of the event
+       * @example evt_mzxw6ytboi2dkmzvgq3tqnrvhe
+       */
+      id: string;
+      /** @enum {string} */
+      type: "post.canceled";
+      /**
+       * @description Version of the `data` schema of this type
+       * @enum {number}
+       */
+      version: 1;
+      /**
+       * Format: date-time
+       * @description When it happened
+       */
+      timestamp: string;
+      workspaceId: string;
+      /** @description The profile it concerns; null for workspace-wide events */
+      profileId: string | null;
+      data: components["schemas"]["PostEventData"];
+    };
+    PublicationPublishedEvent: {
+      /**
+       * @description Stable id; also the `webhook-id` header of every delivery of the event
+       * @example evt_mzxw6ytboi2dkmzvgq3tqnrvhe
+       */
+      id: string;
+      /** @enum {string} */
+      type: "publication.published";
+      /**
+       * @description Version of the `data` schema of this type
+       * @enum {number}
+       */
+      version: 1;
+      /**
+       * Format: date-time
+       * @description When it happened
+       */
+      timestamp: string;
+      workspaceId: string;
+      /** @description The profile it concerns; null for workspace-wide events */
+      profileId: string | null;
+      data: components["schemas"]["PublicationEventData"];
+    };
+    PublicationEventData: {
+      /** @example pub_mzxw6ytboi2dkmzvgq3tqnrvhe */
+      publicationId: string;
+      accountId: string;
+      /** @example x */
+      platform: string;
+      /** @enum {string} */
+      status: "scheduled" | "queued" | "publishing" | "published" | "failed" | "unconfirmed" | "canceled";
+      platformPostId: string | null;
+      url: string | null;
+      /** Format: date-time */
+      publishedAt: string | null;
+      error: ({
+        /** @example RATE_LIMITED */
+        code: string;
+        message: string;
+        retryable: boolean;
+        /** @enum {string} */
+        action?: "reconnect" | "fix_content" | "retry_later";
+        platformCode?: string;
+      }) | null;
+      postId: string;
+      profileId: string;
+      attempts: number;
+    };
+    PublicationFailedEvent: {
+      /**
+       * @description Stable id; also the `webhook-id` header of every delivery of the event
+       * @example evt_mzxw6ytboi2dkmzvgq3tqnrvhe
+       */
+      id: string;
+      /** @enum {string} */
+      type: "publication.failed";
+      /**
+       * @description Version of the `data` schema of this type
+       * @enum {number}
+       */
+      version: 1;
+      /**
+       * Format: date-time
+       * @description When it happened
+       */
+      timestamp: string;
+      workspaceId: string;
+      /** @description The profile it concerns; null for workspace-wide events */
+      profileId: string | null;
+      data: components["schemas"]["PublicationEventData"];
+    };
+    PublicationUnconfirmedEvent: {
+      /**
+       * @description Stable id; also the `webhook-id` header of every delivery of the event
+       * @example evt_mzxw6ytboi2dkmzvgq3tqnrvhe
+       */
+      id: string;
+      /** @enum {string} */
+      type: "publication.unconfirmed";
+      /**
+       * @description Version of the `data` schema of this type
+       * @enum {number}
+       */
+      version: 1;
+      /**
+       * Format: date-time
+       * @description When it happened
+       */
+      timestamp: string;
+      workspaceId: string;
+      /** @description The profile it concerns; null for workspace-wide events */
+      profileId: string | null;
+      data: components["schemas"]["PublicationEventData"];
+    };
+    AccountConnectedEvent: {
+      /**
+       * @description Stable id; also the `webhook-id` header of every delivery of the event
+       * @example evt_mzxw6ytboi2dkmzvgq3tqnrvhe
+       */
+      id: string;
+      /** @enum {string} */
+      type: "account.connected";
+      /**
+       * @description Version of the `data` schema of this type
+       * @enum {number}
+       */
+      version: 1;
+      /**
+       * Format: date-time
+       * @description When it happened
+       */
+      timestamp: string;
+      workspaceId: string;
+      /** @description The profile it concerns; null for workspace-wide events */
+      profileId: string | null;
+      data: components["schemas"]["AccountEventData"];
+    };
+    AccountEventData: {
+      /** @example acct_mzxw6ytboi2dkmzvgq3tqnrvhe */
+      accountId: string;
+      profileId: string;
+      /** @example linkedin */
+      platform: string;
+      platformAccountId: string;
+      displayName: string;
+      username: string | null;
+      /** @enum {string} */
+      status: "active" | "reauth_required" | "revoked";
+      /** @description Why it needs attention: `token_expiring`, `refresh_refused`, `disconnected`… */
+      statusReason: string | null;
+    };
+    AccountDisconnectedEvent: {
+      /**
+       * @description Stable id; also the `webhook-id` header of every delivery of the event
+       * @example evt_mzxw6ytboi2dkmzvgq3tqnrvhe
+       */
+      id: string;
+      /** @enum {string} */
+      type: "account.disconnected";
+      /**
+       * @description Version of the `data` schema of this type
+       * @enum {number}
+       */
+      version: 1;
+      /**
+       * Format: date-time
+       * @description When it happened
+       */
+      timestamp: string;
+      workspaceId: string;
+      /** @description The profile it concerns; null for workspace-wide events */
+      profileId: string | null;
+      data: components["schemas"]["AccountEventData"];
+    };
+    AccountReauthRequiredEvent: {
+      /**
+       * @description Stable id; also the `webhook-id` header of every delivery of the event
+       * @example evt_mzxw6ytboi2dkmzvgq3tqnrvhe
+       */
+      id: string;
+      /** @enum {string} */
+      type: "account.reauth_required";
+      /**
+       * @description Version of the `data` schema of this type
+       * @enum {number}
+       */
+      version: 1;
+      /**
+       * Format: date-time
+       * @description When it happened
+       */
+      timestamp: string;
+      workspaceId: string;
+      /** @description The profile it concerns; null for workspace-wide events */
+      profileId: string | null;
+      data: components["schemas"]["AccountEventData"];
+    };
+    ExportReadyEvent: {
+      /**
+       * @description Stable id; also the `webhook-id` header of every delivery of the event
+       * @example evt_mzxw6ytboi2dkmzvgq3tqnrvhe
+       */
+      id: string;
+      /** @enum {string} */
+      type: "export.ready";
+      /**
+       * @description Version of the `data` schema of this type
+       * @enum {number}
+       */
+      version: 1;
+      /**
+       * Format: date-time
+       * @description When it happened
+       */
+      timestamp: string;
+      workspaceId: string;
+      /** @description The profile it concerns; null for workspace-wide events */
+      profileId: string | null;
+      data: components["schemas"]["ExportReadyData"];
+    };
+    ExportReadyData: {
+      exportId: string;
+      /**
+       * Format: date-time
+       * @description Until when it can be downloaded
+       */
+      expiresAt: string;
+      [key: string]: unknown;
+    };
+    PolicyUpdatedEvent: {
+      /**
+       * @description Stable id; also the `webhook-id` header of every delivery of the event
+       * @example evt_mzxw6ytboi2dkmzvgq3tqnrvhe
+       */
+      id: string;
+      /** @enum {string} */
+      type: "policy.updated";
+      /**
+       * @description Version of the `data` schema of this type
+       * @enum {number}
+       */
+      version: 1;
+      /**
+       * Format: date-time
+       * @description When it happened
+       */
+      timestamp: string;
+      workspaceId: string;
+      /** @description The profile it concerns; null for workspace-wide events */
+      profileId: string | null;
+      data: components["schemas"]["PolicyUpdatedData"];
+    };
+    PolicyUpdatedData: {
+      /** @example 2026-12-01 */
+      version: string;
+      /**
+       * Format: date-time
+       * @description When it takes effect
+       */
+      effectiveAt: string;
+      [key: string]: unknown;
+    };
     Readiness: {
       /** @enum {string} */
       status: "ready";
@@ -4118,6 +5908,11 @@ export interface components {
        * @example 86400
        */
       duplicateWindowSeconds: number;
+      /**
+       * @description What happens to a post missed while Post Scheduler was down: a publication first reached more than this many seconds after its time fails with code `MISSED` (retry it to publish anyway) instead of being published late. `null`, the default, publishes it whatever the delay.
+       * @example 3600
+       */
+      missedAfterSeconds: number | null;
       /** @description What the workspace set itself (null: the default) */
       overrides: {
         dailyCaps: {
@@ -4131,6 +5926,7 @@ export interface components {
         [key: string]: number | null;
       };
       duplicateWindowSeconds?: number | null;
+      missedAfterSeconds?: number | null;
     };
     PostingSchedule: {
       profileId: string;
@@ -4192,6 +5988,246 @@ export interface components {
     SeriesCanceled: components["schemas"]["Series"] & {
       /** @description Posts of the series canceled by this call */
       canceledPosts: number;
+    };
+    EventPage: {
+      data: components["schemas"]["Event"][];
+      nextCursor: string | null;
+    };
+    Event: components["schemas"]["PostScheduledEvent"] | components["schemas"]["PostPublishedEvent"] | components["schemas"]["PostPartiallyPublishedEvent"] | components["schemas"]["PostFailedEvent"] | components["schemas"]["PostCanceledEvent"] | components["schemas"]["PublicationPublishedEvent"] | components["schemas"]["PublicationFailedEvent"] | components["schemas"]["PublicationUnconfirmedEvent"] | components["schemas"]["AccountConnectedEvent"] | components["schemas"]["AccountDisconnectedEvent"] | components["schemas"]["AccountReauthRequiredEvent"] | components["schemas"]["ExportReadyEvent"] | components["schemas"]["PolicyUpdatedEvent"];
+    WebhookEndpointWithSecret: components["schemas"]["WebhookEndpoint"] & {
+      /**
+       * @description The signing secret (Standard Webhooks `whsec_…`), shown this once
+       * @example whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
+       */
+      secret: string;
+    };
+    /** @enum {string} */
+    EventType: "post.scheduled" | "post.published" | "post.partially_published" | "post.failed" | "post.canceled" | "publication.published" | "publication.failed" | "publication.unconfirmed" | "account.connected" | "account.disconnected" | "account.reauth_required" | "export.ready" | "policy.updated";
+    WebhookEndpoint: {
+      /** @example whe_mzxw6ytboi2dkmzvgq3tqnrvhe */
+      id: string;
+      url: string;
+      description: string;
+      /** @description Event types sent; empty for every type */
+      eventTypes: components["schemas"]["EventType"][];
+      /** @description Profiles whose events are sent; empty for every profile. Workspace-wide events (no profile) always go. */
+      profileIds: string[];
+      enabled: boolean;
+      /**
+       * @description `manual`, `gone` (the receiver answered 410), or `failing` (every attempt failed for three days)
+       * @enum {string|null}
+       */
+      disabledReason: "manual" | "gone" | "failing" | null;
+      /** Format: date-time */
+      disabledAt: string | null;
+      /**
+       * Format: date-time
+       * @description The first failed attempt since the last success
+       */
+      failingSince: string | null;
+      /**
+       * Format: date-time
+       * @description During a secret rotation: until when the previous secret also signs
+       */
+      previousSecretExpiresAt: string | null;
+      /** Format: date-time */
+      createdAt: string;
+      /** Format: date-time */
+      updatedAt: string;
+    };
+    WebhookEndpointCreate: {
+      /**
+       * Format: uri
+       * @example https://app.example.com/webhooks/post-scheduler
+       */
+      url: string;
+      description?: string;
+      eventTypes?: components["schemas"]["EventType"][];
+      profileIds?: string[];
+      enabled?: boolean;
+    };
+    WebhookEndpointPage: {
+      data: components["schemas"]["WebhookEndpoint"][];
+      nextCursor: string | null;
+    };
+    WebhookEndpointUpdate: {
+      /**
+       * Format: uri
+       * @example https://app.example.com/webhooks/post-scheduler
+       */
+      url?: string;
+      description?: string;
+      eventTypes?: components["schemas"]["EventType"][];
+      profileIds?: string[];
+      enabled?: boolean;
+    };
+    WebhookEndpointDeletion: {
+      id: string;
+      /** @enum {boolean} */
+      deleted: true;
+    };
+    WebhookSecretRotation: {
+      gracePeriodSeconds?: number;
+    };
+    WebhookTestResult: {
+      /** @description The `webhook-id` sent */
+      webhookId: string;
+      /** @description Whether the receiver answered 2xx */
+      succeeded: boolean;
+      statusCode: number | null;
+      /** @description Its start, truncated */
+      responseBody: string | null;
+      /** @description Why no answer came */
+      error: string | null;
+      durationMs: number;
+    };
+    WebhookDeliveryPage: {
+      data: components["schemas"]["WebhookDelivery"][];
+      nextCursor: string | null;
+    };
+    WebhookDelivery: {
+      eventId: string;
+      eventType: components["schemas"]["EventType"];
+      /** @enum {string} */
+      status: "pending" | "delivering" | "succeeded" | "failed";
+      attempts: number;
+      /** Format: date-time */
+      nextAttemptAt: string | null;
+      /** Format: date-time */
+      lastAttemptAt: string | null;
+      lastStatusCode: number | null;
+      lastError: string | null;
+      /** Format: date-time */
+      createdAt: string;
+    };
+    WebhookAttemptPage: {
+      data: components["schemas"]["WebhookAttempt"][];
+      nextCursor: string | null;
+    };
+    WebhookAttempt: {
+      id: string;
+      eventId: string;
+      /** Format: date-time */
+      attemptedAt: string;
+      /** @enum {string} */
+      outcome: "succeeded" | "failed";
+      statusCode: number | null;
+      durationMs: number;
+      error: string | null;
+      responseBody: string | null;
+    };
+    WebhookRedeliveryResult: {
+      queued: number;
+    };
+    WebhookRedelivery: {
+      eventId: string;
+    } | {
+      /** Format: date-time */
+      since: string;
+    };
+    PersonalData: {
+      /** Format: date-time */
+      generatedAt: string;
+      consents: components["schemas"]["Consents"];
+      /** @description Every table holding data about the person or owned by them (workspaces where they are an owner), by table name, without credentials. `audit_log` includes reads of their data by others. */
+      data: {
+        [key: string]: {
+            [key: string]: unknown;
+          }[];
+      };
+    };
+    Consents: {
+      privacyPolicy: {
+        currentVersion: number;
+        latestVersion: number;
+        /** Format: date-time */
+        latestEffectiveAt: string;
+        acknowledgedVersion: number;
+        /** @description A newer policy was published that this person has not seen */
+        reviewNeeded: boolean;
+      };
+      usageAnalytics: {
+        granted: boolean;
+        /** Format: date-time */
+        changedAt: string | null;
+      };
+      history: ({
+          /** @enum {string} */
+          purpose: "privacy_policy" | "usage_analytics";
+          policyVersion: number;
+          granted: boolean;
+          /** Format: date-time */
+          recordedAt: string;
+        })[];
+    };
+    DataExport: {
+      /** @example exp_mzxw6ytboi2dkmzvgq3tqnrvhe */
+      id: string;
+      /** @enum {string} */
+      status: "pending" | "ready" | "failed";
+      sizeBytes: number | null;
+      error: string | null;
+      /** Format: date-time */
+      createdAt: string;
+      /** Format: date-time */
+      readyAt: string | null;
+      /**
+       * Format: date-time
+       * @description When the export and its file are removed
+       */
+      expiresAt: string;
+      /** @description A short-lived link to the ZIP, once ready; ask again for a new one */
+      downloadURL: string | null;
+      /** Format: date-time */
+      downloadURLExpiresAt: string | null;
+    };
+    DeletionRequest: {
+      id: string;
+      /** @enum {string} */
+      status: "scheduled" | "canceled" | "running" | "completed";
+      /** @enum {string} */
+      reason: "user_request" | "child_report";
+      /**
+       * Format: date-time
+       * @description When the erasure starts; cancel before then
+       */
+      eraseAt: string;
+      /** Format: date-time */
+      requestedAt: string;
+      /** Format: date-time */
+      canceledAt: string | null;
+    };
+    DeletionConfirm: {
+      password: string;
+    };
+    ConsentChoice: {
+      /** @enum {string} */
+      purpose: "privacy_policy" | "usage_analytics";
+      granted: boolean;
+    };
+    PrivacyPolicy: {
+      version: number;
+      /** Format: date-time */
+      effectiveAt: string;
+      text: string;
+      /** @description A published version not yet in effect */
+      upcoming: {
+        version: number;
+        /** Format: date-time */
+        effectiveAt: string;
+        summary: string;
+      } | null;
+    };
+    UsageSummary: {
+      data: ({
+          /** @example 2026-11 */
+          month: string;
+          /** @enum {string} */
+          type: "feature.used" | "post.scheduled";
+          /** @example POST /v1/posts */
+          feature: string;
+          count: number;
+        })[];
     };
   };
   responses: never;
