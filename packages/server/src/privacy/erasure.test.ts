@@ -414,7 +414,8 @@ describe('the access view', () => {
     const viewed = (view.data.audit_log ?? []).find(
       (entry) => entry.action === 'member.personal_data_viewed',
     )
-    expect(viewed).toMatchObject({ actorId: subject.other.person.userId })
+    // Who read it is shown; their client address is theirs, not the person's.
+    expect(viewed).toMatchObject({ actorId: subject.other.person.userId, ip: null })
     // Corrections are audited: the address change asked for during population.
     expect(view.data.audit_log).toContainEqual(
       expect.objectContaining({

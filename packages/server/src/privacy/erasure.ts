@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray, isNotNull, lte, sql } from 'drizzle-orm'
+import { and, asc, eq, inArray, isNotNull, isNull, lte, sql } from 'drizzle-orm'
 import { recordAudit } from '../audit/record.ts'
 import { hashSecret } from '../auth/secrets.ts'
 import { revokeAtPlatform } from '../connections/accounts.ts'
@@ -49,6 +49,14 @@ const textArray = (values: string[]) => sql`${`{${values.join(',')}}`}::text[]`
  * work done and does nothing more. The job records each finished step on the request.
  */
 const STEPS = {
+  /** Signed out everywhere first, so nothing new is created while the rest is erased. */
+  async sign_out({ services, userId }: StepContext) {
+    await services.db
+      .update(sessions)
+      .set({ revokedAt: sql`now()` })
+      .where(and(eq(sessions.userId, userId), isNull(sessions.revokedAt)))
+  },
+
   /** Platform tokens of the accounts that go with the person's workspaces: revoked, then dropped. */
   async revoke_tokens({ services, userId }: StepContext) {
     const ids = await soleWorkspaces(services, userId)

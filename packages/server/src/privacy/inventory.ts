@@ -15,6 +15,8 @@ interface Section {
   rows: (subject: DataSubject) => SQL
   /** Columns never shown: credentials, hashes and ciphertexts. */
   omit?: string[]
+  /** Hides what a row says about someone else (their address), given the row's columns. */
+  redact?: (row: Record<string, unknown>, subject: DataSubject) => Record<string, unknown>
 }
 
 const owned = (column: string) => (subject: DataSubject) =>
@@ -78,6 +80,8 @@ export const PERSONAL_DATA: Record<string, Section> = {
   webhook_attempts: { rows: owned('workspace_id') },
   // Entries about the person, by them, or recording that someone else saw their data.
   audit_log: {
+    // The client address of someone else who acted (an admin reading the person's details) is theirs.
+    redact: (row, s) => (row.actor_id === s.userId ? row : { ...row, ip: null }),
     rows: (s) =>
       sql`(subject_user_id = ${s.userId} or actor_id = ${s.userId} or (target_type = 'user' and target_id = ${s.userId}) or details->'userIds' @> jsonb_build_array(${s.userId}::text))`,
   },
@@ -128,7 +132,7 @@ export async function readPersonalData(
     const omit = new Set(section.omit)
     result[table] = rows.map(({ row }) =>
       Object.fromEntries(
-        Object.entries(row)
+        Object.entries(section.redact ? section.redact(row, subject) : row)
           .filter(([column]) => !omit.has(column) && !SECRET_COLUMN.test(column))
           .map(([column, value]) => [camel(column), value]),
       ),
