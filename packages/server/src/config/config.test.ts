@@ -69,6 +69,9 @@ describe('loadConfig', () => {
       MEDIA_SIGNED_URL_TTL_SECONDS: '600',
       MEDIA_IMPORT_TIMEOUT_SECONDS: '10',
       MEDIA_IMPORT_ALLOWED_NETWORKS: '10.1.0.0/16, fd00::/8',
+      WEBHOOK_ALLOWED_NETWORKS: '192.168.10.0/24',
+      WEBHOOK_TIMEOUT_SECONDS: '5',
+      WEBHOOK_CONCURRENCY: '3',
     })
     expect(config).toEqual({
       port: 8080,
@@ -121,6 +124,7 @@ describe('loadConfig', () => {
         importTimeoutSeconds: 10,
         importAllowedNetworks: ['10.1.0.0/16', 'fd00::/8'],
       },
+      webhooks: { allowedNetworks: ['192.168.10.0/24'], timeoutSeconds: 5, concurrency: 3 },
     })
   })
 
@@ -154,6 +158,12 @@ describe('loadConfig', () => {
       'MEDIA_IMPORT_ALLOWED_NETWORKS must be comma-separated CIDR networks such as 10.1.0.0/16 (intranet is not one)',
     ],
     ['MEDIA_S3_PREFIX', '../up', 'MEDIA_S3_PREFIX must be folder names ending with /'],
+    [
+      'WEBHOOK_ALLOWED_NETWORKS',
+      '127.0.0.1',
+      'WEBHOOK_ALLOWED_NETWORKS must be comma-separated CIDR networks such as 10.1.0.0/16 (127.0.0.1 is not one)',
+    ],
+    ['WEBHOOK_TIMEOUT_SECONDS', '0', 'WEBHOOK_TIMEOUT_SECONDS must be a whole number from 1 to 60'],
     [
       'ENCRYPTION_KEYS',
       'k1:c2hvcnQ=',
