@@ -1,7 +1,10 @@
 import ky, { isHTTPError, isNetworkError, isTimeoutError, type KyInstance } from 'ky'
 import { ConnectionError, createAPIError } from './errors.ts'
 
-/** How a client authenticates and reaches the API. Give one of `apiKey`, `token` or `getToken`. */
+/**
+ * How a client authenticates and reaches the API. Give one of `apiKey`, `token` or `getToken`, or
+ * none for the calls that need no authentication (sign-up, sign-in, the privacy policy, health).
+ */
 export interface ClientOptions {
   /** Where the API is, e.g. `https://posts.example.com` (paths start with `/v1`). */
   baseURL: string | URL
@@ -78,8 +81,8 @@ const streamsRequestBodies = typeof (globalThis as { document?: unknown }).docum
 /** The transport of a client. */
 export function createTransport(options: ClientOptions): Transport {
   const { apiKey, token, getToken } = options
-  if ([apiKey, token, getToken].filter((value) => value !== undefined).length !== 1) {
-    throw new TypeError('createClient needs exactly one of apiKey, token or getToken')
+  if ([apiKey, token, getToken].filter((value) => value !== undefined).length > 1) {
+    throw new TypeError('createClient takes one of apiKey, token or getToken, not several')
   }
   const retry = typeof options.retry === 'number' ? { limit: options.retry } : options.retry
   const api: KyInstance = ky.create({
@@ -98,7 +101,7 @@ export function createTransport(options: ClientOptions): Transport {
       beforeRequest: [
         async ({ request }) => {
           const bearer = apiKey ?? token ?? (await getToken?.())
-          request.headers.set('authorization', `Bearer ${bearer}`)
+          if (bearer) request.headers.set('authorization', `Bearer ${bearer}`)
         },
       ],
     },

@@ -208,6 +208,25 @@ describe('the whole flow through the SDK against a real server', () => {
     expect((await tenant.client.usage.get()).data).toEqual(expect.any(Array))
   })
 
+  it('signs a person up, in and out with an anonymous client, then works with their session', async () => {
+    const anonymous = server.clientFor({})
+    expect(await anonymous.health.check()).toEqual({ status: 'ok' })
+    const email = `sdk-${crypto.randomUUID()}@example.com`
+    const password = 'correct horse battery staple'
+    await anonymous.users.signUp({ name: 'Ada', email, password, dateOfBirth: '1990-01-01' })
+    await anonymous.users.verifyEmail({ token: server.mail.codeFor(email, /Confirm your email/) })
+    const signedIn = await anonymous.sessions.create({ email, password })
+
+    const person = server.clientFor({ token: signedIn.token })
+    expect(await person.me.get()).toMatchObject({ email, name: 'Ada' })
+    expect(await person.me.update({ name: 'Ada L.' })).toMatchObject({ name: 'Ada L.' })
+    const workspace = await person.workspaces.create({ name: 'Ada’s' })
+    expect((await person.workspaces.list()).data.map((found) => found.id)).toContain(workspace.id)
+    expect((await person.sessions.list()).data).toHaveLength(1)
+    await person.sessions.revokeCurrent()
+    await expect(person.me.get()).rejects.toMatchObject({ kind: 'authentication' })
+  })
+
   it('lists posts page by page with for await, toArray and the first page', async () => {
     const { client } = await server.createTenant()
     const profile = await client.profiles.create({ name: 'Pages' })
