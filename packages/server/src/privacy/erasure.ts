@@ -57,10 +57,19 @@ const STEPS = {
       .where(and(eq(sessions.userId, userId), isNull(sessions.revokedAt)))
   },
 
-  /** Platform tokens of the accounts that go with the person's workspaces: revoked, then dropped. */
+  /**
+   * Platform tokens of the accounts that go with the person's workspaces: revoked, then dropped.
+   * What was waiting to publish there is canceled first, so no new job is queued for it.
+   */
   async revoke_tokens({ services, userId }: StepContext) {
     const ids = await soleWorkspaces(services, userId)
     if (ids.length === 0) return
+    await services.db.execute(sql`
+      update post_scheduler.post_series set status = 'canceled', canceled_at = now()
+      where workspace_id = any(${textArray(ids)}) and status = 'active'`)
+    await services.db.execute(sql`
+      update post_scheduler.publications set status = 'canceled', updated_at = now()
+      where workspace_id = any(${textArray(ids)}) and status in ('scheduled', 'queued')`)
     const accounts = await services.db
       .select()
       .from(connectedAccounts)

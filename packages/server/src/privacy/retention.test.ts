@@ -1,17 +1,20 @@
+import { sql } from 'drizzle-orm'
 import { afterAll, describe, expect, it } from 'vitest'
 import { connectionHelpers, local } from '../../test/connections.ts'
 import { fileForm, makeImage, mediaTestConfig } from '../../test/media.ts'
 import { startTestServer } from '../../test/server.ts'
 import { createDatabaseClient } from '../db/client.ts'
 import type { Services } from '../services.ts'
+import { eraseReportedChild } from './deletion.ts'
 import { expireExports } from './exports.ts'
+import { PRIVACY_QUEUES } from './jobs.ts'
 import { removePublishedMedia } from './retention.ts'
 
 const mediaConfig = await mediaTestConfig()
 const server = await startTestServer({ media: mediaConfig }, { worker: true })
 const { request } = server
 const { tenantWithProfile, connectPersonalAccount } = connectionHelpers(server)
-const { close } = createDatabaseClient(server.databaseURL, { max: 1 })
+const { db, close } = createDatabaseClient(server.databaseURL, { max: 1 })
 afterAll(close)
 
 let captured: Services | undefined
@@ -157,5 +160,20 @@ describe('exports', () => {
       404,
     )
     expect((await server.scheduler.app.request(link)).status).toBe(404)
+  })
+})
+
+describe('the privacy job', () => {
+  it('erases an account due for erasure when it runs', async () => {
+    const child = await server.signUp()
+    await eraseReportedChild(db, child.userId)
+    await services.queue.send(PRIVACY_QUEUES.sweep, {})
+    await poll(async () => {
+      const me = await request('/v1/me', { token: child.token })
+      const gone = await db.execute(
+        sql`select 1 from post_scheduler.users where id = ${child.userId}`,
+      )
+      return me.status === 401 && gone.length === 0 ? true : undefined
+    }, 'the account to be erased')
   })
 })
