@@ -7,7 +7,7 @@ import { recordAccountEvent } from '../events/emit.ts'
 import { decodeCursor, toPage } from '../http/pagination.ts'
 import { ProblemError } from '../http/problem.ts'
 import { resolveOAuthApp } from '../platforms/service.ts'
-import { refreshPostStatus } from '../publishing/post-status.ts'
+import { lockPosts, refreshPostStatus } from '../publishing/post-status.ts'
 import type { Services } from '../services.ts'
 import type { Vault } from '../vault/vault.ts'
 
@@ -142,6 +142,20 @@ export async function disconnectAccount(
       .returning()
     if (row) await recordAccountEvent(tx, 'account.disconnected', row)
     // Nothing can be published to it any more: what was waiting is canceled, not left to fail.
+    // Their posts are locked first (post, then publications: the engine's lock order).
+    const waiting = await tx
+      .selectDistinct({ postId: publications.postId })
+      .from(publications)
+      .where(
+        and(
+          eq(publications.accountId, account.id),
+          inArray(publications.status, ['scheduled', 'queued']),
+        ),
+      )
+    await lockPosts(
+      tx,
+      waiting.map((row) => row.postId),
+    )
     const canceled = await tx
       .update(publications)
       .set({ status: 'canceled', updatedAt: sql`now()` })

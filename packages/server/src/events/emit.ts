@@ -78,12 +78,19 @@ export async function recordPostEvent(tx: Transaction, postId: string, type: Pos
 }
 
 /**
- * Records the outcome event of a post whose status just became `status`, when it is one
- * (`post.published`, `post.partially_published`, `post.failed`, `post.canceled`).
+ * Records the outcome event of a post whose status just changed, when it is one
+ * (`post.published`, `post.partially_published`, `post.failed`, `post.canceled`): `post` and its
+ * publications `rows` as they are after the change.
  */
-export async function recordPostOutcome(tx: Transaction, postId: string, status: Post['status']) {
-  const type = POST_OUTCOMES[status]
-  if (type) await recordPostEvent(tx, postId, type)
+export async function recordPostOutcome(tx: Transaction, post: Post, rows: Publication[]) {
+  const type = POST_OUTCOMES[post.status]
+  if (!type) return
+  await recordEvent(tx, {
+    type,
+    workspaceId: post.workspaceId,
+    profileId: post.profileId,
+    data: postEventData(post, rows),
+  })
 }
 
 /**

@@ -1,4 +1,4 @@
-import { and, eq, inArray, sql } from 'drizzle-orm'
+import { and, asc, eq, inArray, sql } from 'drizzle-orm'
 import type { Transaction } from '../db/client.ts'
 import { posts, publications } from '../db/schema/index.ts'
 import { recordPostOutcome } from '../events/emit.ts'
@@ -6,40 +6,21 @@ import { recordPostOutcome } from '../events/emit.ts'
 type Publication = typeof publications.$inferSelect
 type Post = typeof posts.$inferSelect
 
-/** Recomputes a post's status from its publications. */
+/**
+ * Recomputes a post's status from its publications, recording the outcome event (`post.published`,
+ * `post.failed`…) when it changes to one. The caller holds the post's lock ({@link lockPosts}),
+ * taken before it changed any publication: concurrent finishes of one post's publications are
+ * serialised by it, each reading the others' committed states, so the last to commit sets the
+ * final status.
+ */
 export async function refreshPostStatus(tx: Transaction, postId: string) {
-  // Serialises concurrent finishes of one post's publications: each reads the others' committed
-  // states after the lock (READ COMMITTED), so the last one to commit sets the final status.
-  await lockPost(tx, postId)
   const rows = await tx
-    .select({ status: publications.status, count: sql<number>`count(*)::int` })
+    .select()
     .from(publications)
     .where(eq(publications.postId, postId))
-    .groupBy(publications.status)
-  const count = (...statuses: Publication['status'][]) =>
-    rows.filter((row) => statuses.includes(row.status)).reduce((sum, row) => sum + row.count, 0)
-  const total = count(
-    'scheduled',
-    'queued',
-    'publishing',
-    'published',
-    'failed',
-    'unconfirmed',
-    'canceled',
-  )
-  if (total === 0) return
-  const status: Post['status'] =
-    count('canceled') === total
-      ? 'canceled'
-      : count('publishing') > 0
-        ? 'publishing'
-        : count('scheduled', 'queued') > 0
-          ? 'scheduled'
-          : count('published') === total - count('canceled')
-            ? 'published'
-            : count('published') > 0
-              ? 'partially_published'
-              : 'failed'
+    .orderBy(asc(publications.createdAt))
+  const status = postStatusOf(rows)
+  if (!status) return
   const [changed] = await tx
     .update(posts)
     .set({ status, updatedAt: sql`now()` })
@@ -50,9 +31,28 @@ export async function refreshPostStatus(tx: Transaction, postId: string) {
         inArray(posts.status, [...POST_ENGINE_STATUSES]),
       ),
     )
-    .returning({ id: posts.id })
-  // post.published, post.failed… in the transaction of the change (see src/events).
-  if (changed) await recordPostOutcome(tx, postId, status)
+    .returning()
+  // In the transaction of the change (see src/events).
+  if (changed) await recordPostOutcome(tx, changed, rows)
+}
+
+/** A post's status as its publications make it (undefined without publications). */
+function postStatusOf(rows: Pick<Publication, 'status'>[]): Post['status'] | undefined {
+  const count = (...statuses: Publication['status'][]) =>
+    rows.filter((row) => statuses.includes(row.status)).length
+  const total = rows.length
+  if (total === 0) return undefined
+  return count('canceled') === total
+    ? 'canceled'
+    : count('publishing') > 0
+      ? 'publishing'
+      : count('scheduled', 'queued') > 0
+        ? 'scheduled'
+        : count('published') === total - count('canceled')
+          ? 'published'
+          : count('published') > 0
+            ? 'partially_published'
+            : 'failed'
 }
 
 /**
@@ -88,5 +88,16 @@ const POST_ENGINE_STATUSES = [
  * takes this lock first (post, then publications), so they never deadlock with each other.
  */
 export async function lockPost(tx: Transaction, postId: string) {
-  await tx.select({ id: posts.id }).from(posts).where(eq(posts.id, postId)).for('update')
+  await lockPosts(tx, [postId])
+}
+
+/** {@link lockPost} for several posts, in one order (by id) so two callers cannot deadlock. */
+export async function lockPosts(tx: Transaction, postIds: string[]) {
+  if (postIds.length === 0) return
+  await tx
+    .select({ id: posts.id })
+    .from(posts)
+    .where(inArray(posts.id, postIds))
+    .orderBy(asc(posts.id))
+    .for('update')
 }

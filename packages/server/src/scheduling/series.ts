@@ -14,7 +14,7 @@ import {
 } from '../db/schema/index.ts'
 import { recordPostEvent } from '../events/emit.ts'
 import { ProblemError } from '../http/problem.ts'
-import { refreshPostStatus } from '../publishing/post-status.ts'
+import { lockPosts, refreshPostStatus } from '../publishing/post-status.ts'
 import { enqueuePublication, HORIZON_SECONDS } from '../publishing/queue.ts'
 import type { Services } from '../services.ts'
 import { occurrencesAfter, parseRecurrenceRule, type SeriesClock } from './recurrence.ts'
@@ -297,6 +297,15 @@ export async function cancelSeries(services: Services, tenant: TenantContext, se
       })
       .where(eq(postSeries.id, seriesId))
       .returning()
+    // Posts first, then their publications (the engine's lock order).
+    const waiting = await tx
+      .select({ id: posts.id })
+      .from(posts)
+      .where(and(eq(posts.seriesId, seriesId), eq(posts.status, 'scheduled')))
+    await lockPosts(
+      tx,
+      waiting.map((row) => row.id),
+    )
     const canceled = await tx
       .update(publications)
       .set({ status: 'canceled', updatedAt: sql`now()` })
@@ -305,10 +314,7 @@ export async function cancelSeries(services: Services, tenant: TenantContext, se
           inArray(publications.status, ['scheduled', 'queued']),
           inArray(
             publications.postId,
-            tx
-              .select({ id: posts.id })
-              .from(posts)
-              .where(and(eq(posts.seriesId, seriesId), eq(posts.status, 'scheduled'))),
+            waiting.map((row) => row.id),
           ),
         ),
       )
