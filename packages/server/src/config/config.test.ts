@@ -72,6 +72,11 @@ describe('loadConfig', () => {
       WEBHOOK_ALLOWED_NETWORKS: '192.168.10.0/24',
       WEBHOOK_TIMEOUT_SECONDS: '5',
       WEBHOOK_CONCURRENCY: '3',
+      PRIVACY_DELETION_UNDO_DAYS: '3',
+      PRIVACY_EXPORT_TTL_HOURS: '24',
+      PRIVACY_EXPORT_LINK_TTL_SECONDS: '300',
+      PRIVACY_POLICY_NOTICE_DAYS: '45',
+      MEDIA_PUBLISHED_GRACE_HOURS: '0',
     })
     expect(config).toEqual({
       port: 8080,
@@ -125,6 +130,13 @@ describe('loadConfig', () => {
         importAllowedNetworks: ['10.1.0.0/16', 'fd00::/8'],
       },
       webhooks: { allowedNetworks: ['192.168.10.0/24'], timeoutSeconds: 5, concurrency: 3 },
+      privacy: {
+        deletionUndoDays: 3,
+        exportTTLHours: 24,
+        exportLinkTTLSeconds: 300,
+        policyNoticeDays: 45,
+        publishedMediaGraceHours: 0,
+      },
     })
   })
 
@@ -162,6 +174,11 @@ describe('loadConfig', () => {
       'WEBHOOK_ALLOWED_NETWORKS',
       '127.0.0.1',
       'WEBHOOK_ALLOWED_NETWORKS must be comma-separated CIDR networks such as 10.1.0.0/16 (127.0.0.1 is not one)',
+    ],
+    [
+      'PRIVACY_DELETION_UNDO_DAYS',
+      '30',
+      'PRIVACY_DELETION_UNDO_DAYS must be a whole number from 0 to 14 (got "30")',
     ],
     ['WEBHOOK_TIMEOUT_SECONDS', '0', 'WEBHOOK_TIMEOUT_SECONDS must be a whole number from 1 to 60'],
     [
