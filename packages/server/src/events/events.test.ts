@@ -197,6 +197,9 @@ describe('the event log', () => {
 
     const stranger = await tenantWithProfile()
     expect((await listEvents(stranger)).data).toEqual([])
+    const one = await request(`/v1/events/${ids[0]}`, { token: tenant.apiKey })
+    expect(await one.json()).toEqual(first.data[0])
+    expect((await request(`/v1/events/${ids[0]}`, { token: stranger.apiKey })).status).toBe(404)
 
     const bad = await request('/v1/events?type=post.exploded', { token: tenant.apiKey })
     expect(bad.status).toBe(422)

@@ -5,7 +5,7 @@ import { PageQuerySchema, pageSchema } from '../http/pagination.ts'
 import { problemResponses } from '../http/problem.ts'
 import { createRouter } from '../http/router.ts'
 import { EVENT_TYPES, EventSchema, EventTypeSchema } from './schemas.ts'
-import { listEvents } from './service.ts'
+import { getEvent, listEvents } from './service.ts'
 
 const listEventsRoute = createRoute({
   method: 'get',
@@ -44,11 +44,31 @@ const listEventsRoute = createRoute({
   },
 })
 
+const getEventRoute = createRoute({
+  method: 'get',
+  path: '/events/{eventId}',
+  tags: ['Events'],
+  summary: 'Get an event',
+  description:
+    'By its id, which is also the `webhook-id` of its deliveries. A profile token sees its own profile’s events only.',
+  security: AUTHENTICATED,
+  request: { params: z.object({ eventId: z.string().max(100) }) },
+  responses: {
+    200: jsonResponse('The event', EventSchema),
+    ...problemResponses('UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND', 'WORKSPACE_REQUIRED'),
+  },
+})
+
 /** The event log. */
 export function eventRoutes() {
-  return createRouter().openapi(listEventsRoute, async (c) => {
-    const tenant = await requireTenant(c, 'read', { profileTokens: true })
-    const { type, ...query } = c.req.valid('query')
-    return c.json(await listEvents(c.var.services, tenant, { ...query, types: type }), 200)
-  })
+  return createRouter()
+    .openapi(listEventsRoute, async (c) => {
+      const tenant = await requireTenant(c, 'read', { profileTokens: true })
+      const { type, ...query } = c.req.valid('query')
+      return c.json(await listEvents(c.var.services, tenant, { ...query, types: type }), 200)
+    })
+    .openapi(getEventRoute, async (c) => {
+      const tenant = await requireTenant(c, 'read', { profileTokens: true })
+      return c.json(await getEvent(c.var.services, tenant, c.req.valid('param').eventId), 200)
+    })
 }

@@ -2,6 +2,7 @@ import { and, eq, gte, inArray, lt } from 'drizzle-orm'
 import type { TenantContext } from '../auth/middleware.ts'
 import { events } from '../db/schema/index.ts'
 import { chronological, toPage } from '../http/pagination.ts'
+import { ProblemError } from '../http/problem.ts'
 import type { Services } from '../services.ts'
 import type { EventPayload } from './schemas.ts'
 
@@ -66,4 +67,20 @@ export async function listEvents(services: Services, tenant: TenantContext, quer
     (row) => ({ key: row.key, id: row.event.id }),
     (row) => presentEvent(row.event),
   )
+}
+
+/** One event of the caller's workspace (a profile token's profile only). */
+export async function getEvent(services: Services, tenant: TenantContext, eventId: string) {
+  const [event] = await services.db
+    .select()
+    .from(events)
+    .where(
+      and(
+        eq(events.id, eventId),
+        eq(events.workspaceId, tenant.workspaceId),
+        tenant.profileId === undefined ? undefined : eq(events.profileId, tenant.profileId),
+      ),
+    )
+  if (!event) throw new ProblemError('NOT_FOUND', `No event ${eventId}`)
+  return presentEvent(event)
 }
