@@ -13,10 +13,11 @@ export interface ClientOptions {
   /** A bearer token: a profile token (`pst_…`) minted by your backend, or a session token. */
   token?: string
   /**
-   * Called before each request for the bearer token, e.g. to fetch a fresh profile token from your
-   * backend when the last one is about to expire. Cache it yourself; it is called once per call.
+   * Called before each request for the bearer token, e.g. a profile token your backend mints. Cache
+   * it yourself; it is called once per call. When the API answers 401 it is called again with
+   * `{ refresh: true }` (then give a new token, not the cached one) and the request is sent once more.
    */
-  getToken?: () => string | Promise<string>
+  getToken?: (context: { refresh: boolean }) => string | Promise<string>
   /** The `fetch` to use (a test double, a proxying fetch, an edge runtime's own). */
   fetch?: typeof globalThis.fetch
   /** Milliseconds to wait for each attempt's answer; `false` never gives up. Default 30 000. */
@@ -100,8 +101,20 @@ export function createTransport(options: ClientOptions): Transport {
     hooks: {
       beforeRequest: [
         async ({ request }) => {
-          const bearer = apiKey ?? token ?? (await getToken?.())
+          const bearer = apiKey ?? token ?? (await getToken?.({ refresh: false }))
           if (bearer) request.headers.set('authorization', `Bearer ${bearer}`)
+        },
+      ],
+      afterResponse: [
+        async ({ request, response, retryCount }) => {
+          if (response.status !== 401 || !getToken || retryCount > 0) return
+          const headers = new Headers(request.headers)
+          headers.set('authorization', `Bearer ${await getToken({ refresh: true })}`)
+          return ky.retry({
+            request: new Request(request, { headers }),
+            delay: 0,
+            code: 'TOKEN_REFRESHED',
+          })
         },
       ],
     },

@@ -330,17 +330,42 @@ describe('the whole flow through the SDK against a real server', () => {
 
     const { token, scopes } = await client.profiles.createToken(profile.id, { scopes: ['read'] })
     expect(scopes).toEqual(['read'])
-    let calls = 0
+    // A page's token source: the backend mints a profile token, the page caches it.
+    const asked: boolean[] = []
+    let cached: string | undefined = token
+    let backendWorks = true
     const browser = server.clientFor({
-      getToken: () => {
-        calls += 1
-        return token
+      getToken: async ({ refresh }) => {
+        asked.push(refresh)
+        if ((refresh || !cached) && backendWorks) {
+          cached = (await client.profiles.createToken(profile.id, { scopes: ['read'] })).token
+        }
+        return cached as string
       },
     })
-    const accounts = await browser.accounts.list().toArray()
-    expect(accounts).toEqual([])
-    expect(calls).toBe(1)
+    expect(await browser.accounts.list().toArray()).toEqual([])
+    expect(asked).toEqual([false])
+
+    // The cached token was revoked (or expired): on the 401 the client asks for a fresh one.
     await client.profiles.revokeTokens(profile.id)
+    asked.length = 0
+    expect(await browser.accounts.list().toArray()).toEqual([])
+    expect(asked).toEqual([false, true])
+    // A POST is sent again whole, with its body.
+    await client.profiles.revokeTokens(profile.id)
+    asked.length = 0
+    const validation = await browser.media.validate({
+      mediaIds: [imported.id],
+      platforms: ['sandbox'],
+    })
+    expect(validation).toMatchObject({ valid: true })
+    expect(asked).toEqual([false, true])
+
+    // When the fresh token fails too, the AuthenticationError surfaces; no loop.
+    await client.profiles.revokeTokens(profile.id)
+    backendWorks = false
+    asked.length = 0
     await expect(browser.accounts.list()).rejects.toMatchObject({ status: 401 })
+    expect(asked).toEqual([false, true])
   })
 })
