@@ -179,6 +179,7 @@ export type EventType = keyof typeof EVENT_CATALOG
 /** The `data` of an event of type `T`. */
 export type EventData<T extends EventType> = z.input<(typeof EVENT_CATALOG)[T]['data']>
 
+/** Any event type, as query parameters and endpoint filters take it. */
 export const EventTypeSchema = z
   .enum(Object.keys(EVENT_CATALOG) as [EventType, ...EventType[]])
   .openapi('EventType')
