@@ -255,6 +255,8 @@ function createResources(send: Transport) {
     events: {
       /** Events, page by page (filter by `type`, profile, time; `order` oldest or newest first). */
       list: listEndpoint(send, 'GET /v1/events', 'query'),
+      /** One event by id (the `webhook-id` of its deliveries). */
+      get: endpoint(send, 'GET /v1/events/{eventId}', 'none'),
     },
     /** Where the workspace's webhooks go (Standard Webhooks; verify them with `verifyWebhook`). */
     webhookEndpoints: {

@@ -3365,6 +3365,51 @@ export interface paths {
       };
     };
   };
+  "/v1/events/{eventId}": {
+    /**
+     * Get an event
+     * @description By its id, which is also the `webhook-id` of its deliveries. A profile token sees its own profile’s events only.
+     */
+    get: {
+      parameters: {
+        path: {
+          eventId: string;
+        };
+      };
+      responses: {
+        /** @description The event */
+        200: {
+          content: {
+            "application/json": components["schemas"]["Event"];
+          };
+        };
+        /** @description Workspace required (`WORKSPACE_REQUIRED`) */
+        400: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Authentication required (`UNAUTHENTICATED`) */
+        401: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Forbidden (`FORBIDDEN`) */
+        403: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Not found (`NOT_FOUND`) */
+        404: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+      };
+    };
+  };
   "/v1/webhook-endpoints": {
     /**
      * List webhook endpoints
