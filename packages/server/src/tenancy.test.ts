@@ -100,6 +100,9 @@ it('gives another tenant 404 on every operation that takes an id, and changes no
       },
     })
   ).json()) as { id?: string; seriesId?: string; publications?: { id: string }[] }
+  const dataExport = (await (
+    await request('/v1/me/exports', { token: victim.person.token, json: {} })
+  ).json()) as { id?: string }
   const ids: Record<string, string | undefined> = {
     postId: recurring.id,
     seriesId: recurring.seriesId,
@@ -115,6 +118,7 @@ it('gives another tenant 404 on every operation that takes an id, and changes no
     userId: victim.person.userId,
     profileId: profiles.data?.[0]?.id,
     invitationId: invitation.id,
+    exportId: dataExport.id,
   }
 
   const document = createOpenAPIDocument()
