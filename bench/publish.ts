@@ -7,7 +7,7 @@ import { generateId } from '../packages/server/src/auth/secrets.ts'
 import { startQueue } from '../packages/server/src/jobs/queue.ts'
 import { publishWorkOptions } from '../packages/server/src/jobs/workers.ts'
 import { createLogger } from '../packages/server/src/logging/logger.ts'
-import { connectSandboxAccount, env, percentile, startDatabase, startScheduler } from './setup.ts'
+import { connectSandboxAccounts, env, percentile, startDatabase, startScheduler } from './setup.ts'
 
 const N = env('BENCH_PUBLICATIONS', 10_000)
 const CONCURRENCY = env('BENCH_CONCURRENCY', 20)
@@ -47,7 +47,8 @@ await boss.stop({ graceful: true, close: true })
 
 // 2. and 3. The engine: an API process to connect the account, a worker process to publish.
 const api = await startScheduler(database.url, { listen: false, worker: false, migrate: false })
-const account = await connectSandboxAccount(api.scheduler, database.url)
+const connected = await connectSandboxAccounts(api.scheduler, database.url)
+const account = { ...connected, accountId: String(connected.accountIds[0]) }
 const worker = await startScheduler(
   database.url,
   { listen: false, worker: true, migrate: false },

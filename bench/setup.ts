@@ -53,10 +53,14 @@ export async function startScheduler(
 }
 const BENCH_KEYS = generateKeyEntry('bench')
 
-/** A workspace with an API key and a sandbox account connected through consent. */
-export async function connectSandboxAccount(
+/**
+ * A workspace with an API key and `count` sandbox accounts (distinct sandbox users) connected
+ * through consent, in its default profile.
+ */
+export async function connectSandboxAccounts(
   scheduler: Awaited<ReturnType<typeof startScheduler>>['scheduler'],
   databaseURL: string,
+  count = 1,
 ) {
   const client = createDatabaseClient(databaseURL, { max: 1 })
   const created = await bootstrapDevelopment(
@@ -78,38 +82,42 @@ export async function connectSandboxAccount(
   }
   const profiles = (await (await call('/v1/profiles')).json()) as { data: { id: string }[] }
   const profileId = profiles.data[0]?.id
-  const connection = (await (
-    await call(`/v1/profiles/${profileId}/connections`, { json: { platform: 'sandbox' } })
-  ).json()) as {
-    id: string
-    authorizationURL: string
-  }
-  const form = new URLSearchParams(new URL(connection.authorizationURL).searchParams)
-  form.set('decision', 'allow')
-  form.set('name', 'Bench User')
-  const consent = await scheduler.app.request('/sandbox/oauth/authorize', {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: form.toString(),
-  })
-  const callback = new URL(consent.headers.get('location') as string)
-  await scheduler.app.request(`${callback.pathname}${callback.search}`)
-  const pending = (await (await call(`/v1/connections/${connection.id}`)).json()) as {
-    choices: { id: string; kind: string }[]
-  }
-  const personal = pending.choices.find((choice) => choice.kind === 'personal')
-  const done = (await (
-    await call(`/v1/connections/${connection.id}/accounts`, {
-      json: { accountIds: [personal?.id] },
+  const accountIds: string[] = []
+  for (let index = 0; index < count; index++) {
+    const connection = (await (
+      await call(`/v1/profiles/${profileId}/connections`, { json: { platform: 'sandbox' } })
+    ).json()) as {
+      id: string
+      authorizationURL: string
+    }
+    const form = new URLSearchParams(new URL(connection.authorizationURL).searchParams)
+    form.set('decision', 'allow')
+    form.set('name', `Bench User ${index + 1}`)
+    const consent = await scheduler.app.request('/sandbox/oauth/authorize', {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: form.toString(),
     })
-  ).json()) as {
-    connectedAccounts: { id: string }[]
+    const callback = new URL(consent.headers.get('location') as string)
+    await scheduler.app.request(`${callback.pathname}${callback.search}`)
+    const pending = (await (await call(`/v1/connections/${connection.id}`)).json()) as {
+      choices: { id: string; kind: string }[]
+    }
+    const personal = pending.choices.find((choice) => choice.kind === 'personal')
+    const done = (await (
+      await call(`/v1/connections/${connection.id}/accounts`, {
+        json: { accountIds: [personal?.id] },
+      })
+    ).json()) as {
+      connectedAccounts: { id: string }[]
+    }
+    accountIds.push(String(done.connectedAccounts[0]?.id))
   }
   return {
     apiKey: created.apiKey,
     workspaceId: created.workspaceId,
     profileId: String(profileId),
-    accountId: String(done.connectedAccounts[0]?.id),
+    accountIds,
   }
 }
 

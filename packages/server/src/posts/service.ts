@@ -100,10 +100,12 @@ export async function createPost(services: Services, tenant: TenantContext, inpu
     ? { at: null, issues: [] }
     : resolveTiming(input, { required: true, now })
   const plannedAt = planned.firstAt ?? timing.at
-  const { accounts, issues } = await checkPost(services, tenant, profileId, input, {
-    at: plannedAt,
-  })
-  assertNoIssues([...issues, ...timing.issues, ...planned.issues])
+  const timingIssues = [...timing.issues, ...planned.issues]
+  if (timingIssues.length > 0) {
+    // Every issue in one answer: the content's too.
+    const { issues } = await checkPost(services, tenant, profileId, input, { at: plannedAt })
+    assertNoIssues([...issues, ...timingIssues])
+  }
 
   const postId = generateId('post')
   const horizon = now + HORIZON_SECONDS * 1000
@@ -112,6 +114,14 @@ export async function createPost(services: Services, tenant: TenantContext, inpu
     const queued = input.queue ? await takeQueueSlot(tx, profileId, new Date(now)) : undefined
     const scheduledAt = queued?.scheduledAt ?? plannedAt
     const timezone = input.timezone ?? queued?.timezone ?? 'UTC'
+    // Checked once, in the transaction that creates the publications, and under a lock on the
+    // accounts' guards, so two posts created at once cannot both take an account's last slot.
+    if (scheduledAt) await lockAccountGuards(tx, input.accountIds)
+    const { accounts, issues } = await checkPost(services, tenant, profileId, input, {
+      at: scheduledAt,
+      db: tx,
+    })
+    assertNoIssues(issues)
     const seriesId =
       input.recurrence && input.scheduledAt && scheduledAt
         ? await insertSeries(tx, {
@@ -127,14 +137,6 @@ export async function createPost(services: Services, tenant: TenantContext, inpu
             createdBy: tenant.actor.id ?? null,
           })
         : null
-    if (scheduledAt) {
-      await lockAccountGuards(tx, input.accountIds)
-      const locked = await checkPost(services, tenant, profileId, input, {
-        at: scheduledAt,
-        db: tx,
-      })
-      assertNoIssues(locked.issues)
-    }
     const [post] = await tx
       .insert(posts)
       .values({
