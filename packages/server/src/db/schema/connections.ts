@@ -104,6 +104,11 @@ export const connectedAccounts = postScheduler.table(
     /** Why the account needs attention, for people (never a token). */
     statusReason: text('status_reason'),
     lastRefreshedAt: instant('last_refreshed_at'),
+    /**
+     * The platform asked us to wait (rate limited) until then: none of the account's publications
+     * calls it before, they wait their turn instead of each being refused.
+     */
+    rateLimitedUntil: instant('rate_limited_until'),
     connectedAt: instant('connected_at').notNull().defaultNow(),
     disconnectedAt: instant('disconnected_at'),
     createdAt: createdAt(),

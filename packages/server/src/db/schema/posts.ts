@@ -120,6 +120,10 @@ export const publications = postScheduler.table(
       .on(t.dueAt)
       .where(sql`${t.status} in ('scheduled', 'queued', 'publishing')`),
     index('publications_account_idx').on(t.accountId),
+    // The per-account concurrency budget counts an account's claims in flight.
+    index('publications_account_publishing_idx')
+      .on(t.accountId)
+      .where(sql`${t.status} = 'publishing'`),
   ],
 )
 

@@ -1,0 +1,2 @@
+ALTER TABLE "post_scheduler"."connected_accounts" ADD COLUMN "rate_limited_until" timestamp with time zone;--> statement-breakpoint
+CREATE INDEX "publications_account_publishing_idx" ON "post_scheduler"."publications" USING btree ("account_id") WHERE "post_scheduler"."publications"."status" = 'publishing';
