@@ -86,7 +86,12 @@ describe('the privacy policy', () => {
     const served = (await (await request('/v1/privacy-policy')).json()) as Record<string, unknown>
     expect(served).toMatchObject({
       version: 1,
-      upcoming: { version: 2, effectiveAt: effectiveAt.toISOString() },
+      upcoming: {
+        version: 2,
+        effectiveAt: effectiveAt.toISOString(),
+        summary: 'We explain international transfers in more detail.',
+        text: 'Privacy Policy\nEffective Date: later\nWe now also …',
+      },
     })
     const flagged = async (token: string) =>
       (

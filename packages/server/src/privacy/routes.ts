@@ -80,9 +80,14 @@ const PolicySchema = z
     effectiveAt: instant(),
     text: z.string(),
     upcoming: z
-      .object({ version: z.number().int(), effectiveAt: instant(), summary: z.string() })
+      .object({
+        version: z.number().int(),
+        effectiveAt: instant(),
+        summary: z.string().openapi({ description: 'What changes' }),
+        text: z.string(),
+      })
       .nullable()
-      .openapi({ description: 'A published version not yet in effect' }),
+      .openapi({ description: 'A published version not yet in effect, to read before it is' }),
   })
   .openapi('PrivacyPolicy')
 
@@ -220,7 +225,8 @@ const policyRoute = createRoute({
   path: '/privacy-policy',
   tags: ['Privacy'],
   summary: 'The privacy policy',
-  description: 'The version in effect, with its effective date, and the next one if announced.',
+  description:
+    'The version in effect, with its effective date, and the next one (its text and what changes) once announced.',
   security: PUBLIC,
   responses: { 200: jsonResponse('The policy', PolicySchema) },
 })
@@ -297,6 +303,7 @@ export function privacyRoutes() {
                 version: upcoming.version,
                 effectiveAt: upcoming.effectiveAt.toISOString(),
                 summary: upcoming.summary,
+                text: upcoming.text,
               }
             : null,
         },
