@@ -135,7 +135,7 @@ export function endpoint<R extends Route>(
   kind: InputKind<R>,
 ): Endpoint<R> {
   return tagRoute(
-    (...args: unknown[]) => send<ResponseBody<R>>(toCall(route, kind, args)),
+    async (...args: unknown[]) => send<ResponseBody<R>>(toCall(route, kind, args)),
     route,
   ) as Endpoint<R>
 }
@@ -147,7 +147,13 @@ export function listEndpoint<R extends Route>(
   kind: InputKind<R>,
 ): ListEndpoint<R> {
   return tagRoute((...args: unknown[]) => {
-    const call = toCall(route, kind, args)
+    let call: ReturnType<typeof toCall>
+    try {
+      call = toCall(route, kind, args)
+    } catch (error) {
+      // Bad arguments reject when the list is awaited or iterated, like every other call.
+      return createPage(() => Promise.reject(error))
+    }
     return createPage(
       (cursor) =>
         send<{ data: PageItem<R>[]; nextCursor: string | null }>({

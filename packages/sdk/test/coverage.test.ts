@@ -50,3 +50,20 @@ describe('coverage of the API', () => {
     expect(Object.keys(NOT_FOR_THE_SDK).filter((route) => !documented.has(route))).toEqual([])
   })
 })
+
+describe('arguments', () => {
+  const client = createClient({ apiKey: 'psk_test', baseURL: 'http://localhost' })
+
+  it('rejects a missing or empty id before sending anything, for calls and lists alike', async () => {
+    // @ts-expect-error the id is missing
+    await expect(client.posts.get()).rejects.toThrow(/GET \/v1\/posts\/\{postId\}: argument 1/)
+    await expect(client.members.update('ws_1', '', { role: 'admin' })).rejects.toThrow(/argument 2/)
+    await expect(client.members.list('').toArray()).rejects.toThrow(/argument 1/)
+  })
+
+  it('takes one of apiKey, token or getToken, not several', () => {
+    expect(() => createClient({ apiKey: 'a', token: 'b', baseURL: 'http://localhost' })).toThrow(
+      /not several/,
+    )
+  })
+})
