@@ -289,6 +289,30 @@ export async function attemptDelivery(
   return outcome
 }
 
+/** Finished deliveries and their attempts are kept this long in the delivery log. */
+export const DELIVERY_LOG_RETENTION_DAYS = 30
+
+/**
+ * Deletes finished deliveries (`succeeded`, `failed`) last changed more than
+ * {@link DELIVERY_LOG_RETENTION_DAYS} before `now`, with their attempts. Events stay in the event
+ * log, so any of them can still be redelivered.
+ *
+ * @returns how many deliveries were deleted.
+ */
+export async function purgeDeliveryLog(db: Database, options: { now: Date }): Promise<number> {
+  const cutoff = new Date(options.now.getTime() - DELIVERY_LOG_RETENTION_DAYS * 86_400_000)
+  const deleted = await db
+    .delete(webhookDeliveries)
+    .where(
+      and(
+        sql`${webhookDeliveries.status} in ('succeeded', 'failed')`,
+        sql`${webhookDeliveries.updatedAt} < ${at(cutoff)}`,
+      ),
+    )
+    .returning({ eventId: webhookDeliveries.eventId })
+  return deleted.length
+}
+
 /** Emails the workspace's owners that an endpoint was disabled, and why. */
 async function tellOwners(
   services: WebhookServices,

@@ -1,6 +1,14 @@
 import type { PgBoss } from 'pg-boss'
 import type { Services } from '../services.ts'
-import { attemptDelivery, sweepWebhookDeliveries, WEBHOOK_QUEUE } from './delivery.ts'
+import {
+  attemptDelivery,
+  purgeDeliveryLog,
+  sweepWebhookDeliveries,
+  WEBHOOK_QUEUE,
+} from './delivery.ts'
+
+/** Daily: delete the delivery log past its retention. */
+const PURGE_QUEUE = 'webhooks.purge-delivery-log'
 
 /** How often each worker looks for deliveries that are due. */
 const SWEEP_INTERVAL_MS = 1000
@@ -8,12 +16,14 @@ const SWEEP_INTERVAL_MS = 1000
 /** Creates the delivery queue (every process: pg-boss refuses jobs for a missing queue). */
 export async function createWebhookQueue(boss: PgBoss) {
   await boss.createQueue(WEBHOOK_QUEUE)
+  await boss.createQueue(PURGE_QUEUE)
 }
 
 /**
  * Handles webhook deliveries in this process: up to `WEBHOOK_CONCURRENCY` attempts at a time, and
  * every second a sweep that enqueues the deliveries that are due (new events, retries whose time
- * came, claims abandoned by a worker that died). A failing attempt never fails the others.
+ * came, claims abandoned by a worker that died). A failing attempt never fails the others. Daily,
+ * the delivery log past its retention is deleted.
  */
 export async function startWebhookWorkers(
   boss: PgBoss,
@@ -39,6 +49,11 @@ export async function startWebhookWorkers(
       }
     },
   )
+  await boss.schedule(PURGE_QUEUE, '41 3 * * *')
+  await boss.work(PURGE_QUEUE, async () => {
+    await purgeDeliveryLog(services().db, { now: new Date() })
+  })
+
   let sweeping = false
   const sweep = async () => {
     if (sweeping) return

@@ -6,11 +6,16 @@ import { connectionHelpers, type Tenant } from '../../test/connections.ts'
 import { startTestServer } from '../../test/server.ts'
 import { type ReceivedRequest, startReceiver } from '../../test/webhooks.ts'
 import { createDatabaseClient } from '../db/client.ts'
-import { webhookDeliveries } from '../db/schema/index.ts'
+import { events, webhookAttempts, webhookDeliveries } from '../db/schema/index.ts'
 import { startQueue } from '../jobs/queue.ts'
 import { createLogger } from '../logging/logger.ts'
 import { createVault, parseKeyring } from '../vault/vault.ts'
-import { attemptDelivery, sweepWebhookDeliveries, WEBHOOK_QUEUE } from './delivery.ts'
+import {
+  attemptDelivery,
+  purgeDeliveryLog,
+  sweepWebhookDeliveries,
+  WEBHOOK_QUEUE,
+} from './delivery.ts'
 
 // No worker in this process: the test is the worker, and its clock is the one below, not the
 // wall's — days of retries pass in a second. Receivers listen on loopback, allowed here.
@@ -203,5 +208,29 @@ describe('webhook retries (with an injectable clock)', () => {
       .filter((message) => /disabled/.test(message.subject))
     expect(told?.text).toContain('failed for three days')
     expect(await tick(seconds(at, 86_400))).toBe(0)
+  })
+
+  it('keeps the delivery log 30 days, and the events after it', async () => {
+    const { tenant, receiver, endpoint } = await setUp(() => 200)
+    await scheduleSomething(tenant)
+    const start = new Date(Date.now() + 1000)
+    expect(await tick(start)).toBe(1)
+    await receiver.waitFor(1)
+    const log = () =>
+      db.select().from(webhookAttempts).where(eq(webhookAttempts.endpointId, endpoint.id))
+    const [attempt] = await log()
+    if (!attempt) throw new Error('no attempt logged')
+
+    await purgeDeliveryLog(db, { now: seconds(start, 29 * 86_400) })
+    expect(await log()).toHaveLength(1)
+    await purgeDeliveryLog(db, { now: seconds(start, 31 * 86_400) })
+    expect(await log()).toEqual([])
+    expect(
+      await db
+        .select()
+        .from(webhookDeliveries)
+        .where(eq(webhookDeliveries.endpointId, endpoint.id)),
+    ).toEqual([])
+    expect(await db.select().from(events).where(eq(events.id, attempt.eventId))).toHaveLength(1)
   })
 })

@@ -7,7 +7,13 @@ import { type ReceivedRequest, startReceiver } from '../../test/webhooks.ts'
 // Receivers in these tests listen on loopback, which the operator allows here (self-hosted setup).
 const server = await startTestServer(
   {
-    publishing: { deadlineSeconds: 6, concurrency: 4, maxAttempts: 2, sweepIntervalSeconds: 1 },
+    publishing: {
+      deadlineSeconds: 6,
+      concurrency: 4,
+      accountConcurrency: 4,
+      maxAttempts: 2,
+      sweepIntervalSeconds: 1,
+    },
     webhooks: { allowedNetworks: ['127.0.0.0/8', '::1/128'], timeoutSeconds: 5, concurrency: 4 },
   },
   { worker: true },
