@@ -62,12 +62,12 @@ it('resumes an erasure whose worker process was killed (SIGKILL) in the middle o
   expect(requested.status).toBe(202)
   const { id } = (await requested.json()) as { id: string }
 
-  // A worker process whose platform is slow (1.5 s a call), killed once it is revoking tokens.
+  // A worker process whose platform is slow (2.5 s a call), killed once it is revoking tokens.
   const worker = spawnCLI(['worker'], {
     DATABASE_URL: server.databaseURL,
     PUBLIC_URL: 'http://post-scheduler.test',
     MEDIA_LOCAL_DIR: mediaConfig.localDir,
-    SANDBOX_LATENCY_MS: '1500',
+    SANDBOX_LATENCY_MS: '2500',
     LOG_LEVEL: 'info',
   })
   await worker.logLine(/started/)
@@ -80,7 +80,7 @@ it('resumes an erasure whose worker process was killed (SIGKILL) in the middle o
     const [row] = await progress()
     return row?.steps_done.includes('sign_out') ? row : undefined
   }, 'the worker to start the erasure')
-  await new Promise((resolve) => setTimeout(resolve, 2000))
+  await new Promise((resolve) => setTimeout(resolve, 3500))
   worker.child.kill('SIGKILL')
   await worker.exited
 
