@@ -80,7 +80,7 @@ const createEndpointRoute = createRoute({
   tags: [TAG],
   summary: 'Create a webhook endpoint',
   description:
-    'Events of the workspace are POSTed to `url`, signed the Standard Webhooks way, filtered by `eventTypes` and `profileIds` (empty: all). The signing secret is in this answer only. The URL must reach a public address unless the operator allows private networks (`WEBHOOK_ALLOWED_NETWORKS`). Needs the write scope.',
+    'Events of the workspace are POSTed to `url`, signed the Standard Webhooks way, filtered by `eventTypes` and `profileIds` (empty: all). The signing secret is in this answer only. The URL must reach a public address unless the operator allows private networks (`WEBHOOK_ALLOWED_NETWORKS`). At most 50 per workspace (`409`). Needs the write scope.',
   security: AUTHENTICATED,
   request: {
     headers: IdempotencyHeaders,
@@ -93,7 +93,13 @@ const createEndpointRoute = createRoute({
   },
   responses: {
     201: jsonResponse('The endpoint with its secret, shown this once', EndpointWithSecretSchema),
-    ...problemResponses('UNAUTHENTICATED', 'FORBIDDEN', 'VALIDATION_FAILED', 'WORKSPACE_REQUIRED'),
+    ...problemResponses(
+      'UNAUTHENTICATED',
+      'FORBIDDEN',
+      'CONFLICT',
+      'VALIDATION_FAILED',
+      'WORKSPACE_REQUIRED',
+    ),
   },
 })
 

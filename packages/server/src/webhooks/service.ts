@@ -8,6 +8,7 @@ import {
   webhookAttempts,
   webhookDeliveries,
   webhookEndpoints,
+  workspaces,
 } from '../db/schema/index.ts'
 import type { EventType } from '../events/schemas.ts'
 import { chronological, toPage } from '../http/pagination.ts'
@@ -21,6 +22,9 @@ import { generateWebhookSecret, signWebhook } from './signing.ts'
 type Endpoint = typeof webhookEndpoints.$inferSelect
 type Delivery = typeof webhookDeliveries.$inferSelect
 type Attempt = typeof webhookAttempts.$inferSelect
+
+/** Endpoints one workspace may have: every event fans out to each of them. */
+export const MAX_ENDPOINTS_PER_WORKSPACE = 50
 
 /** The longest grace period of a secret rotation. */
 export const MAX_GRACE_PERIOD_SECONDS = 7 * 86_400
@@ -123,6 +127,22 @@ export async function createEndpoint(
   const id = generateId('whe')
   const secret = generateWebhookSecret()
   const endpoint = await services.db.transaction(async (tx) => {
+    // Under the workspace's lock, so two creations never both take the last place.
+    await tx
+      .select({ id: workspaces.id })
+      .from(workspaces)
+      .where(eq(workspaces.id, tenant.workspaceId))
+      .for('update')
+    const [existing] = await tx
+      .select({ count: sql<number>`count(*)::int` })
+      .from(webhookEndpoints)
+      .where(eq(webhookEndpoints.workspaceId, tenant.workspaceId))
+    if ((existing?.count ?? 0) >= MAX_ENDPOINTS_PER_WORKSPACE) {
+      throw new ProblemError(
+        'CONFLICT',
+        `A workspace has at most ${MAX_ENDPOINTS_PER_WORKSPACE} webhook endpoints; delete one first (one endpoint can take many event types and profiles)`,
+      )
+    }
     const [row] = await tx
       .insert(webhookEndpoints)
       .values({

@@ -338,6 +338,24 @@ describe('webhook endpoints', () => {
     }
   })
 
+  it('keeps a workspace to 50 endpoints, even when they are created at once', async () => {
+    const { tenant } = await setUp()
+    const results = await Promise.all(
+      Array.from({ length: 52 }, (_, index) =>
+        call(tenant, '/v1/webhook-endpoints', 'POST', {
+          url: `https://hooks.example.com/${index}`,
+        }),
+      ),
+    )
+    const statuses = results.map((response) => response.status)
+    expect(statuses.filter((status) => status === 201)).toHaveLength(50)
+    expect(statuses.filter((status) => status === 409)).toHaveLength(2)
+    const page = (await (await call(tenant, '/v1/webhook-endpoints?limit=100')).json()) as {
+      data: Endpoint[]
+    }
+    expect(page.data).toHaveLength(50)
+  })
+
   it('needs the write scope to change endpoints and refuses profile tokens', async () => {
     const { tenant } = await setUp()
     const readOnly = (await (
