@@ -54,6 +54,9 @@ const listRoute = createRoute({
 export function auditRoutes() {
   return createRouter().openapi(listRoute, async (c) => {
     const tenant = await requireTenant(c, 'admin')
-    return c.json(await listAuditLog(c.var.services, tenant.workspaceId, c.req.valid('query')), 200)
+    return c.json(
+      await listAuditLog(c.var.services, tenant.workspaceId, c.req.valid('query'), tenant.actor),
+      200,
+    )
   })
 }

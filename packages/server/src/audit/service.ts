@@ -2,6 +2,7 @@ import { and, desc, eq, gte, lt, lte, type SQL } from 'drizzle-orm'
 import { auditLog } from '../db/schema/index.ts'
 import { decodeCursor, toPage } from '../http/pagination.ts'
 import type { Services } from '../services.ts'
+import { type Actor, recordAudit } from './record.ts'
 
 type Entry = typeof auditLog.$inferSelect
 
@@ -33,12 +34,15 @@ export interface AuditLogFilter {
 
 /**
  * A workspace's audit log, newest first. Entries are append-only; `action` matches exactly or, with
- * a trailing `.*`, by prefix (`api_key.*`).
+ * a trailing `.*`, by prefix (`api_key.*`). Entries name people and their client addresses: the
+ * read is itself recorded (`audit_log.personal_data_viewed`, naming the people other than the
+ * reader), so it appears in their access view.
  */
 export async function listAuditLog(
   services: Services,
   workspaceId: string,
   filter: AuditLogFilter,
+  actor: Actor,
 ) {
   const conditions: (SQL | undefined)[] = [eq(auditLog.workspaceId, workspaceId)]
   if (filter.action?.endsWith('.*')) {
@@ -61,5 +65,27 @@ export async function listAuditLog(
     .where(and(...conditions))
     .orderBy(desc(auditLog.id))
     .limit(filter.limit + 1)
-  return toPage(rows, filter.limit, (row) => ({ key: '', id: String(row.id) }), presentAuditEntry)
+  const page = toPage(
+    rows,
+    filter.limit,
+    (row) => ({ key: '', id: String(row.id) }),
+    presentAuditEntry,
+  )
+  const people = new Set(
+    page.data.flatMap((entry) => [
+      ...(entry.actor.type === 'user' && entry.actor.id ? [entry.actor.id] : []),
+      ...(entry.subjectUserId ? [entry.subjectUserId] : []),
+    ]),
+  )
+  people.delete(actor.id ?? '')
+  if (people.size > 0) {
+    await recordAudit(services.db, actor, {
+      action: 'audit_log.personal_data_viewed',
+      workspaceId,
+      targetType: 'workspace',
+      targetId: workspaceId,
+      details: { userIds: [...people] },
+    })
+  }
+  return page
 }

@@ -243,6 +243,7 @@ async function populate() {
     await request(`/v1/workspaces/${other.workspaceId}/members`, { token: other.person.token }),
     200,
   )
+  await json(await request('/v1/audit-log', { token: other.apiKey }), 200)
 
   // A workspace the person owns with a member, who must inherit it.
   const shared = await json<{ id: string }>(
@@ -416,6 +417,13 @@ describe('the access view', () => {
     )
     // Who read it is shown; their client address is theirs, not the person's.
     expect(viewed).toMatchObject({ actorId: subject.other.person.userId, ip: null })
+    expect(view.data.audit_log).toContainEqual(
+      expect.objectContaining({
+        action: 'audit_log.personal_data_viewed',
+        actorType: 'api_key',
+        actorId: subject.other.apiKeyId,
+      }),
+    )
     // Corrections are audited: the address change asked for during population.
     expect(view.data.audit_log).toContainEqual(
       expect.objectContaining({
