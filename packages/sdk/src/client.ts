@@ -7,7 +7,9 @@ import {
   type Transport,
   type UploadProgress,
 } from './transport.ts'
-import type { Media } from './types.ts'
+import type { Media, Schemas } from './types.ts'
+
+type MediaUploadPart = Schemas['MediaUploadPart']
 
 function createResources(send: Transport) {
   const uploads = {
@@ -19,26 +21,28 @@ function createResources(send: Transport) {
     cancel: endpoint(send, 'DELETE /v1/media/uploads/{uploadId}', 'none'),
     /**
      * Sends part `partNumber` (from 1) of a resumable upload: bytes `(partNumber − 1) ×
-     * partSizeBytes` onwards, `partSizeBytes` of them (the last part: the rest).
+     * partSizeBytes` onwards, `partSizeBytes` of them (the last part: the rest). Sending a part
+     * again replaces it. `onProgress` gets the bytes of this part sent so far.
      */
     sendPart: tagRoute(
       (
         uploadId: string,
         partNumber: number,
         body: Blob,
-        onProgress?: (sentBytes: number) => void,
-        options?: RequestOptions,
-      ) =>
-        send<{ partNumber: number; sizeBytes: number; sha256: string }>({
+        options: RequestOptions & { onProgress?: (sentBytes: number) => void } = {},
+      ) => {
+        const { onProgress, ...rest } = options
+        return send<MediaUploadPart>({
           method: 'PUT',
           path: `/v1/media/uploads/${encodeURIComponent(uploadId)}/parts/${partNumber}`,
           body,
           onUploadProgress: onProgress && ((progress) => onProgress(progress.transferredBytes)),
           options: {
-            ...options,
-            headers: { 'content-type': 'application/octet-stream', ...options?.headers },
+            ...rest,
+            headers: { 'content-type': 'application/octet-stream', ...rest.headers },
           },
-        }),
+        })
+      },
       'PUT /v1/media/uploads/{uploadId}/parts/{partNumber}',
     ),
     /** Joins the parts into a media (checking `sha256` when given); safe to call again. */

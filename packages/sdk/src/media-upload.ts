@@ -65,8 +65,7 @@ interface UploadEndpoints {
     uploadId: string,
     partNumber: number,
     body: Blob,
-    onProgress: (sentBytes: number) => void,
-    options?: RequestOptions,
+    options: RequestOptions & { onProgress?: (sentBytes: number) => void },
   ) => Promise<unknown>
   complete: Endpoint<'POST /v1/media/uploads/{uploadId}/complete'>
 }
@@ -168,7 +167,10 @@ async function uploadBlob(
         const start = (partNumber - 1) * upload.partSizeBytes
         const part = blob.slice(start, start + upload.partSizeBytes)
         const number = partNumber
-        await uploads.sendPart(upload.id, number, part, (sent) => report(number, sent), partOptions)
+        await uploads.sendPart(upload.id, number, part, {
+          ...partOptions,
+          onProgress: (sent) => report(number, sent),
+        })
         report(number, part.size)
       }
     }
@@ -196,7 +198,10 @@ async function uploadStream(
   let partNumber = 1
   const flush = async (bytes: Blob) => {
     const number = partNumber++
-    await uploads.sendPart(upload.id, number, bytes, (sent) => report(number, sent), partOptions)
+    await uploads.sendPart(upload.id, number, bytes, {
+      ...partOptions,
+      onProgress: (sent) => report(number, sent),
+    })
     report(number, bytes.size)
   }
   try {

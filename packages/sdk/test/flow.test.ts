@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
+import { loadConfig } from '../../server/src/config/config.ts'
 import { makeImage, makeNoisyPNG, mediaTestConfig } from '../../server/test/media.ts'
 import { startReceiver } from '../../server/test/webhooks.ts'
 import {
@@ -16,7 +17,13 @@ import {
 import { uploadFromPath } from '../src/node.ts'
 import { startSDKTestServer } from './server.ts'
 
-const publishing = { deadlineSeconds: 6, concurrency: 4, maxAttempts: 2, sweepIntervalSeconds: 1 }
+const publishing = {
+  ...loadConfig({}).publishing,
+  deadlineSeconds: 6,
+  concurrency: 4,
+  maxAttempts: 2,
+  sweepIntervalSeconds: 1,
+}
 // Small parts, so a resumable upload of a few hundred kilobytes has several; imports may reach
 // the loopback listener below (a stand-in for a public file host).
 const media = await mediaTestConfig({

@@ -1,12 +1,21 @@
 import { readFile } from 'node:fs/promises'
 import { describe, expect, it } from 'vitest'
+import { loadConfig } from '../../server/src/config/config.ts'
 import { makeImage } from '../../server/test/media.ts'
 import { DOCUMENT_PATH } from '../scripts/generate-types.ts'
 import { ConflictError, createClient, ValidationError } from '../src/index.ts'
 import { startSDKTestServer } from './server.ts'
 
 const server = await startSDKTestServer(
-  { publishing: { deadlineSeconds: 6, concurrency: 4, maxAttempts: 2, sweepIntervalSeconds: 1 } },
+  {
+    publishing: {
+      ...loadConfig({}).publishing,
+      deadlineSeconds: 6,
+      concurrency: 4,
+      maxAttempts: 2,
+      sweepIntervalSeconds: 1,
+    },
+  },
   { worker: true },
 )
 
