@@ -3458,7 +3458,7 @@ export interface paths {
     };
     /**
      * Create a webhook endpoint
-     * @description Events of the workspace are POSTed to `url`, signed the Standard Webhooks way, filtered by `eventTypes` and `profileIds` (empty: all). The signing secret is in this answer only. The URL must reach a public address unless the operator allows private networks (`WEBHOOK_ALLOWED_NETWORKS`). Needs the write scope.
+     * @description Events of the workspace are POSTed to `url`, signed the Standard Webhooks way, filtered by `eventTypes` and `profileIds` (empty: all). The signing secret is in this answer only. The URL must reach a public address unless the operator allows private networks (`WEBHOOK_ALLOWED_NETWORKS`). At most 50 per workspace (`409`). Needs the write scope.
      */
     post: {
       parameters: {
@@ -3493,6 +3493,12 @@ export interface paths {
         };
         /** @description Forbidden (`FORBIDDEN`) */
         403: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Conflict (`CONFLICT`) */
+        409: {
           content: {
             "application/problem+json": components["schemas"]["Problem"];
           };
@@ -4184,7 +4190,7 @@ export interface paths {
   "/v1/privacy-policy": {
     /**
      * The privacy policy
-     * @description The version in effect, with its effective date, and the next one if announced.
+     * @description The version in effect, with its effective date, and the next one (its text and what changes) once announced.
      */
     get: {
       responses: {
@@ -6255,12 +6261,14 @@ export interface components {
       /** Format: date-time */
       effectiveAt: string;
       text: string;
-      /** @description A published version not yet in effect */
+      /** @description A published version not yet in effect, to read before it is */
       upcoming: {
         version: number;
         /** Format: date-time */
         effectiveAt: string;
+        /** @description What changes */
         summary: string;
+        text: string;
       } | null;
     };
     UsageSummary: {
