@@ -214,18 +214,6 @@ export async function attemptDelivery(
       : 'failed'
 
   const disabled = await db.transaction(async (tx) => {
-    await tx.insert(webhookAttempts).values({
-      id: generateId('wha'),
-      endpointId: endpoint.id,
-      eventId: event.id,
-      workspaceId: endpoint.workspaceId,
-      attemptedAt: now,
-      durationMs: sent.durationMs,
-      outcome: succeeded ? 'succeeded' : 'failed',
-      statusCode: sent.statusCode,
-      error: sent.error,
-      responseBody: sent.responseBody,
-    })
     const [finished] = await tx
       .update(webhookDeliveries)
       .set({
@@ -250,8 +238,21 @@ export async function attemptDelivery(
         ),
       )
       .returning({ endpointId: webhookDeliveries.endpointId })
-    // The claim expired and the delivery was taken back: the newer attempt decides.
+    // The claim expired and the delivery was taken back (or the endpoint was deleted meanwhile):
+    // the newer attempt decides, and logs itself.
     if (!finished) return undefined
+    await tx.insert(webhookAttempts).values({
+      id: generateId('wha'),
+      endpointId: endpoint.id,
+      eventId: event.id,
+      workspaceId: endpoint.workspaceId,
+      attemptedAt: now,
+      durationMs: sent.durationMs,
+      outcome: succeeded ? 'succeeded' : 'failed',
+      statusCode: sent.statusCode,
+      error: sent.error,
+      responseBody: sent.responseBody,
+    })
     if (succeeded) {
       await tx
         .update(webhookEndpoints)
