@@ -13,6 +13,7 @@ const N = env('BENCH_PUBLICATIONS', 10_000)
 const CONCURRENCY = env('BENCH_CONCURRENCY', 20)
 const STEADY_RATE = env('BENCH_STEADY_PER_SECOND', 50)
 const STEADY_SECONDS = env('BENCH_STEADY_SECONDS', 20)
+const ACCOUNTS = env('BENCH_ACCOUNTS', 50)
 const logger = createLogger({ logLevel: 'error', logFormat: 'json' }, process.stderr)
 const progress = (message: string) => process.stderr.write(`bench/publish: ${message}\n`)
 const database = await startDatabase()
@@ -47,8 +48,8 @@ await boss.stop({ graceful: true, close: true })
 
 // 2. and 3. The engine: an API process to connect the account, a worker process to publish.
 const api = await startScheduler(database.url, { listen: false, worker: false, migrate: false })
-const connected = await connectSandboxAccounts(api.scheduler, database.url)
-const account = { ...connected, accountId: String(connected.accountIds[0]) }
+progress(`connecting ${ACCOUNTS} sandbox accounts`)
+const account = await connectSandboxAccounts(api.scheduler, database.url, ACCOUNTS)
 const worker = await startScheduler(
   database.url,
   { listen: false, worker: true, migrate: false },
@@ -63,6 +64,8 @@ async function schedule(count: number, dueAt: (index: number) => Date, label: st
     id: generateId('post'),
     text: `${label} ${index} ${crypto.randomUUID()}`,
     dueAt: dueAt(index),
+    // Round robin over the accounts, as an embedding product's many users would post.
+    accountId: account.accountIds[index % ACCOUNTS] as string,
   }))
   for (let start = 0; start < count; start += 1000) {
     const chunk = postRows.slice(start, start + 1000)
@@ -74,6 +77,7 @@ async function schedule(count: number, dueAt: (index: number) => Date, label: st
         status: 'scheduled',
         content: sql.json({ text: row.text, mediaIds: [] }),
         overrides: sql.json({}),
+        account_ids: [row.accountId],
         scheduled_at: row.dueAt,
       })),
     )}`
@@ -82,7 +86,7 @@ async function schedule(count: number, dueAt: (index: number) => Date, label: st
         id: generateId('pub'),
         post_id: row.id,
         workspace_id: account.workspaceId,
-        account_id: account.accountId,
+        account_id: row.accountId,
         platform: 'sandbox',
         status: 'scheduled',
         due_at: row.dueAt,
@@ -136,7 +140,9 @@ const copies = await sql<
 const duplicates = await sql<{ count: number }[]>`
   select count(*)::int as count from (select text from post_scheduler.sandbox_posts group by text having count(*) > 1) d`
 const f = (value: number, digits = 0) => value.toFixed(digits)
-console.log(`bench/publish (concurrency ${CONCURRENCY} in one worker process)`)
+console.log(
+  `bench/publish (concurrency ${CONCURRENCY} in one worker process, ${ACCOUNTS} sandbox accounts)`,
+)
 console.log(`  yardstick  pg-boss no-op jobs         ${f(yardstick)} jobs/s`)
 console.log(
   `  burst      ${N} due at one instant    ${f(burst.throughput)} publications/s (${f((burst.throughput / yardstick) * 100)} % of the yardstick; target ≥ 50 %); lateness p50 ${f(burst.p50, 2)} s, p99 ${f(burst.p99, 2)} s; ${burst.failed} not published`,

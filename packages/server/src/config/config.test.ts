@@ -102,7 +102,13 @@ describe('loadConfig', () => {
         { id: 'k2', key: new Uint8Array(32).fill(2) },
         { id: 'k1', key: new Uint8Array(32).fill(1) },
       ],
-      publishing: { deadlineSeconds: 120, concurrency: 4, maxAttempts: 3, sweepIntervalSeconds: 5 },
+      publishing: {
+        deadlineSeconds: 120,
+        concurrency: 4,
+        accountConcurrency: 4,
+        maxAttempts: 3,
+        sweepIntervalSeconds: 5,
+      },
       sandboxLatencyMs: 250,
       platformApps: {
         x: { clientId: 'x-client', clientSecret: 'x-secret' },

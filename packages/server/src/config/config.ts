@@ -28,24 +28,22 @@ const isCIDR = (value: string) => {
 }
 
 /** Comma-separated CIDR networks such as `10.1.0.0/16,fd12::/16`. */
-const cidrList = z
-  .string()
-  .transform((value, context) => {
-    const networks = value
-      .split(',')
-      .map((entry) => entry.trim())
-      .filter(Boolean)
-    for (const network of networks) {
-      if (!isCIDR(network)) {
-        context.addIssue({
-          code: 'custom',
-          message: `must be comma-separated CIDR networks such as 10.1.0.0/16 (${network} is not one)`,
-        })
-        return z.NEVER
-      }
+const cidrList = z.string().transform((value, context) => {
+  const networks = value
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean)
+  for (const network of networks) {
+    if (!isCIDR(network)) {
+      context.addIssue({
+        code: 'custom',
+        message: `must be comma-separated CIDR networks such as 10.1.0.0/16 (${network} is not one)`,
+      })
+      return z.NEVER
     }
-    return networks
-  })
+  }
+  return networks
+})
 
 /**
  * The environment variables Post Scheduler reads, each with its default. The table in the README
@@ -94,6 +92,7 @@ const environmentSchema = z.object({
   PUBLISH_DEADLINE_SECONDS: integer(5, 3600).default(600),
   PUBLISH_CONCURRENCY: integer(1, 1000).default(10),
   PUBLISH_MAX_ATTEMPTS: integer(1, 50).default(5),
+  PUBLISH_ACCOUNT_CONCURRENCY: integer(1, 100).default(4),
   SWEEP_INTERVAL_SECONDS: integer(1, 3600).default(10),
   SANDBOX_LATENCY_MS: integer(0, 60_000).default(0),
   X_CLIENT_ID: z.string().min(1).optional(),
@@ -212,10 +211,15 @@ export interface Config {
   rateLimitPerMinute: number
   /** Keys that encrypt platform tokens at rest, newest first; a development key file when absent. */
   encryptionKeys: Keyring | undefined
-  /** Publishing: claim deadline, concurrent publications per worker, attempts, sweep interval. */
+  /**
+   * Publishing: claim deadline, concurrent publications per worker and per connected account
+   * (across workers), attempts, sweep interval.
+   */
   publishing: {
     deadlineSeconds: number
     concurrency: number
+    /** Publications of one connected account in flight at once, across every worker. */
+    accountConcurrency: number
     maxAttempts: number
     sweepIntervalSeconds: number
   }
@@ -363,6 +367,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     publishing: {
       deadlineSeconds: e.PUBLISH_DEADLINE_SECONDS,
       concurrency: e.PUBLISH_CONCURRENCY,
+      accountConcurrency: e.PUBLISH_ACCOUNT_CONCURRENCY,
       maxAttempts: e.PUBLISH_MAX_ATTEMPTS,
       sweepIntervalSeconds: e.SWEEP_INTERVAL_SECONDS,
     },

@@ -12,7 +12,7 @@ import { alias } from 'drizzle-orm/pg-core'
 import type { PgBoss } from 'pg-boss'
 import { generateId } from '../auth/secrets.ts'
 import { type ConnectedAccount, markReauthRequired, tokenContext } from '../connections/accounts.ts'
-import type { Database } from '../db/client.ts'
+import type { Database, Transaction } from '../db/client.ts'
 import {
   connectedAccounts,
   oauthApps,
@@ -38,6 +38,8 @@ export interface EngineOptions {
   deadlineSeconds: number
   /** Attempts before a retryable failure becomes final. */
   maxAttempts: number
+  /** Publications of one connected account in flight at once, across every worker. */
+  accountConcurrency: number
 }
 
 const SYSTEM = { type: 'system', id: undefined, ip: undefined, requestId: undefined } as const
@@ -76,7 +78,8 @@ export async function runPublication(
   publicationId: string,
   options: EngineOptions & { worker?: string },
 ): Promise<Publication['status'] | 'skipped'> {
-  const claim = await claimPublication(services.db, publicationId, options)
+  const claim = await claimPublication(services, publicationId, options)
+  if (claim === 'deferred') return 'queued'
   if (!claim) return 'skipped'
   const finish = (patch: Finish) => finishAttempt(services, claim, patch, options)
   try {
@@ -208,6 +211,27 @@ export function contentFor(post: Post, platform: string): PostContent<never> {
   }
 }
 
+/**
+ * Publications of an account in flight: claimed, within their deadline. Claims of one account
+ * take turns (a lock until the claim commits), so two cannot both take its last place.
+ */
+async function inFlight(tx: Transaction, accountId: string): Promise<number> {
+  await tx.execute(
+    sql`select pg_advisory_xact_lock(hashtextextended(${`publishing-account:${accountId}`}, 0))`,
+  )
+  const [row] = await tx
+    .select({ count: sql<number>`count(*)::int` })
+    .from(publications)
+    .where(
+      and(
+        eq(publications.accountId, accountId),
+        eq(publications.status, 'publishing'),
+        gt(publications.deadlineAt, sql`now()`),
+      ),
+    )
+  return row?.count ?? 0
+}
+
 /** "90 s", "12 min", "3 h": a delay for people. */
 function formatDelay(seconds: number): string {
   if (seconds < 120) return `${Math.round(seconds)} s`
@@ -222,12 +246,12 @@ function formatDelay(seconds: number): string {
  * this attempt the only one whose writes count.
  */
 async function claimPublication(
-  db: Database,
+  services: Pick<Services, 'db' | 'queue'>,
   publicationId: string,
   options: EngineOptions & { worker?: string },
 ) {
   const attemptId = generateId('att')
-  return db.transaction(async (tx): Promise<Claim | undefined> => {
+  return services.db.transaction(async (tx): Promise<Claim | 'deferred' | undefined> => {
     // Aliased: PostgreSQL's `FOR UPDATE OF` takes an unqualified name.
     const post = alias(posts, 'post')
     const [found] = await tx
@@ -236,6 +260,9 @@ async function claimPublication(
         account: connectedAccounts,
         oauthApp: oauthApps,
         missedAfterSeconds: publishingSettings.missedAfterSeconds,
+        rateLimitedForSeconds: sql<
+          number | null
+        >`extract(epoch from ${connectedAccounts.rateLimitedUntil} - now())::float8`,
       })
       .from(publications)
       .innerJoin(post, eq(post.id, publications.postId))
@@ -251,6 +278,38 @@ async function claimPublication(
       .where(eq(publications.id, publicationId))
       .for('update', { of: post })
     if (!found) return undefined
+    const claimable = sql`(
+      (${publications.status} in ('scheduled', 'queued') and ${publications.dueAt} <= now() + interval '1 second')
+      or (${publications.status} = 'publishing' and ${publications.deadlineAt} < now())
+    )`
+
+    // The account's budgets: the platform asked to wait, or enough of its publications are in
+    // flight. Then the publication waits its turn, without an attempt.
+    const waitSeconds =
+      found.account === null
+        ? undefined
+        : (found.rateLimitedForSeconds ?? 0) > 0
+          ? (found.rateLimitedForSeconds as number)
+          : (await inFlight(tx, found.account.id)) >= options.accountConcurrency
+            ? 1 + Math.random() * 2
+            : undefined
+    if (waitSeconds !== undefined) {
+      const [deferred] = await tx
+        .update(publications)
+        .set({
+          status: 'queued',
+          dueAt: sql`now() + make_interval(secs => ${waitSeconds})`,
+          updatedAt: sql`now()`,
+        })
+        .where(and(eq(publications.id, publicationId), claimable))
+        .returning()
+      if (!deferred) return undefined
+      await enqueuePublication(tx, services.queue, deferred, {
+        expireInSeconds: options.deadlineSeconds * 2,
+      })
+      return 'deferred'
+    }
+
     const [current] = await tx
       .select({ attemptId: publications.attemptId })
       .from(publications)
@@ -265,15 +324,7 @@ async function claimPublication(
         deadlineAt: sql`now() + make_interval(secs => ${options.deadlineSeconds})`,
         updatedAt: sql`now()`,
       })
-      .where(
-        and(
-          eq(publications.id, publicationId),
-          sql`(
-            (${publications.status} in ('scheduled', 'queued') and ${publications.dueAt} <= now() + interval '1 second')
-            or (${publications.status} = 'publishing' and ${publications.deadlineAt} < now())
-          )`,
-        ),
-      )
+      .where(and(eq(publications.id, publicationId), claimable))
       .returning({
         ...getTableColumns(publications),
         lateSeconds: sql<number>`extract(epoch from now() - ${publications.dueAt})::float8`,
@@ -436,14 +487,19 @@ async function classifyFailure(
       return attempts < options.maxAttempts
         ? { status: 'queued', dueInSeconds: 2, error: failure, outcome: 'unknown' }
         : { status: 'unconfirmed', error: failure }
-    case 'RATE_LIMITED':
+    case 'RATE_LIMITED': {
+      // The whole account waits: its other publications do not call the platform before then.
+      const seconds = Math.max(1, adapterError.retryAfterSeconds ?? backoff())
+      await services.db
+        .update(connectedAccounts)
+        .set({
+          rateLimitedUntil: sql`greatest(coalesce(${connectedAccounts.rateLimitedUntil}, now()), now() + make_interval(secs => ${seconds}))`,
+        })
+        .where(eq(connectedAccounts.id, claim.publication.accountId))
       return attempts < options.maxAttempts * 2
-        ? {
-            status: 'queued',
-            dueInSeconds: Math.max(1, adapterError.retryAfterSeconds ?? backoff()),
-            error: failure,
-          }
+        ? { status: 'queued', dueInSeconds: seconds, error: failure }
         : { status: 'failed', error: failure }
+    }
     case 'RECONNECT_REQUIRED': {
       const [account] = await services.db
         .select()

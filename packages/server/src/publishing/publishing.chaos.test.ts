@@ -42,19 +42,29 @@ function startWorker(env: Record<string, string> = {}) {
   return worker
 }
 
-async function createPosts(count: number, prefix: string) {
-  const tenant = await tenantWithProfile()
-  const { accountId } = await connectPersonalAccount(tenant)
+/** `count` posts to publish now, spread over `accounts` connected accounts (each in its tenant). */
+async function createPosts(count: number, prefix: string, accounts = 1) {
+  const targets: { apiKey: string; accountId: string }[] = []
+  for (let i = 0; i < accounts; i++) {
+    const tenant = await tenantWithProfile()
+    const { accountId } = await connectPersonalAccount(tenant)
+    targets.push({ apiKey: tenant.apiKey, accountId })
+  }
   const ids: string[] = []
   for (let i = 0; i < count; i++) {
+    const target = targets[i % targets.length] as (typeof targets)[number]
     const response = await request('/v1/posts', {
-      token: tenant.apiKey,
-      json: { accountIds: [accountId], content: { text: `${prefix} ${i}` }, publishNow: true },
+      token: target.apiKey,
+      json: {
+        accountIds: [target.accountId],
+        content: { text: `${prefix} ${i}` },
+        publishNow: true,
+      },
     })
     expect(response.status).toBe(201)
     ids.push(((await response.json()) as { id: string }).id)
   }
-  return { tenant, accountId, postIds: ids }
+  return { postIds: ids }
 }
 
 const statusCounts = async (prefix: string) => {
@@ -71,12 +81,13 @@ const duplicates = (prefix: string) =>
     where text like ${`${prefix} %`} group by text having count(*) > 1`)
 
 describe('publishing under failure', () => {
-  it('publishes 1,000 posts exactly once while a worker is SIGKILLed every 2 s', {
+  it('publishes 1,000 posts to 10 accounts exactly once while a worker is SIGKILLed every 2 s', {
     timeout: 600_000,
   }, async () => {
     const prefix = `chaos-${crypto.randomUUID().slice(0, 8)}`
     const total = 1000
-    await createPosts(total, prefix)
+    // Ten accounts, so each account's concurrency budget (4 by default) is not the bottleneck.
+    await createPosts(total, prefix, 10)
 
     const startedAt = Date.now()
     const running = [startWorker(), startWorker(), startWorker()]

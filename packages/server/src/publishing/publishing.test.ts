@@ -6,7 +6,13 @@ import { startTestServer } from '../../test/server.ts'
 import { createDatabaseClient } from '../db/client.ts'
 import { connectedAccounts, sandboxPosts } from '../db/schema/index.ts'
 
-const publishing = { deadlineSeconds: 6, concurrency: 4, maxAttempts: 3, sweepIntervalSeconds: 1 }
+const publishing = {
+  deadlineSeconds: 6,
+  concurrency: 4,
+  accountConcurrency: 4,
+  maxAttempts: 3,
+  sweepIntervalSeconds: 1,
+}
 const server = await startTestServer(
   { publishing, media: await mediaTestConfig() },
   { worker: true },
