@@ -13,7 +13,13 @@ import { recordEvent } from '../events/events.ts'
 import type { MediaStorage } from '../media/storage.ts'
 import type { Services } from '../services.ts'
 import { ERASURE_STEPS, runDueErasures } from './erasure.ts'
-import { NOT_PERSONAL_DATA, PERSONAL_DATA } from './inventory.ts'
+import {
+  type DataSubject,
+  findDataSubject,
+  NOT_PERSONAL_DATA,
+  PERSONAL_DATA,
+  readPersonalData,
+} from './inventory.ts'
 
 const mediaConfig = await mediaTestConfig()
 const server = await startTestServer({ media: mediaConfig }, { worker: true })
@@ -499,6 +505,12 @@ describe('the erasure', () => {
       }),
       202,
     )
+    // Before: the person has rows in every table that holds personal data (the list is checked
+    // against the database above), so the erasure below is tried on all of them.
+    const subjectNow = await findDataSubject(db, userId)
+    const before = await readPersonalData(db, subjectNow as DataSubject)
+    expect(Object.entries(before).filter(([, rows]) => rows.length === 0)).toEqual([])
+
     // Not due yet: nothing happens.
     expect(await runDueErasures(services, new Date())).toBe(0)
     expect((await request('/v1/me', { token: person.person.token })).status).toBe(200)
