@@ -23,8 +23,8 @@ export interface ClientOptions {
   /** Milliseconds to wait for each attempt's answer; `false` never gives up. Default 30 000. */
   timeout?: number | false
   /**
-   * How many times to retry after a network error, a 408, a 429 (waiting as `Retry-After` asks,
-   * at most `maxRetryAfterSeconds`) or a 5xx. Mutating calls are retried too: they carry an
+   * How many times to retry after a network error, a 408, a 429 or a 409 that says when to try
+   * again (waiting as `Retry-After` asks, at most `maxRetryAfterSeconds`), or a 5xx. Mutating calls are retried too: they carry an
    * `Idempotency-Key`, so a retry never does the work twice. Default 2; `0` turns retries off.
    */
   retry?: number | { limit?: number; maxRetryAfterSeconds?: number }
@@ -94,9 +94,15 @@ export function createTransport(options: ClientOptions): Transport {
     retry: {
       limit: retry?.limit ?? 2,
       methods: ['get', 'post', 'put', 'patch', 'delete'],
-      statusCodes: [408, 429, 500, 502, 503, 504],
-      afterStatusCodes: [429, 503],
+      statusCodes: [408, 409, 429, 500, 502, 503, 504],
+      afterStatusCodes: [409, 429, 503],
       maxRetryAfter: (retry?.maxRetryAfterSeconds ?? 60) * 1000,
+      // A 409 is retried only when it says when to: the same Idempotency-Key still in flight
+      // (e.g. the answer to the first attempt was lost). A conflict of state is final.
+      shouldRetry: ({ error }) =>
+        isHTTPError(error) && error.response.status === 409
+          ? error.response.headers.has('retry-after')
+          : undefined,
     },
     hooks: {
       beforeRequest: [

@@ -67,7 +67,7 @@ describe('errors by status, against the real server', () => {
   })
 
   it('409: deleting media a post uses is a ConflictError', async () => {
-    const { client } = await server.createTenant()
+    const { client, apiKey } = await server.createTenant()
     const profile = await client.profiles.create({ name: 'Conflicts' })
     const account = await server.connectSandboxAccount(client, profile.id)
     const media = await client.media.upload(new Blob([new Uint8Array(await makeImage('png'))]), {
@@ -79,9 +79,13 @@ describe('errors by status, against the real server', () => {
       content: { text: 'Later', mediaIds: [media.id] },
       scheduledAt: new Date(Date.now() + 86_400_000).toISOString(),
     })
-    const error = await failure(client.media.delete(media.id))
+    // Through a gateway that counts: a conflict of state is final, not retried.
+    const gateway = await startGateway(server.url)
+    const counted = server.clientFor({ apiKey }, { baseURL: gateway.url })
+    const error = await failure(counted.media.delete(media.id))
     expect(error).toBeInstanceOf(ConflictError)
     expect(error).toMatchObject({ status: 409, code: 'MEDIA_IN_USE' })
+    expect(gateway.seen).toHaveLength(1)
     await client.media.delete(media.id, { force: 'true' })
   })
 
@@ -132,6 +136,21 @@ describe('errors by status, against the real server', () => {
     expect(error).toBeInstanceOf(ServerError)
     expect(error).toMatchObject({ status: 502, code: 'HTTP_502' })
     expect(failing.seen).toHaveLength(2)
+  })
+
+  it('retries a 409 that says when (the same key still in flight), with the same key', async () => {
+    const { apiKey } = await server.createTenant()
+    const gateway = await startGateway(server.url, ({ index }) =>
+      index === 0 ? { status: 409, retryAfter: 0 } : 'forward',
+    )
+    const client = server.clientFor({ apiKey }, { baseURL: gateway.url })
+    expect((await client.profiles.create({ name: 'After the conflict' })).name).toBe(
+      'After the conflict',
+    )
+    expect(gateway.seen).toHaveLength(2)
+    expect(gateway.seen[1]?.headers['idempotency-key']).toBe(
+      gateway.seen[0]?.headers['idempotency-key'],
+    )
   })
 
   it('the same idempotencyKey replays the first answer instead of creating twice', async () => {
