@@ -133,6 +133,13 @@ export async function sendPolicyNotices(services: Services): Promise<number> {
         )
         .returning()
       if (!claimed) return
+      const noticeMs = services.config.privacy.policyNoticeDays * DAY_MS
+      if (claimed.effectiveAt.getTime() - Date.now() < noticeMs) {
+        services.logger.error(
+          { version: claimed.version, effectiveAt: claimed.effectiveAt },
+          'a privacy policy notice went out later than PRIVACY_POLICY_NOTICE_DAYS before it takes effect (were the workers down?); consider publishing it again with a later date',
+        )
+      }
       const all = await tx.select({ id: workspaces.id }).from(workspaces)
       for (const workspace of all) {
         await recordEvent(tx, {
