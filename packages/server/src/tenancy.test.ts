@@ -48,6 +48,8 @@ const BODIES: Record<string, unknown> = {
   'PATCH /v1/workspaces/{workspaceId}/publishing-settings': { duplicateWindowSeconds: 0 },
   'PATCH /v1/media/{mediaId}': { altText: 'Taken over' },
   'PUT /v1/media/uploads/{uploadId}/parts/{partNumber}': 'part bytes',
+  'PATCH /v1/webhook-endpoints/{endpointId}': { enabled: false },
+  'POST /v1/webhook-endpoints/{endpointId}/redeliver': { since: '2020-01-01T00:00:00Z' },
 }
 
 /** A media file of `apiKey`'s workspace, uploaded as a browser would. */
@@ -103,7 +105,18 @@ it('gives another tenant 404 on every operation that takes an id, and changes no
   const dataExport = (await (
     await request('/v1/me/exports', { token: victim.person.token, json: {} })
   ).json()) as { id?: string }
+  const endpoint = (await (
+    await request('/v1/webhook-endpoints', {
+      token: victim.apiKey,
+      json: { url: 'https://hooks.example.com/victim' },
+    })
+  ).json()) as { id?: string }
+  const events = (await (await request('/v1/events?limit=1', { token: victim.apiKey })).json()) as {
+    data?: { id: string }[]
+  }
   const ids: Record<string, string | undefined> = {
+    endpointId: endpoint.id,
+    eventId: events.data?.[0]?.id,
     postId: recurring.id,
     seriesId: recurring.seriesId,
     publicationId: recurring.publications?.[0]?.id,
