@@ -20,7 +20,13 @@ const server = await startTestServer(
   {
     platformApps: { x: xApp, linkedin: linkedinApp },
     media: await mediaTestConfig(),
-    publishing: { deadlineSeconds: 30, concurrency: 4, accountConcurrency: 4, maxAttempts: 3, sweepIntervalSeconds: 1 },
+    publishing: {
+      deadlineSeconds: 30,
+      concurrency: 4,
+      accountConcurrency: 4,
+      maxAttempts: 3,
+      sweepIntervalSeconds: 1,
+    },
   },
   { worker: true },
 )

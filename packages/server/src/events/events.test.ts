@@ -6,7 +6,13 @@ import { createDatabaseClient } from '../db/client.ts'
 import { events } from '../db/schema/index.ts'
 import { recordEvent } from './events.ts'
 
-const publishing = { deadlineSeconds: 6, concurrency: 4, accountConcurrency: 4, maxAttempts: 2, sweepIntervalSeconds: 1 }
+const publishing = {
+  deadlineSeconds: 6,
+  concurrency: 4,
+  accountConcurrency: 4,
+  maxAttempts: 2,
+  sweepIntervalSeconds: 1,
+}
 const server = await startTestServer({ publishing }, { worker: true })
 const { request } = server
 const { tenantWithProfile, connectPersonalAccount } = connectionHelpers(server)

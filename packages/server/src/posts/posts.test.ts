@@ -6,7 +6,13 @@ import { createDatabaseClient } from '../db/client.ts'
 import { auditLog, posts, publications, sandboxPosts } from '../db/schema/index.ts'
 import { PUBLISH_QUEUE } from '../publishing/queue.ts'
 
-const publishing = { deadlineSeconds: 6, concurrency: 4, accountConcurrency: 4, maxAttempts: 2, sweepIntervalSeconds: 1 }
+const publishing = {
+  deadlineSeconds: 6,
+  concurrency: 4,
+  accountConcurrency: 4,
+  maxAttempts: 2,
+  sweepIntervalSeconds: 1,
+}
 const server = await startTestServer({ publishing }, { worker: true })
 const { request } = server
 const { tenantWithProfile, connectPersonalAccount } = connectionHelpers(server)

@@ -5,7 +5,13 @@ import { startTestServer } from '../../test/server.ts'
 import { createDatabaseClient } from '../db/client.ts'
 import { posts, publications } from '../db/schema/index.ts'
 
-const publishing = { deadlineSeconds: 6, concurrency: 4, accountConcurrency: 4, maxAttempts: 3, sweepIntervalSeconds: 1 }
+const publishing = {
+  deadlineSeconds: 6,
+  concurrency: 4,
+  accountConcurrency: 4,
+  maxAttempts: 3,
+  sweepIntervalSeconds: 1,
+}
 const server = await startTestServer({ publishing, logLevel: 'warn' } as never, { worker: true })
 const { tenantWithProfile, connectPersonalAccount } = connectionHelpers(server)
 const { db, close } = createDatabaseClient(server.databaseURL, { max: 2 })
