@@ -74,9 +74,8 @@ async function readCertificate(files: { certFile: string; keyFile: string }) {
     readFile(path).catch((error: unknown) => {
       throw new StartupError(`Cannot read ${variable} ${path}: ${messageOf(error)}`)
     })
-  const [cert, key] = await Promise.all([
-    read('TLS_CERT_FILE', files.certFile),
-    read('TLS_KEY_FILE', files.keyFile),
-  ])
+  // One after the other: when both are unreadable, the error names the certificate every time.
+  const cert = await read('TLS_CERT_FILE', files.certFile)
+  const key = await read('TLS_KEY_FILE', files.keyFile)
   return { cert, key }
 }
