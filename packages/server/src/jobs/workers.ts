@@ -94,7 +94,10 @@ export async function startWorkers(boss: PgBoss, services: () => Services): Prom
 
   const sweep = async () => {
     try {
-      await sweepPublications(services().db, boss, jobOptions)
+      await sweepPublications(services().db, boss, {
+        ...jobOptions,
+        queueSchema: services().config.queueSchema,
+      })
       await materialiseSeries({ db: services().db, queue: boss }, jobOptions)
     } catch (error) {
       services().logger.error(

@@ -59,6 +59,14 @@ async function waitForPost(tenant: { apiKey: string }, postId: string, statuses:
   throw new Error(`the post never got there: ${JSON.stringify(post)}`)
 }
 
+const startWorker = () =>
+  spawnCLI(['worker'], {
+    DATABASE_URL: server.databaseURL,
+    PUBLIC_URL: 'http://post-scheduler.test',
+    SWEEP_INTERVAL_SECONDS: '1',
+    LOG_LEVEL: 'warn',
+  })
+
 describe('posts missed while everything was down', () => {
   it('publishes them late by default, and marks them missed under a workspace policy', {
     timeout: 60_000,
@@ -73,12 +81,7 @@ describe('posts missed while everything was down', () => {
       update post_scheduler.posts set scheduled_at = now() - interval '90 minutes'
       where id in (${late.post.id}, ${strict.post.id})`)
 
-    const worker = spawnCLI(['worker'], {
-      DATABASE_URL: server.databaseURL,
-      PUBLIC_URL: 'http://post-scheduler.test',
-      SWEEP_INTERVAL_SECONDS: '1',
-      LOG_LEVEL: 'warn',
-    })
+    const worker = startWorker()
     try {
       const published = await waitForPost(late.tenant, late.post.id, ['published'])
       console.log(
@@ -107,6 +110,29 @@ describe('posts missed while everything was down', () => {
       const after = await waitForPost(strict.tenant, strict.post.id, ['published'])
       expect(after.publications[0]?.timeline.map((attempt) => attempt.outcome)).toEqual([
         'failed',
+        'published',
+      ])
+    } finally {
+      worker.child.kill('SIGKILL')
+    }
+  })
+
+  it('gives a publication whose job was lost from the queue a new one', {
+    timeout: 60_000,
+  }, async () => {
+    const { tenant, post } = await schedulePost(null)
+    // Due now: the create enqueued its job; then the queue loses it (retention, an operator).
+    await db.execute(sql`
+      update post_scheduler.publications set status = 'queued', due_at = now() - interval '1 minute',
+        updated_at = now() - interval '1 minute'
+      where post_id = ${post.id}`)
+    await db.execute(sql`
+      delete from pgboss.job where singleton_key in (
+        select id from post_scheduler.publications where post_id = ${post.id})`)
+    const worker = startWorker()
+    try {
+      const published = await waitForPost(tenant, post.id, ['published'])
+      expect(published.publications[0]?.timeline.map((attempt) => attempt.outcome)).toEqual([
         'published',
       ])
     } finally {

@@ -66,7 +66,7 @@ function jobOptions(
 export async function sweepPublications(
   db: Database,
   boss: PgBoss,
-  options: { expireInSeconds: number; batch?: number },
+  options: { expireInSeconds: number; queueSchema: string; batch?: number },
 ): Promise<number> {
   const batch = options.batch ?? 1000
   let total = 0
@@ -80,7 +80,7 @@ export async function sweepPublications(
 async function sweepBatch(
   db: Database,
   boss: PgBoss,
-  options: { expireInSeconds: number; batch: number },
+  options: { expireInSeconds: number; queueSchema: string; batch: number },
 ): Promise<number> {
   const horizon = sql`now() + make_interval(secs => ${HORIZON_SECONDS})`
   return db.transaction(async (tx) => {
@@ -100,11 +100,19 @@ async function sweepBatch(
             .where(
               or(
                 and(eq(publications.status, 'scheduled'), lte(publications.dueAt, horizon)),
-                // A queued publication overdue by a while has lost its job (re-sent at most every 10 s; the queue drops a second waiting job).
+                // A queued publication overdue by a while with no job waiting has lost its job
+                // (re-sent at most every 10 s). One still waiting is only behind a backlog:
+                // touching it would add to the work of a busy queue.
                 and(
                   eq(publications.status, 'queued'),
                   lt(publications.dueAt, sql`now() - interval '10 seconds'`),
                   lt(publications.updatedAt, sql`now() - interval '10 seconds'`),
+                  // The predicate of pg-boss's index of waiting jobs of `short` queues.
+                  sql`not exists (
+                    select 1 from ${sql.identifier(options.queueSchema)}.job j
+                    where j.name = ${PUBLISH_QUEUE} and j.state = 'created' and j.policy = 'short'
+                      and coalesce(j.singleton_key, '') = ${publications.id}
+                  )`,
                 ),
                 // A claim past its deadline: its worker died or froze; another may take over.
                 and(
