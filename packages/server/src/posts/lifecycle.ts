@@ -11,7 +11,6 @@ import {
   type PostContentData,
   type PublicationError,
   posts,
-  publicationAttempts,
   publications,
 } from '../db/schema/index.ts'
 import { recordPostEvent } from '../events/emit.ts'
@@ -28,7 +27,7 @@ import {
   resolveProfile,
   resolveTiming,
 } from './checks.ts'
-import { getPost, type PostInput, presentPost } from './service.ts'
+import { getPost, loadPublications, type PostInput, presentPost } from './service.ts'
 
 type Post = typeof posts.$inferSelect
 type Publication = typeof publications.$inferSelect
@@ -577,26 +576,10 @@ export async function listPosts(services: Services, tenant: TenantContext, query
       )
       .orderBy(...order.orderBy)
       .limit(query.limit + 1)
-    const ids = found.slice(0, query.limit).map((row) => row.post.id)
-    const rows = ids.length
-      ? await db
-          .select()
-          .from(publications)
-          .where(inArray(publications.postId, ids))
-          .orderBy(asc(publications.createdAt))
-      : []
-    const attempts = rows.length
-      ? await db
-          .select()
-          .from(publicationAttempts)
-          .where(
-            inArray(
-              publicationAttempts.publicationId,
-              rows.map((row) => row.id),
-            ),
-          )
-          .orderBy(asc(publicationAttempts.startedAt))
-      : []
+    const { rows, attempts } = await loadPublications(
+      db,
+      found.slice(0, query.limit).map((row) => row.post.id),
+    )
     return toPage(
       found,
       query.limit,

@@ -1,6 +1,7 @@
 import { and, eq, sql } from 'drizzle-orm'
 import { afterAll, describe, expect, it } from 'vitest'
 import { connectionHelpers, type Tenant } from '../../test/connections.ts'
+import { finished, postHelpers, type TestPost, type TestPublication } from '../../test/posts.ts'
 import { startTestServer } from '../../test/server.ts'
 import { createDatabaseClient } from '../db/client.ts'
 import { auditLog, posts, publications, sandboxPosts } from '../db/schema/index.ts'
@@ -16,26 +17,12 @@ const publishing = {
 const server = await startTestServer({ publishing }, { worker: true })
 const { request } = server
 const { tenantWithProfile, connectPersonalAccount } = connectionHelpers(server)
+const { createPost: create, waitForPost } = postHelpers(server)
 const { db, close } = createDatabaseClient(server.databaseURL, { max: 2 })
 afterAll(close)
 
-type Publication = {
-  id: string
-  accountId: string
-  status: string
-  dueAt: string
-  platformPostId: string | null
-  error: { code: string } | null
-  timeline: { outcome: string | null }[]
-}
-type Post = {
-  id: string
-  status: string
-  accountIds: string[]
-  scheduledAt: string | null
-  content: { text: string }
-  publications: Publication[]
-}
+type Post = TestPost
+type Publication = TestPublication
 type Problem = { code: string; issues?: { path: (string | number)[]; code: string }[] }
 
 const inOneDay = () => new Date(Date.now() + 86_400_000).toISOString()
@@ -47,32 +34,8 @@ async function setUp() {
   return { tenant, accountId }
 }
 
-async function create(tenant: Tenant, accountId: string, body: Record<string, unknown>) {
-  const response = await request('/v1/posts', {
-    token: tenant.apiKey,
-    json: { accountIds: [accountId], ...body },
-  })
-  expect(response.status, await response.clone().text()).toBe(201)
-  return (await response.json()) as Post
-}
-
 const call = (tenant: Tenant, path: string, method: string, json?: unknown) =>
   request(path, { token: tenant.apiKey, method, json })
-
-async function waitForPost(tenant: Tenant, postId: string, done: (post: Post) => boolean) {
-  let post: Post | undefined
-  for (let i = 0; i < 150; i++) {
-    post = (await (await request(`/v1/posts/${postId}`, { token: tenant.apiKey })).json()) as Post
-    if (done(post)) return post
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  }
-  throw new Error(`the post never got there: ${JSON.stringify(post)}`)
-}
-
-const finished = (post: Post) =>
-  post.publications.every((publication) =>
-    ['published', 'failed', 'unconfirmed'].includes(publication.status),
-  )
 
 const copiesOf = (text: string) => db.select().from(sandboxPosts).where(eq(sandboxPosts.text, text))
 

@@ -216,26 +216,34 @@ export async function getPost(services: Services, tenant: TenantContext, postId:
         ),
       )
     if (!post) throw new ProblemError('NOT_FOUND', `No post ${postId}`)
-    const rows = await db
-      .select()
-      .from(publications)
-      .where(eq(publications.postId, postId))
-      .orderBy(asc(publications.createdAt))
-    const attempts = rows.length
-      ? await db
-          .select()
-          .from(publicationAttempts)
-          .where(
-            inArray(
-              publicationAttempts.publicationId,
-              rows.map((row) => row.id),
-            ),
-          )
-          .orderBy(asc(publicationAttempts.startedAt))
-      : []
+    const { rows, attempts } = await loadPublications(db, [postId])
     return {
       ...presentPost(post, rows, attempts),
       recurrence: await recurrenceOf(db, post.seriesId),
     }
   }
+}
+
+/** The publications of posts, oldest first, with their attempts (for their timelines). */
+export async function loadPublications(db: Transaction, postIds: string[]) {
+  const rows = postIds.length
+    ? await db
+        .select()
+        .from(publications)
+        .where(inArray(publications.postId, postIds))
+        .orderBy(asc(publications.createdAt))
+    : []
+  const attempts = rows.length
+    ? await db
+        .select()
+        .from(publicationAttempts)
+        .where(
+          inArray(
+            publicationAttempts.publicationId,
+            rows.map((row) => row.id),
+          ),
+        )
+        .orderBy(asc(publicationAttempts.startedAt))
+    : []
+  return { rows, attempts }
 }

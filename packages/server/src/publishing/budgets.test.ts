@@ -1,6 +1,7 @@
 import { eq, sql } from 'drizzle-orm'
 import { afterAll, describe, expect, it } from 'vitest'
 import { connectionHelpers } from '../../test/connections.ts'
+import { postHelpers, type TestPost } from '../../test/posts.ts'
 import { startTestServer } from '../../test/server.ts'
 import { createDatabaseClient } from '../db/client.ts'
 import { connectedAccounts, sandboxPosts } from '../db/schema/index.ts'
@@ -19,43 +20,11 @@ const publishing = {
 const server = await startTestServer({ publishing, sandboxLatencyMs: 300 }, { worker: true })
 const { request } = server
 const { tenantWithProfile, connectPersonalAccount } = connectionHelpers(server)
+const { createPost, waitForPost } = postHelpers(server)
 const { db, close } = createDatabaseClient(server.databaseURL, { max: 2 })
 afterAll(close)
 
-type Attempt = { startedAt: string; finishedAt: string | null; outcome: string | null }
-type Publication = {
-  id: string
-  status: string
-  publishedAt: string | null
-  error: { code: string } | null
-  timeline: Attempt[]
-}
-type Post = { id: string; status: string; publications: Publication[] }
-
-async function createPost(tenant: { apiKey: string }, accountId: string, text: string) {
-  const response = await request('/v1/posts', {
-    token: tenant.apiKey,
-    json: { accountIds: [accountId], content: { text }, publishNow: true },
-  })
-  expect(response.status, await response.clone().text()).toBe(201)
-  return (await response.json()) as Post
-}
-
-async function waitForPost(
-  tenant: { apiKey: string },
-  postId: string,
-  done: (post: Post) => boolean,
-) {
-  let post: Post | undefined
-  for (let i = 0; i < 200; i++) {
-    post = (await (await request(`/v1/posts/${postId}`, { token: tenant.apiKey })).json()) as Post
-    if (done(post)) return post
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  }
-  throw new Error(`the post never got there: ${JSON.stringify(post)}`)
-}
-
-const published = (post: Post) => post.status === 'published'
+const published = (post: TestPost) => post.status === 'published'
 
 describe('publishing budgets per account', () => {
   it('keeps an account to its concurrency: its publications never overlap at 1', async () => {
@@ -63,7 +32,10 @@ describe('publishing budgets per account', () => {
     const { accountId } = await connectPersonalAccount(tenant)
     const created = await Promise.all(
       Array.from({ length: 4 }, (_, index) =>
-        createPost(tenant, accountId, `One at a time ${index} ${crypto.randomUUID()}`),
+        createPost(tenant, accountId, {
+          content: { text: `One at a time ${index} ${crypto.randomUUID()}` },
+          publishNow: true,
+        }),
       ),
     )
     const posts = await Promise.all(created.map((post) => waitForPost(tenant, post.id, published)))
@@ -86,11 +58,10 @@ describe('publishing budgets per account', () => {
     const { accountId } = await connectPersonalAccount(tenant)
 
     // A rate limit answered to one publication pauses the account for the platform's Retry-After.
-    const limited = await createPost(
-      tenant,
-      accountId,
-      `Limited ${crypto.randomUUID()} #sandbox-fail:rate_limit`,
-    )
+    const limited = await createPost(tenant, accountId, {
+      content: { text: `Limited ${crypto.randomUUID()} #sandbox-fail:rate_limit` },
+      publishNow: true,
+    })
     await waitForPost(
       tenant,
       limited.id,
@@ -116,7 +87,7 @@ describe('publishing budgets per account', () => {
       .where(eq(connectedAccounts.id, accountId))
       .returning({ until: connectedAccounts.rateLimitedUntil })
     const text = `After the pause ${crypto.randomUUID()}`
-    const waiting = await createPost(tenant, accountId, text)
+    const waiting = await createPost(tenant, accountId, { content: { text }, publishNow: true })
     const post = await waitForPost(tenant, waiting.id, published)
     const [publication] = post.publications
     expect(publication?.timeline).toHaveLength(1)

@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm'
 import { afterAll, describe, expect, it } from 'vitest'
 import { spawnCLI } from '../../test/cli.ts'
 import { connectionHelpers } from '../../test/connections.ts'
+import { postHelpers, type TestPost } from '../../test/posts.ts'
 import { startTestServer } from '../../test/server.ts'
 import { createDatabaseClient } from '../db/client.ts'
 
@@ -11,16 +12,9 @@ import { createDatabaseClient } from '../db/client.ts'
 const server = await startTestServer()
 const { request } = server
 const { tenantWithProfile, connectPersonalAccount } = connectionHelpers(server)
+const { waitForPost } = postHelpers(server)
 const { db, close } = createDatabaseClient(server.databaseURL, { max: 2 })
 afterAll(close)
-
-type Publication = {
-  id: string
-  status: string
-  error: { code: string; message: string } | null
-  timeline: { outcome: string | null }[]
-}
-type Post = { id: string; status: string; publications: Publication[] }
 
 async function schedulePost(missedAfterSeconds: number | null) {
   const tenant = await tenantWithProfile()
@@ -43,21 +37,14 @@ async function schedulePost(missedAfterSeconds: number | null) {
     },
   })
   expect(response.status, await response.clone().text()).toBe(201)
-  return { tenant, post: (await response.json()) as Post }
+  return { tenant, post: (await response.json()) as TestPost }
 }
 
-const getPost = async (tenant: { apiKey: string }, postId: string) =>
-  (await (await request(`/v1/posts/${postId}`, { token: tenant.apiKey })).json()) as Post
-
-async function waitForPost(tenant: { apiKey: string }, postId: string, statuses: string[]) {
-  let post: Post | undefined
-  for (let i = 0; i < 300; i++) {
-    post = await getPost(tenant, postId)
-    if (post.publications.every((publication) => statuses.includes(publication.status))) return post
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  }
-  throw new Error(`the post never got there: ${JSON.stringify(post)}`)
-}
+/** Every publication of the post is in one of `statuses`. */
+const allIn =
+  (...statuses: string[]) =>
+  (post: TestPost) =>
+    post.publications.every((publication) => statuses.includes(publication.status))
 
 const startWorker = () =>
   spawnCLI(['worker'], {
@@ -83,7 +70,7 @@ describe('posts missed while everything was down', () => {
 
     const worker = startWorker()
     try {
-      const published = await waitForPost(late.tenant, late.post.id, ['published'])
+      const published = await waitForPost(late.tenant, late.post.id, allIn('published'))
       console.log(
         JSON.stringify(published),
         JSON.stringify(
@@ -94,7 +81,7 @@ describe('posts missed while everything was down', () => {
       )
       expect(published.status).toBe('published')
 
-      const missed = await waitForPost(strict.tenant, strict.post.id, ['failed'])
+      const missed = await waitForPost(strict.tenant, strict.post.id, allIn('failed'))
       expect(missed.status).toBe('failed')
       const [publication] = missed.publications
       expect(publication?.error?.code).toBe('MISSED')
@@ -107,7 +94,7 @@ describe('posts missed while everything was down', () => {
         { token: strict.tenant.apiKey, method: 'POST' },
       )
       expect(retried.status, await retried.clone().text()).toBe(200)
-      const after = await waitForPost(strict.tenant, strict.post.id, ['published'])
+      const after = await waitForPost(strict.tenant, strict.post.id, allIn('published'))
       expect(after.publications[0]?.timeline.map((attempt) => attempt.outcome)).toEqual([
         'failed',
         'published',
@@ -131,7 +118,7 @@ describe('posts missed while everything was down', () => {
         select id from post_scheduler.publications where post_id = ${post.id})`)
     const worker = startWorker()
     try {
-      const published = await waitForPost(tenant, post.id, ['published'])
+      const published = await waitForPost(tenant, post.id, allIn('published'))
       expect(published.publications[0]?.timeline.map((attempt) => attempt.outcome)).toEqual([
         'published',
       ])

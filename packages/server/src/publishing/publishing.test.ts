@@ -2,6 +2,7 @@ import { eq } from 'drizzle-orm'
 import { afterAll, describe, expect, it } from 'vitest'
 import { connectionHelpers } from '../../test/connections.ts'
 import { fileForm, makeImage, mediaTestConfig } from '../../test/media.ts'
+import { finished, postHelpers, type TestPost } from '../../test/posts.ts'
 import { startTestServer } from '../../test/server.ts'
 import { createDatabaseClient } from '../db/client.ts'
 import { connectedAccounts, sandboxPosts } from '../db/schema/index.ts'
@@ -19,56 +20,17 @@ const server = await startTestServer(
 )
 const { request } = server
 const { tenantWithProfile, connectPersonalAccount } = connectionHelpers(server)
+const { createPost, waitForPost } = postHelpers(server)
 const { db, close } = createDatabaseClient(server.databaseURL, { max: 2 })
 afterAll(close)
 
-type Publication = {
-  status: string
-  platformPostId: string | null
-  url: string | null
-  error: { code: string; action?: string } | null
-  timeline: { outcome: string | null }[]
-}
-type Post = { id: string; status: string; publications: Publication[] }
+type Post = TestPost
 
 async function setUp() {
   const tenant = await tenantWithProfile()
   const { accountId } = await connectPersonalAccount(tenant)
   return { tenant, accountId }
 }
-
-async function createPost(
-  tenant: { apiKey: string },
-  accountId: string,
-  body: Record<string, unknown>,
-) {
-  const response = await request('/v1/posts', {
-    token: tenant.apiKey,
-    json: { accountIds: [accountId], ...body },
-  })
-  expect(response.status, await response.clone().text()).toBe(201)
-  return (await response.json()) as Post
-}
-
-/** Polls the post until `done` holds (the workers run in this process). */
-async function waitForPost(
-  tenant: { apiKey: string },
-  postId: string,
-  done: (post: Post) => boolean,
-) {
-  let post: Post | undefined
-  for (let i = 0; i < 150; i++) {
-    post = (await (await request(`/v1/posts/${postId}`, { token: tenant.apiKey })).json()) as Post
-    if (done(post)) return post
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  }
-  throw new Error(`the post never got there: ${JSON.stringify(post)}`)
-}
-
-const finished = (post: Post) =>
-  post.publications.every((publication) =>
-    ['published', 'failed', 'unconfirmed'].includes(publication.status),
-  )
 
 const sandboxCopies = (text: string) =>
   db.select().from(sandboxPosts).where(eq(sandboxPosts.text, text))
