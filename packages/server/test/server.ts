@@ -2,6 +2,7 @@ import { afterAll } from 'vitest'
 import type { Config } from '../src/config/config.ts'
 import type { MailMessage, MailTransport } from '../src/mail/transport.ts'
 import { createPostScheduler, type PostScheduler } from '../src/post-scheduler.ts'
+import type { Services } from '../src/services.ts'
 import { testConfig } from './config.ts'
 import { createTestDatabase } from './database.ts'
 
@@ -117,4 +118,21 @@ export async function startTestServer(
   }
 
   return { scheduler, databaseURL, mail, request, signUp, createTenant }
+}
+
+/**
+ * The running server's own services (database, queue, platforms, storage), for calling jobs
+ * directly with an injected clock or faulty dependencies: read through a route added for the
+ * purpose, since `createPostScheduler` does not expose them. Call it before the server's first
+ * request (routes cannot be added once the router has been built).
+ */
+export async function servicesOf(server: { scheduler: PostScheduler }): Promise<Services> {
+  let captured: Services | undefined
+  server.scheduler.app.get('/v1/__test/services', (c) => {
+    captured = c.var.services
+    return c.body(null, 204)
+  })
+  await server.scheduler.app.request('/v1/__test/services')
+  if (!captured) throw new Error('the services could not be read (was a request made before?)')
+  return captured
 }

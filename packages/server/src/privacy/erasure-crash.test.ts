@@ -5,9 +5,8 @@ import { afterAll, expect, it } from 'vitest'
 import { spawnCLI } from '../../test/cli.ts'
 import { connectionHelpers } from '../../test/connections.ts'
 import { fileForm, makeImage, mediaTestConfig } from '../../test/media.ts'
-import { startTestServer } from '../../test/server.ts'
+import { servicesOf, startTestServer } from '../../test/server.ts'
 import { createDatabaseClient } from '../db/client.ts'
-import type { Services } from '../services.ts'
 import { runDueErasures } from './erasure.ts'
 import { PRIVACY_QUEUES } from './jobs.ts'
 
@@ -21,13 +20,8 @@ const { tenantWithProfile, connectPersonalAccount } = connectionHelpers(server)
 const { db, close } = createDatabaseClient(server.databaseURL, { max: 2 })
 afterAll(close)
 
-let captured: Services | undefined
-server.scheduler.app.get('/v1/__services', (c) => {
-  captured = c.var.services
-  return c.body(null, 204)
-})
-await request('/v1/__services')
-const services = captured as Services
+// The running server's own services, for calling the jobs with an injected clock.
+const services = await servicesOf(server)
 
 async function poll<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 60_000) {
   const deadline = Date.now() + timeoutMs

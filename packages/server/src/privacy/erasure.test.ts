@@ -5,7 +5,7 @@ import { unzipSync } from 'fflate'
 import { afterAll, describe, expect, it } from 'vitest'
 import { connectionHelpers, local, type Tenant } from '../../test/connections.ts'
 import { fileForm, makeImage, mediaTestConfig } from '../../test/media.ts'
-import { startTestServer } from '../../test/server.ts'
+import { servicesOf, startTestServer } from '../../test/server.ts'
 import { tokenContext } from '../connections/accounts.ts'
 import { createDatabaseClient } from '../db/client.ts'
 import { connectedAccounts } from '../db/schema/index.ts'
@@ -28,15 +28,8 @@ const { tenantWithProfile, connectPersonalAccount } = connectionHelpers(server)
 const { db, close } = createDatabaseClient(server.databaseURL, { max: 3 })
 afterAll(close)
 
-// The running server's own services (database, queue, platforms, storage), for calling the jobs
-// with an injected clock and faulty dependencies. Captured by a route added before the first request.
-let captured: Services | undefined
-server.scheduler.app.get('/v1/__services', (c) => {
-  captured = c.var.services
-  return c.body(null, 204)
-})
-await request('/v1/__services')
-const services = captured as Services
+// The running server's own services, for calling the jobs with an injected clock.
+const services = await servicesOf(server)
 
 const DAY_MS = 86_400_000
 type Json = Record<string, unknown>

@@ -4,9 +4,8 @@ import { join } from 'node:path'
 import { sql } from 'drizzle-orm'
 import { afterAll, describe, expect, it } from 'vitest'
 import { spawnCLI } from '../../test/cli.ts'
-import { startTestServer } from '../../test/server.ts'
+import { servicesOf, startTestServer } from '../../test/server.ts'
 import { createDatabaseClient } from '../db/client.ts'
-import type { Services } from '../services.ts'
 import { runDueErasures } from './erasure.ts'
 import { currentPolicy, sendPolicyNotices } from './policy.ts'
 import { POLICY_V1 } from './policy-v1.ts'
@@ -16,13 +15,8 @@ const { request, mail } = server
 const { db, close } = createDatabaseClient(server.databaseURL, { max: 2 })
 afterAll(close)
 
-let captured: Services | undefined
-server.scheduler.app.get('/v1/__services', (c) => {
-  captured = c.var.services
-  return c.body(null, 204)
-})
-await request('/v1/__services')
-const services = captured as Services
+// The running server's own services, for calling the jobs with an injected clock.
+const services = await servicesOf(server)
 
 const DAY_MS = 86_400_000
 

@@ -2,9 +2,8 @@ import { sql } from 'drizzle-orm'
 import { afterAll, describe, expect, it } from 'vitest'
 import { connectionHelpers, local } from '../../test/connections.ts'
 import { fileForm, makeImage, mediaTestConfig } from '../../test/media.ts'
-import { startTestServer } from '../../test/server.ts'
+import { servicesOf, startTestServer } from '../../test/server.ts'
 import { createDatabaseClient } from '../db/client.ts'
-import type { Services } from '../services.ts'
 import { eraseReportedChild } from './deletion.ts'
 import { expireExports } from './exports.ts'
 import { PRIVACY_QUEUES } from './jobs.ts'
@@ -17,13 +16,8 @@ const { tenantWithProfile, connectPersonalAccount } = connectionHelpers(server)
 const { db, close } = createDatabaseClient(server.databaseURL, { max: 1 })
 afterAll(close)
 
-let captured: Services | undefined
-server.scheduler.app.get('/v1/__services', (c) => {
-  captured = c.var.services
-  return c.body(null, 204)
-})
-await request('/v1/__services')
-const services = captured as Services
+// The running server's own services, for calling the jobs with an injected clock.
+const services = await servicesOf(server)
 
 const HOUR_MS = 3_600_000
 type Json = Record<string, unknown>
