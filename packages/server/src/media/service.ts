@@ -15,6 +15,7 @@ import { and, asc, eq, inArray, lt, ne, type SQL, sql } from 'drizzle-orm'
 import { type Actor, recordAudit } from '../audit/record.ts'
 import { generateId } from '../auth/secrets.ts'
 import type { Database } from '../db/client.ts'
+import { lockKey } from '../db/locks.ts'
 import {
   type MediaDetails,
   media,
@@ -185,9 +186,7 @@ async function assertQuota(
   const quota = config.media.workspaceQuotaBytes
   if (quota === 0) return
   if (options.lock) {
-    await db.execute(
-      sql`select pg_advisory_xact_lock(hashtextextended(${`media-quota:${workspaceId}`}, 0))`,
-    )
+    await lockKey(db, `media-quota:${workspaceId}`)
   }
   const used = await usedBytes(db, workspaceId, options.excludeUploadId)
   if (used + addingBytes > quota) {

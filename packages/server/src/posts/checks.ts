@@ -1,6 +1,7 @@
 import { and, eq, gte, inArray, lt, ne, notInArray, sql } from 'drizzle-orm'
 import type { TenantContext } from '../auth/middleware.ts'
 import type { Database, Transaction } from '../db/client.ts'
+import { lockKey } from '../db/locks.ts'
 import {
   connectedAccounts,
   type PlatformOverride,
@@ -127,9 +128,7 @@ export async function checkPost(
  */
 export async function lockAccountGuards(tx: Transaction, accountIds: string[]) {
   for (const accountId of [...new Set(accountIds)].sort()) {
-    await tx.execute(
-      sql`select pg_advisory_xact_lock(hashtextextended(${`publishing-guard:${accountId}`}, 0))`,
-    )
+    await lockKey(tx, `publishing-guard:${accountId}`)
   }
 }
 

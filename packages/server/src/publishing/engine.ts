@@ -13,6 +13,7 @@ import type { PgBoss } from 'pg-boss'
 import { generateId } from '../auth/secrets.ts'
 import { type ConnectedAccount, markReauthRequired, tokenContext } from '../connections/accounts.ts'
 import type { Database, Transaction } from '../db/client.ts'
+import { lockKey } from '../db/locks.ts'
 import {
   connectedAccounts,
   oauthApps,
@@ -216,9 +217,7 @@ export function contentFor(post: Post, platform: string): PostContent<never> {
  * take turns (a lock until the claim commits), so two cannot both take its last place.
  */
 async function inFlight(tx: Transaction, accountId: string): Promise<number> {
-  await tx.execute(
-    sql`select pg_advisory_xact_lock(hashtextextended(${`publishing-account:${accountId}`}, 0))`,
-  )
+  await lockKey(tx, `publishing-account:${accountId}`)
   const [row] = await tx
     .select({ count: sql<number>`count(*)::int` })
     .from(publications)

@@ -2,6 +2,7 @@ import { and, eq, gte, notInArray, sql } from 'drizzle-orm'
 import { recordAudit } from '../audit/record.ts'
 import type { TenantContext } from '../auth/middleware.ts'
 import type { Database, Transaction } from '../db/client.ts'
+import { lockKey } from '../db/locks.ts'
 import { postingSchedules, posts, profiles, type WeeklySlot } from '../db/schema/index.ts'
 import { type Issue, ProblemError } from '../http/problem.ts'
 import type { Services } from '../services.ts'
@@ -173,9 +174,7 @@ export async function takeQueueSlot(
   profileId: string,
   from: Date,
 ): Promise<{ scheduledAt: Date; timezone: string }> {
-  await tx.execute(
-    sql`select pg_advisory_xact_lock(hashtextextended(${`post_scheduler.queue:${profileId}`}, 0))`,
-  )
+  await lockKey(tx, `post_scheduler.queue:${profileId}`)
   const [row] = await tx
     .select()
     .from(postingSchedules)
