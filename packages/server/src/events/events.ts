@@ -41,15 +41,41 @@ export async function recordEvent<T extends EventType>(
   tx: Pick<Database, 'execute'>,
   event: NewEvent<T>,
 ): Promise<string> {
-  const entry = EVENT_CATALOG[event.type]
-  const data = entry.data.parse(event.data)
-  const id = generateId('evt')
+  const [id] = await recordEvents(tx, [event])
+  return id as string
+}
+
+/**
+ * {@link recordEvent} for several events at once, in one statement: they are recorded in the
+ * order given (their `occurredAt` increases along the array).
+ *
+ * @returns the events' ids, in the order given.
+ */
+export async function recordEvents(
+  tx: Pick<Database, 'execute'>,
+  batch: NewEvent[],
+): Promise<string[]> {
+  if (batch.length === 0) return []
+  const rows = batch.map((event, position) => {
+    const entry = EVENT_CATALOG[event.type]
+    return {
+      position,
+      id: generateId('evt'),
+      workspace_id: event.workspaceId,
+      profile_id: event.profileId ?? null,
+      type: event.type,
+      version: entry.version,
+      data: (entry.data as { parse(data: unknown): unknown }).parse(event.data),
+    }
+  })
   // clock_timestamp(), not now(): events of one transaction keep the order they happened in.
-  const profileId = event.profileId ?? null
   await tx.execute(sql`
     with event as (
       insert into ${events} (id, workspace_id, profile_id, type, version, data, occurred_at)
-      values (${id}, ${event.workspaceId}, ${profileId}, ${event.type}, ${entry.version}, ${JSON.stringify(data)}::jsonb, clock_timestamp())
+      select id, workspace_id, profile_id, type, version, data, clock_timestamp()
+      from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
+        as given(position int, id text, workspace_id text, profile_id text, type text, version int, data jsonb)
+      order by position
       returning id, workspace_id, profile_id, type
     )
     insert into ${webhookDeliveries} (endpoint_id, event_id, workspace_id)
@@ -60,5 +86,5 @@ export async function recordEvent<T extends EventType>(
       and (cardinality(endpoint.event_types) = 0 or event.type = any(endpoint.event_types))
       and (cardinality(endpoint.profile_ids) = 0 or event.profile_id is null
            or event.profile_id = any(endpoint.profile_ids))`)
-  return id
+  return rows.map((row) => row.id)
 }

@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest'
+import { coalesce } from './coalesce.ts'
+
+describe('coalesce', () => {
+  it('flushes calls of one turn together, and those made during a flush in the next', async () => {
+    const batches: number[][] = []
+    let release: () => void = () => {}
+    const double = coalesce(async (items: number[]) => {
+      batches.push(items)
+      if (batches.length === 1) await new Promise<void>((resolve) => (release = resolve))
+      return items.map((item) => item * 2)
+    })
+    const first = [double(1), double(2)]
+    await new Promise((resolve) => setImmediate(resolve))
+    const later = [double(3), double(4), double(5)]
+    release()
+    expect(await Promise.all([...first, ...later])).toEqual([2, 4, 6, 8, 10])
+    expect(batches).toEqual([
+      [1, 2],
+      [3, 4, 5],
+    ])
+  })
+
+  it('rejects every call of a failed batch, and goes on with the next', async () => {
+    let calls = 0
+    const save = coalesce(async (items: string[]) => {
+      calls += 1
+      if (calls === 1) throw new Error('database down')
+      return items
+    })
+    const failed = await Promise.allSettled([save('a'), save('b')])
+    expect(failed.map((result) => result.status)).toEqual(['rejected', 'rejected'])
+    expect(await save('c')).toBe('c')
+  })
+
+  it('splits a crowd into batches of at most maxBatch', async () => {
+    const sizes: number[] = []
+    const echo = coalesce(
+      async (items: number[]) => {
+        sizes.push(items.length)
+        return items
+      },
+      { maxBatch: 2 },
+    )
+    await Promise.all([1, 2, 3, 4, 5].map(echo))
+    expect(sizes).toEqual([2, 2, 1])
+  })
+})

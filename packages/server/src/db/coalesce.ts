@@ -1,0 +1,48 @@
+/**
+ * Batches calls to `flush` without adding delay: the first call runs a flush at once (after the
+ * current synchronous code), and calls made while a flush is running wait and go together in the
+ * next one. A quiet system pays one flush per call; a busy one pays one flush (one statement,
+ * one transaction) for everything that arrived meanwhile. At most one flush runs at a time.
+ *
+ * `flush` answers one result per item, in the items' order; when it throws, every call of that
+ * batch rejects with its error.
+ *
+ * @example
+ * ```ts
+ * const save = coalesce(async (rows: Row[]) => {
+ *   await db.insert(table).values(rows)
+ *   return rows.map(() => true)
+ * })
+ * await Promise.all([save(a), save(b)]) // one insert, or two if `a`'s had started
+ * ```
+ */
+export function coalesce<T, R>(
+  flush: (items: T[]) => Promise<R[]>,
+  options: { maxBatch?: number } = {},
+): (item: T) => Promise<R> {
+  const maxBatch = options.maxBatch ?? 500
+  let waiting: { item: T; resolve: (result: R) => void; reject: (error: unknown) => void }[] = []
+  let running = false
+
+  async function drain() {
+    while (waiting.length > 0) {
+      const batch = waiting.slice(0, maxBatch)
+      waiting = waiting.slice(batch.length)
+      try {
+        const results = await flush(batch.map((entry) => entry.item))
+        batch.forEach((entry, index) => entry.resolve(results[index] as R))
+      } catch (error) {
+        for (const entry of batch) entry.reject(error)
+      }
+    }
+    running = false
+  }
+
+  return (item) =>
+    new Promise<R>((resolve, reject) => {
+      waiting.push({ item, resolve, reject })
+      if (running) return
+      running = true
+      queueMicrotask(() => void drain())
+    })
+}
