@@ -1,7 +1,7 @@
 import { asc, eq } from 'drizzle-orm'
 import type { Transaction } from '../db/client.ts'
 import { type connectedAccounts, posts, publications } from '../db/schema/index.ts'
-import { type EventData, recordEvent } from './events.ts'
+import { type EventData, type NewEvent, recordEvent } from './events.ts'
 
 type Post = typeof posts.$inferSelect
 type Publication = typeof publications.$inferSelect
@@ -78,34 +78,33 @@ export async function recordPostEvent(tx: Transaction, postId: string, type: Pos
 }
 
 /**
- * Records the outcome event of a post whose status just changed, when it is one
- * (`post.published`, `post.partially_published`, `post.failed`, `post.canceled`): `post` and its
- * publications `rows` as they are after the change.
+ * The outcome event of a post whose status just changed, when it is one (`post.published`,
+ * `post.partially_published`, `post.failed`, `post.canceled`): `post` and its publications `rows`
+ * as they are after the change. Record it with `recordEvents`, in the change's transaction.
  */
-export async function recordPostOutcome(tx: Transaction, post: Post, rows: Publication[]) {
+export function postOutcomeEvent(post: Post, rows: Publication[]): NewEvent | undefined {
   const type = POST_OUTCOMES[post.status]
-  if (!type) return
-  await recordEvent(tx, {
+  if (!type) return undefined
+  return {
     type,
     workspaceId: post.workspaceId,
     profileId: post.profileId,
     data: postEventData(post, rows),
-  })
+  }
 }
 
 /**
- * Records the outcome event of a publication (of `post`) whose attempt just ended, when it is one
+ * The outcome event of a publication (of `post`) whose attempt just ended, when it is one
  * (`publication.published`, `publication.failed`, `publication.unconfirmed`); a retry or a cancel
- * records nothing.
+ * has none. Record it with `recordEvents`, in the change's transaction.
  */
-export async function recordPublicationOutcome(
-  tx: Transaction,
+export function publicationOutcomeEvent(
   publication: Publication,
   post: Pick<Post, 'profileId'>,
-) {
+): NewEvent | undefined {
   const type = PUBLICATION_OUTCOMES[publication.status]
-  if (!type) return
-  await recordEvent(tx, {
+  if (!type) return undefined
+  return {
     type,
     workspaceId: publication.workspaceId,
     profileId: post.profileId,
@@ -115,7 +114,7 @@ export async function recordPublicationOutcome(
       profileId: post.profileId,
       attempts: publication.attempts,
     },
-  })
+  }
 }
 
 /** Records an `account.*` event with the account as it is after the change. */

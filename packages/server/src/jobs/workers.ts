@@ -2,7 +2,7 @@ import type { PgBoss } from 'pg-boss'
 import { refreshExpiringTokens } from '../connections/refresh.ts'
 import { purgeIdempotencyKeys } from '../http/idempotency.ts'
 import { createPrivacyQueues } from '../privacy/jobs.ts'
-import { runPublication } from '../publishing/engine.ts'
+import { createPublisher } from '../publishing/engine.ts'
 import { createPublishQueue, PUBLISH_QUEUE, sweepPublications } from '../publishing/queue.ts'
 import { materialiseSeries } from '../scheduling/series.ts'
 import type { Services } from '../services.ts'
@@ -73,6 +73,7 @@ export async function startWorkers(boss: PgBoss, services: () => Services): Prom
     await purgeIdempotencyKeys(services().db)
   })
 
+  const publisher = createPublisher(services as () => Services & { queue: PgBoss }, engine)
   await boss.work<{ publicationId: string }>(
     QUEUES.publish,
     publishWorkOptions(publishing.concurrency),
@@ -80,7 +81,7 @@ export async function startWorkers(boss: PgBoss, services: () => Services): Prom
       // Publications are independent: a batch runs side by side, and one failing never fails
       // the others (the engine keeps its state in our tables, not in the job).
       const results = await Promise.allSettled(
-        jobs.map((job) => runPublication(services(), job.data.publicationId, engine)),
+        jobs.map((job) => publisher.publish(job.data.publicationId)),
       )
       for (const result of results) {
         if (result.status === 'rejected') {

@@ -7,13 +7,14 @@ import {
   type PublicationHandles,
   type PublishedPost,
 } from '@post-scheduler/adapter-core'
-import { and, eq, getTableColumns, gt, sql } from 'drizzle-orm'
+import { and, asc, eq, getTableColumns, gt, inArray, sql } from 'drizzle-orm'
 import { alias } from 'drizzle-orm/pg-core'
 import type { PgBoss } from 'pg-boss'
 import { generateId } from '../auth/secrets.ts'
 import { type ConnectedAccount, markReauthRequired, tokenContext } from '../connections/accounts.ts'
 import type { Database, Transaction } from '../db/client.ts'
-import { lockKey } from '../db/locks.ts'
+import { coalesce } from '../db/coalesce.ts'
+import { lockKeys } from '../db/locks.ts'
 import {
   connectedAccounts,
   oauthApps,
@@ -23,12 +24,13 @@ import {
   publications,
   publishingSettings,
 } from '../db/schema/index.ts'
-import { recordPublicationOutcome } from '../events/emit.ts'
+import { publicationOutcomeEvent } from '../events/emit.ts'
+import { recordEvents } from '../events/events.ts'
 import { loadPublishMedia } from '../media/service.ts'
 import { chooseOAuthApp } from '../platforms/service.ts'
 import type { Services } from '../services.ts'
-import { lockPost, markPostPublishing, refreshPostStatus } from './post-status.ts'
-import { enqueuePublication } from './queue.ts'
+import { lockPosts, markPostsPublishing, refreshPostStatuses } from './post-status.ts'
+import { enqueuePublications } from './queue.ts'
 
 type Publication = typeof publications.$inferSelect
 type Post = typeof posts.$inferSelect
@@ -64,25 +66,62 @@ interface Claim {
   missed?: { lateSeconds: number; limitSeconds: number }
 }
 
+type EngineServices = Services & { queue: PgBoss }
+
+/** Runs attempts of publications; see {@link createPublisher}. */
+export interface Publisher {
+  /**
+   * Runs one attempt of the publication, when it is due and not taken (else `skipped`, or
+   * `queued` when its account's budget makes it wait), and resolves with how the attempt left it.
+   */
+  publish(publicationId: string): Promise<Publication['status'] | 'skipped'>
+}
+
 /**
- * Runs one attempt of a publication, exactly-once in effect: claims it with a conditional update
- * (a new attempt id fences every later write), reconciles with the platform before any retry of an
- * attempt that may have reached it, saves the adapter's handles before its irreversible call, and
- * classifies failures by the adapter taxonomy (retry with backoff honouring `Retry-After`,
- * reconnect, rejected content, unknown outcome → reconcile or `unconfirmed`).
+ * The publishing engine of one worker process. Each attempt is exactly-once in effect: it claims
+ * its publication with a conditional update (a new attempt id fences every later write),
+ * reconciles with the platform before any retry of an attempt that may have reached it, saves the
+ * adapter's handles before its irreversible call, and classifies failures by the adapter taxonomy
+ * (retry with backoff honouring `Retry-After`, reconnect, rejected content, unknown outcome →
+ * reconcile or `unconfirmed`).
  *
- * Safe to run concurrently and repeatedly for the same publication: only one claim succeeds, and
- * a worker that loses its claim stops without writing.
+ * The engine's own writes are set-based: the claims, checkpoints and finishes of attempts running
+ * at the same time are each made in one transaction (see {@link coalesce}), so under load a
+ * publication costs a fraction of a statement of each, and nothing waits when it is quiet.
+ *
+ * Safe to run in any number of processes, repeatedly for the same publication: only one claim
+ * succeeds, and a worker that loses its claim stops without writing.
  */
-export async function runPublication(
-  services: Services & { queue: PgBoss },
-  publicationId: string,
+export function createPublisher(
+  services: () => EngineServices,
   options: EngineOptions & { worker?: string },
+): Publisher {
+  const steps: Steps = {
+    claim: coalesce((ids: string[]) => claimPublications(services(), ids, options)),
+    checkpoint: coalesce((items: Checkpoint[]) => saveCheckpoints(services().db, items)),
+    finish: coalesce((items: Ending[]) => finishAttempts(services(), items, options)),
+  }
+  return { publish: (publicationId) => runAttempt(services(), publicationId, steps, options) }
+}
+
+/** The engine's writes, each batched across the attempts running at the same time. */
+interface Steps {
+  claim(publicationId: string): Promise<Claim | 'deferred' | undefined>
+  /** Whether the handles were saved: false when the claim was lost. */
+  checkpoint(item: Checkpoint): Promise<boolean>
+  finish(item: Ending): Promise<Publication['status'] | 'skipped'>
+}
+
+async function runAttempt(
+  services: EngineServices,
+  publicationId: string,
+  steps: Steps,
+  options: EngineOptions,
 ): Promise<Publication['status'] | 'skipped'> {
-  const claim = await claimPublication(services, publicationId, options)
+  const claim = await steps.claim(publicationId)
   if (claim === 'deferred') return 'queued'
   if (!claim) return 'skipped'
-  const finish = (patch: Finish) => finishAttempt(services, claim, patch, options)
+  const finish = (patch: Finish) => steps.finish({ claim, patch })
   try {
     const { account, post, missed } = claim
     if (missed) {
@@ -138,7 +177,14 @@ export async function runPublication(
         attemptId: claim.attemptId,
         post: { ...contentFor(post, account.platform), ...(media.length > 0 && { media }) },
         handles: claim.publication.handles,
-        checkpoint: (handles) => checkpoint(services.db, claim, handles),
+        checkpoint: async (handles) => {
+          // Fenced by the attempt and its deadline: when it fails, the claim is lost and the
+          // adapter must not make its irreversible call.
+          if (!(await steps.checkpoint({ claim, handles })))
+            throw new LostClaimError(
+              'the claim expired or was taken over before the irreversible call',
+            )
+        },
       },
       call,
     )
@@ -213,22 +259,27 @@ export function contentFor(post: Post, platform: string): PostContent<never> {
 }
 
 /**
- * Publications of an account in flight: claimed, within their deadline. Claims of one account
+ * Publications of each account in flight: claimed, within their deadline. Claims of one account
  * take turns (a lock until the claim commits), so two cannot both take its last place.
  */
-async function inFlight(tx: Transaction, accountId: string): Promise<number> {
-  await lockKey(tx, `publishing-account:${accountId}`)
-  const [row] = await tx
-    .select({ count: sql<number>`count(*)::int` })
+async function inFlight(tx: Transaction, accountIds: string[]): Promise<Map<string, number>> {
+  if (accountIds.length === 0) return new Map()
+  await lockKeys(
+    tx,
+    accountIds.map((id) => `publishing-account:${id}`),
+  )
+  const rows = await tx
+    .select({ accountId: publications.accountId, count: sql<number>`count(*)::int` })
     .from(publications)
     .where(
       and(
-        eq(publications.accountId, accountId),
+        inArray(publications.accountId, accountIds),
         eq(publications.status, 'publishing'),
         gt(publications.deadlineAt, sql`now()`),
       ),
     )
-  return row?.count ?? 0
+    .groupBy(publications.accountId)
+  return new Map(rows.map((row) => [row.accountId, row.count]))
 }
 
 /** "90 s", "12 min", "3 h": a delay for people. */
@@ -238,23 +289,35 @@ function formatDelay(seconds: number): string {
   return `${Math.round(seconds / 3600)} h`
 }
 
+/** Publications that may be claimed now: due (or within a second of it), or abandoned. */
+const claimable = sql`(
+  (${publications.status} in ('scheduled', 'queued') and ${publications.dueAt} <= now() + interval '1 second')
+  or (${publications.status} = 'publishing' and ${publications.deadlineAt} < now())
+)`
+
 /**
- * Claims a publication in one short transaction: the post's row lock first (the lock order of
- * every writer: post, then publications), reading in the same statement everything the attempt
- * needs (post, account, OAuth app, missed-post policy), then the conditional update that makes
- * this attempt the only one whose writes count.
+ * Claims publications in one short transaction, whatever their number: their posts' row locks
+ * first, in id order (the lock order of every writer: posts, then publications), reading in the
+ * same statement everything the attempts need (post, account, OAuth app, missed-post policy);
+ * then each account's budget; then one conditional update that makes each new attempt the only
+ * one whose writes count.
+ *
+ * @returns for each id given, its claim, `deferred` when its account's budget makes it wait, or
+ * undefined when it is not claimable (not due, taken, finished, or given twice).
  */
-async function claimPublication(
+async function claimPublications(
   services: Pick<Services, 'db' | 'queue'>,
-  publicationId: string,
+  requested: string[],
   options: EngineOptions & { worker?: string },
-) {
-  const attemptId = generateId('att')
-  return services.db.transaction(async (tx): Promise<Claim | 'deferred' | undefined> => {
+): Promise<(Claim | 'deferred' | undefined)[]> {
+  const ids = [...new Set(requested)]
+  const { found, deferred, claimed } = await services.db.transaction(async (tx) => {
     // Aliased: PostgreSQL's `FOR UPDATE OF` takes an unqualified name.
     const post = alias(posts, 'post')
-    const [found] = await tx
+    const found = await tx
       .select({
+        publicationId: publications.id,
+        claimable: sql<boolean>`${claimable}`,
         post,
         account: connectedAccounts,
         oauthApp: oauthApps,
@@ -274,104 +337,159 @@ async function claimPublication(
         ),
       )
       .leftJoin(publishingSettings, eq(publishingSettings.workspaceId, publications.workspaceId))
-      .where(eq(publications.id, publicationId))
+      .where(inArray(publications.id, ids))
+      .orderBy(asc(post.id))
       .for('update', { of: post })
-    if (!found) return undefined
-    const claimable = sql`(
-      (${publications.status} in ('scheduled', 'queued') and ${publications.dueAt} <= now() + interval '1 second')
-      or (${publications.status} = 'publishing' and ${publications.deadlineAt} < now())
-    )`
+    const candidates = found.filter((row) => row.claimable)
 
-    // The account's budgets: the platform asked to wait, or enough of its publications are in
-    // flight. Then the publication waits its turn, without an attempt.
-    const waitSeconds =
-      found.account === null
-        ? undefined
-        : (found.rateLimitedForSeconds ?? 0) > 0
-          ? (found.rateLimitedForSeconds as number)
-          : (await inFlight(tx, found.account.id)) >= options.accountConcurrency
-            ? 1 + Math.random() * 2
-            : undefined
-    if (waitSeconds !== undefined) {
-      const [deferred] = await tx
-        .update(publications)
-        .set({
-          status: 'queued',
-          dueAt: sql`now() + make_interval(secs => ${waitSeconds})`,
-          updatedAt: sql`now()`,
-        })
-        .where(and(eq(publications.id, publicationId), claimable))
-        .returning()
-      if (!deferred) return undefined
-      await enqueuePublication(tx, services.queue, deferred, {
-        expireInSeconds: options.deadlineSeconds * 2,
-      })
-      return 'deferred'
+    // The accounts' budgets: the platform asked to wait, or enough of an account's publications
+    // are in flight. Then the publication waits its turn, without an attempt.
+    const load = await inFlight(tx, [
+      ...new Set(
+        candidates.flatMap((row) =>
+          row.account && !((row.rateLimitedForSeconds ?? 0) > 0) ? [row.account.id] : [],
+        ),
+      ),
+    ])
+    const waits: { publication: string; wait_seconds: number }[] = []
+    const attempts: { publication: string; attempt: string }[] = []
+    for (const row of candidates) {
+      const account = row.account
+      const busy = account ? (load.get(account.id) ?? 0) : 0
+      if (account && (row.rateLimitedForSeconds ?? 0) > 0) {
+        waits.push({ publication: row.publicationId, wait_seconds: row.rateLimitedForSeconds ?? 0 })
+      } else if (account && busy >= options.accountConcurrency) {
+        waits.push({ publication: row.publicationId, wait_seconds: 1 + Math.random() * 2 })
+      } else {
+        if (account) load.set(account.id, busy + 1)
+        attempts.push({ publication: row.publicationId, attempt: generateId('att') })
+      }
     }
 
-    const [current] = await tx
-      .select({ attemptId: publications.attemptId })
-      .from(publications)
-      .where(eq(publications.id, publicationId))
-      .for('update')
-    const [publication] = await tx
-      .update(publications)
-      .set({
-        status: 'publishing',
-        attemptId,
-        attempts: sql`${publications.attempts} + 1`,
-        deadlineAt: sql`now() + make_interval(secs => ${options.deadlineSeconds})`,
-        updatedAt: sql`now()`,
-      })
-      .where(and(eq(publications.id, publicationId), claimable))
-      .returning({
-        ...getTableColumns(publications),
-        lateSeconds: sql<number>`extract(epoch from now() - ${publications.dueAt})::float8`,
-      })
-    if (!publication) return undefined
-    await tx
-      .insert(publicationAttempts)
-      .values({ attemptId, publicationId, worker: options.worker ?? null })
-    await markPostPublishing(tx, publication.postId)
-    const { lateSeconds, ...row } = publication
-    const limitSeconds = found.missedAfterSeconds
-    return {
-      publication: row,
-      attemptId,
-      previousAttemptId: current?.attemptId ?? undefined,
-      post: found.post,
-      account: found.account,
-      oauthApp: found.oauthApp,
+    const deferred =
+      waits.length === 0
+        ? []
+        : await tx
+            .update(publications)
+            .set({
+              status: 'queued',
+              dueAt: sql`now() + make_interval(secs => given.wait_seconds)`,
+              updatedAt: sql`now()`,
+            })
+            .from(
+              sql`jsonb_to_recordset(${JSON.stringify(waits)}::jsonb) as given(publication text, wait_seconds float8)`,
+            )
+            .where(and(sql`${publications.id} = given.publication`, claimable))
+            .returning({ id: publications.id, dueAt: publications.dueAt })
+    await enqueuePublications(tx, services.queue, deferred, {
+      expireInSeconds: options.deadlineSeconds * 2,
+    })
+
+    const claimed =
+      attempts.length === 0
+        ? []
+        : await tx
+            .update(publications)
+            .set({
+              status: 'publishing',
+              attemptId: sql`given.attempt`,
+              attempts: sql`${publications.attempts} + 1`,
+              deadlineAt: sql`now() + make_interval(secs => ${options.deadlineSeconds})`,
+              updatedAt: sql`now()`,
+            })
+            // `previous`: the row as this statement found it, under the post's lock (which every
+            // claim holds), so its attempt id is the one this claim replaces.
+            .from(
+              sql`jsonb_to_recordset(${JSON.stringify(attempts)}::jsonb) as given(publication text, attempt text)
+                join ${publications} as previous on previous.id = given.publication`,
+            )
+            .where(and(sql`${publications.id} = given.publication`, claimable))
+            .returning({
+              ...getTableColumns(publications),
+              lateSeconds: sql<number>`extract(epoch from now() - ${publications.dueAt})::float8`,
+              previousAttemptId: sql<string | null>`previous.attempt_id`,
+            })
+    if (claimed.length > 0) {
+      await tx.insert(publicationAttempts).values(
+        claimed.map((row) => ({
+          attemptId: row.attemptId as string,
+          publicationId: row.id,
+          worker: options.worker ?? null,
+        })),
+      )
+      await markPostsPublishing(
+        tx,
+        claimed.map((row) => row.postId),
+      )
+    }
+    return { found, deferred, claimed }
+  })
+
+  const context = new Map(found.map((row) => [row.publicationId, row]))
+  const postponed = new Set(deferred.map((row) => row.id))
+  const claims = new Map<string, Claim>()
+  for (const { lateSeconds, previousAttemptId, ...publication } of claimed) {
+    const row = context.get(publication.id)
+    if (!row) continue
+    const limitSeconds = row.missedAfterSeconds
+    claims.set(publication.id, {
+      publication,
+      attemptId: publication.attemptId as string,
+      previousAttemptId: previousAttemptId ?? undefined,
+      post: row.post,
+      account: row.account,
+      oauthApp: row.oauthApp,
       // Only a first attempt can be missed: a retry's time is the engine's, not the user's.
       ...(limitSeconds !== null &&
-        row.attempts === 1 &&
+        publication.attempts === 1 &&
         lateSeconds > limitSeconds && { missed: { lateSeconds, limitSeconds } }),
-    }
+    })
+  }
+  const answered = new Set<string>()
+  return requested.map((id) => {
+    if (answered.has(id)) return undefined
+    answered.add(id)
+    return claims.get(id) ?? (postponed.has(id) ? 'deferred' : undefined)
   })
 }
 
+/** Handles an adapter asks to save before its irreversible call. */
+interface Checkpoint {
+  claim: Claim
+  handles: PublicationHandles
+}
+
 /**
- * Saves the adapter's handles, fenced by the attempt and its deadline: when it fails, the claim is
- * lost and the adapter must not make its irreversible call.
+ * Saves the handles of several attempts in one statement, each fenced by its attempt and its
+ * deadline. Answers, for each, whether it was saved (false: the claim was lost).
  */
-async function checkpoint(db: Database, claim: Claim, handles: PublicationHandles) {
-  const [saved] = await db
-    .update(publications)
-    .set({
-      handles: sql`${publications.handles} || ${JSON.stringify(handles)}::jsonb`,
-      updatedAt: sql`now()`,
+async function saveCheckpoints(db: Database, items: Checkpoint[]): Promise<boolean[]> {
+  const merged = new Map<string, { publication: string; attempt: string; saved: object }>()
+  for (const { claim, handles } of items) {
+    const earlier = merged.get(claim.attemptId)?.saved
+    merged.set(claim.attemptId, {
+      publication: claim.publication.id,
+      attempt: claim.attemptId,
+      saved: { ...earlier, ...handles },
     })
+  }
+  const saved = await db
+    .update(publications)
+    .set({ handles: sql`${publications.handles} || given.saved`, updatedAt: sql`now()` })
+    .from(
+      sql`jsonb_to_recordset(${JSON.stringify([...merged.values()])}::jsonb) as given(publication text, attempt text, saved jsonb)`,
+    )
     .where(
       and(
-        eq(publications.id, claim.publication.id),
-        eq(publications.attemptId, claim.attemptId),
+        sql`${publications.id} = given.publication`,
+        sql`${publications.attemptId} = given.attempt`,
         eq(publications.status, 'publishing'),
         gt(publications.deadlineAt, sql`now()`),
       ),
     )
-    .returning({ id: publications.id })
-  if (!saved)
-    throw new LostClaimError('the claim expired or was taken over before the irreversible call')
+    .returning({ attemptId: publications.attemptId })
+  const fenced = new Set(saved.map((row) => row.attemptId))
+  return items.map((item) => fenced.has(item.claim.attemptId))
 }
 
 /** How an attempt ends. */
@@ -379,69 +497,100 @@ type Finish =
   | { status: 'published'; platformPostId: string; url: string | null; outcome?: string }
   | { status: 'failed' | 'unconfirmed'; error: PublicationError; outcome?: string }
   | { status: 'queued'; dueInSeconds: number; error?: PublicationError; outcome?: string }
-  | { status: 'canceled' }
 
-async function finishAttempt(
-  services: Services & { queue: PgBoss },
-  claim: Claim,
-  patch: Finish,
+/** An attempt that ended, and how. */
+interface Ending {
+  claim: Claim
+  patch: Finish
+}
+
+/**
+ * Records how attempts ended, in one transaction whatever their number: their posts' locks (in id
+ * order), one fenced update of their publications (an attempt taken over writes nothing: its
+ * successor decides), one of their attempts, the jobs of retries, the outcome events, and their
+ * posts' statuses.
+ *
+ * @returns for each attempt, its publication's new status, or `skipped` when it was taken over.
+ */
+async function finishAttempts(
+  services: EngineServices,
+  items: Ending[],
   options: EngineOptions,
-): Promise<Publication['status'] | 'skipped'> {
-  return services.db.transaction(async (tx) => {
-    await lockPost(tx, claim.publication.postId)
-    const [publication] = await tx
+): Promise<(Publication['status'] | 'skipped')[]> {
+  const given = items.map(({ claim, patch }) => ({
+    publication: claim.publication.id,
+    attempt: claim.attemptId,
+    next_status: patch.status,
+    platform_post: patch.status === 'published' ? patch.platformPostId : null,
+    link: patch.status === 'published' ? patch.url : null,
+    failure: patch.status === 'published' ? null : (patch.error ?? null),
+    wait_seconds: patch.status === 'queued' ? patch.dueInSeconds : null,
+    result: patch.outcome ?? (patch.status === 'queued' ? 'retry' : patch.status),
+  }))
+  const table = sql`jsonb_to_recordset(${JSON.stringify(given)}::jsonb) as given(publication text, attempt text, next_status text, platform_post text, link text, failure jsonb, wait_seconds float8, result text)`
+  const finished = await services.db.transaction(async (tx) => {
+    await lockPosts(
+      tx,
+      items.map((item) => item.claim.publication.postId),
+    )
+    const published = sql`given.next_status = 'published'`
+    const finished = await tx
       .update(publications)
       .set({
-        status: patch.status,
+        status: sql`given.next_status`,
         deadlineAt: null,
         updatedAt: sql`now()`,
-        ...(patch.status === 'published' && {
-          platformPostId: patch.platformPostId,
-          url: patch.url,
-          publishedAt: sql`now()`,
-          error: null,
-        }),
-        ...((patch.status === 'failed' || patch.status === 'unconfirmed') && {
-          error: patch.error,
-        }),
-        ...(patch.status === 'queued' && {
-          dueAt: sql`now() + make_interval(secs => ${patch.dueInSeconds})`,
-          error: patch.error ?? null,
-        }),
+        platformPostId: sql`case when ${published} then given.platform_post else ${publications.platformPostId} end`,
+        url: sql`case when ${published} then given.link else ${publications.url} end`,
+        publishedAt: sql`case when ${published} then now() else ${publications.publishedAt} end`,
+        error: sql`given.failure`,
+        dueAt: sql`case when given.next_status = 'queued' then now() + make_interval(secs => given.wait_seconds) else ${publications.dueAt} end`,
       })
+      .from(table)
       .where(
         and(
-          eq(publications.id, claim.publication.id),
-          eq(publications.attemptId, claim.attemptId),
+          sql`${publications.id} = given.publication`,
+          sql`${publications.attemptId} = given.attempt`,
           eq(publications.status, 'publishing'),
         ),
       )
-      .returning()
-    // Another worker took over: its attempt decides.
-    if (!publication) return 'skipped'
-    const outcome =
-      'outcome' in patch && patch.outcome
-        ? patch.outcome
-        : patch.status === 'queued'
-          ? 'retry'
-          : patch.status
+      .returning(getTableColumns(publications))
+    if (finished.length === 0) return finished
     await tx
       .update(publicationAttempts)
-      .set({
-        finishedAt: sql`now()`,
-        outcome,
-        error: 'error' in patch ? (patch.error ?? null) : null,
-      })
-      .where(eq(publicationAttempts.attemptId, claim.attemptId))
-    if (publication.status === 'queued') {
-      await enqueuePublication(tx, services.queue, publication, {
-        expireInSeconds: options.deadlineSeconds * 2,
-      })
-    }
-    await recordPublicationOutcome(tx, publication, claim.post)
-    await refreshPostStatus(tx, publication.postId)
-    return publication.status
+      .set({ finishedAt: sql`now()`, outcome: sql`given.result`, error: sql`given.failure` })
+      .from(table)
+      .where(
+        and(
+          sql`${publicationAttempts.attemptId} = given.attempt`,
+          inArray(
+            publicationAttempts.attemptId,
+            finished.map((row) => row.attemptId as string),
+          ),
+        ),
+      )
+    await enqueuePublications(
+      tx,
+      services.queue,
+      finished.filter((row) => row.status === 'queued'),
+      { expireInSeconds: options.deadlineSeconds * 2 },
+    )
+    const posts = new Map(items.map((item) => [item.claim.attemptId, item.claim.post]))
+    await recordEvents(
+      tx,
+      finished.flatMap((row) => {
+        const post = posts.get(row.attemptId as string)
+        return (post && publicationOutcomeEvent(row, post)) ?? []
+      }),
+    )
+    await refreshPostStatuses(
+      tx,
+      finished.map((row) => row.postId),
+    )
+    return finished
   })
+  const statuses = new Map(finished.map((row) => [row.attemptId, row.status]))
+  return items.map((item) => statuses.get(item.claim.attemptId) ?? 'skipped')
 }
 
 /** Turns a failure into how the attempt ends, per the adapter error taxonomy. */

@@ -1,7 +1,8 @@
-import { and, asc, eq, inArray, sql } from 'drizzle-orm'
+import { and, asc, getTableColumns, inArray, sql } from 'drizzle-orm'
 import type { Transaction } from '../db/client.ts'
 import { posts, publications } from '../db/schema/index.ts'
-import { recordPostOutcome } from '../events/emit.ts'
+import { postOutcomeEvent } from '../events/emit.ts'
+import { recordEvents } from '../events/events.ts'
 
 type Publication = typeof publications.$inferSelect
 type Post = typeof posts.$inferSelect
@@ -14,26 +15,47 @@ type Post = typeof posts.$inferSelect
  * final status.
  */
 export async function refreshPostStatus(tx: Transaction, postId: string) {
+  await refreshPostStatuses(tx, [postId])
+}
+
+/**
+ * {@link refreshPostStatus} for several posts, in three statements whatever their number (read
+ * their publications, update those whose status changed, record their events). The caller holds
+ * every post's lock.
+ */
+export async function refreshPostStatuses(tx: Transaction, postIds: string[]) {
+  if (postIds.length === 0) return
   const rows = await tx
     .select()
     .from(publications)
-    .where(eq(publications.postId, postId))
-    .orderBy(asc(publications.createdAt))
-  const status = postStatusOf(rows)
-  if (!status) return
-  const [changed] = await tx
+    .where(inArray(publications.postId, [...new Set(postIds)]))
+    .orderBy(asc(publications.createdAt), asc(publications.id))
+  const byPost = new Map<string, Publication[]>()
+  for (const row of rows) byPost.set(row.postId, [...(byPost.get(row.postId) ?? []), row])
+  const statuses = [...byPost].flatMap(([id, of]) => {
+    const status = postStatusOf(of)
+    return status ? [{ id, status }] : []
+  })
+  if (statuses.length === 0) return
+  const changed = await tx
     .update(posts)
-    .set({ status, updatedAt: sql`now()` })
+    .set({ status: sql`given.status::text`, updatedAt: sql`now()` })
+    .from(
+      sql`jsonb_to_recordset(${JSON.stringify(statuses)}::jsonb) as given(id text, status text)`,
+    )
     .where(
       and(
-        eq(posts.id, postId),
-        sql`${posts.status} <> ${status}`,
+        sql`${posts.id} = given.id`,
+        sql`${posts.status}::text <> given.status`,
         inArray(posts.status, [...POST_ENGINE_STATUSES]),
       ),
     )
-    .returning()
+    .returning(getTableColumns(posts))
   // In the transaction of the change (see src/events).
-  if (changed) await recordPostOutcome(tx, changed, rows)
+  await recordEvents(
+    tx,
+    changed.flatMap((post) => postOutcomeEvent(post, byPost.get(post.id) ?? []) ?? []),
+  )
 }
 
 /** A post's status as its publications make it (undefined without publications). */
@@ -56,17 +78,18 @@ function postStatusOf(rows: Pick<Publication, 'status'>[]): Post['status'] | und
 }
 
 /**
- * What {@link refreshPostStatus} concludes when one of a post's publications has just been
+ * What {@link refreshPostStatuses} concludes when one of each post's publications has just been
  * claimed, without reading the others: a publication being published makes its post `publishing`.
- * The caller holds the post's lock.
+ * The caller holds the posts' locks.
  */
-export async function markPostPublishing(tx: Transaction, postId: string) {
+export async function markPostsPublishing(tx: Transaction, postIds: string[]) {
+  if (postIds.length === 0) return
   await tx
     .update(posts)
     .set({ status: 'publishing', updatedAt: sql`now()` })
     .where(
       and(
-        eq(posts.id, postId),
+        inArray(posts.id, [...new Set(postIds)]),
         sql`${posts.status} <> 'publishing'`,
         inArray(posts.status, [...POST_ENGINE_STATUSES]),
       ),

@@ -33,10 +33,24 @@ export async function enqueuePublication(
   publication: { id: string; dueAt: Date },
   options: { expireInSeconds: number },
 ) {
-  await boss.send(
+  await enqueuePublications(tx, boss, [publication], options)
+}
+
+/** {@link enqueuePublication} for several publications, in one statement. */
+export async function enqueuePublications(
+  tx: Transaction,
+  boss: PgBoss,
+  rows: { id: string; dueAt: Date }[],
+  options: { expireInSeconds: number },
+) {
+  if (rows.length === 0) return
+  await boss.insert(
     PUBLISH_QUEUE,
-    { publicationId: publication.id },
-    { db: fromDrizzle(tx, sql), ...jobOptions(publication, options) },
+    rows.map((publication) => ({
+      data: { publicationId: publication.id },
+      ...jobOptions(publication, options),
+    })),
+    { db: fromDrizzle(tx, sql) },
   )
 }
 
@@ -128,17 +142,8 @@ async function sweepBatch(
         ),
       )
       .returning({ id: publications.id, dueAt: publications.dueAt })
-    if (due.length > 0) {
-      // One statement for the whole batch: the rows stay locked as briefly as possible.
-      await boss.insert(
-        PUBLISH_QUEUE,
-        due.map((publication) => ({
-          data: { publicationId: publication.id },
-          ...jobOptions(publication, options),
-        })),
-        { db: fromDrizzle(tx, sql) },
-      )
-    }
+    // One statement for the whole batch: the rows stay locked as briefly as possible.
+    await enqueuePublications(tx, boss, due, options)
     return due.length
   })
 }
