@@ -28,10 +28,9 @@ export async function connectDatabase(
         logger,
       })
   const url = embedded?.url ?? String(config.databaseURL)
-  // Room for every publication a worker runs at once, beside the API's requests.
-  const client = createDatabaseClient(url, {
-    max: Math.max(10, config.publishing.concurrency + 10),
-  })
+  // The publishing engine batches its writes (a few connections whatever its concurrency); the
+  // rest serves the API's requests and the in-process sandbox platform.
+  const client = createDatabaseClient(url, { max: 20 })
   const close = async () => {
     await client.close()
     await embedded?.stop()

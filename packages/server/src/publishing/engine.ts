@@ -7,7 +7,7 @@ import {
   type PublicationHandles,
   type PublishedPost,
 } from '@post-scheduler/adapter-core'
-import { and, asc, eq, getTableColumns, gt, inArray, sql } from 'drizzle-orm'
+import { and, asc, eq, getTableColumns, gt, sql } from 'drizzle-orm'
 import { alias } from 'drizzle-orm/pg-core'
 import type { PgBoss } from 'pg-boss'
 import { generateId } from '../auth/secrets.ts'
@@ -15,6 +15,7 @@ import { type ConnectedAccount, markReauthRequired, tokenContext } from '../conn
 import type { Database, Transaction } from '../db/client.ts'
 import { coalesce } from '../db/coalesce.ts'
 import { lockKeys } from '../db/locks.ts'
+import { anyOf } from '../db/predicates.ts'
 import {
   connectedAccounts,
   oauthApps,
@@ -273,7 +274,7 @@ async function inFlight(tx: Transaction, accountIds: string[]): Promise<Map<stri
     .from(publications)
     .where(
       and(
-        inArray(publications.accountId, accountIds),
+        anyOf(publications.accountId, accountIds),
         eq(publications.status, 'publishing'),
         gt(publications.deadlineAt, sql`now()`),
       ),
@@ -337,7 +338,7 @@ async function claimPublications(
         ),
       )
       .leftJoin(publishingSettings, eq(publishingSettings.workspaceId, publications.workspaceId))
-      .where(inArray(publications.id, ids))
+      .where(anyOf(publications.id, ids))
       .orderBy(asc(post.id))
       .for('update', { of: post })
     const candidates = found.filter((row) => row.claimable)
@@ -379,7 +380,16 @@ async function claimPublications(
             .from(
               sql`jsonb_to_recordset(${JSON.stringify(waits)}::jsonb) as given(publication text, wait_seconds float8)`,
             )
-            .where(and(sql`${publications.id} = given.publication`, claimable))
+            .where(
+              and(
+                anyOf(
+                  publications.id,
+                  waits.map((row) => row.publication),
+                ),
+                sql`${publications.id} = given.publication`,
+                claimable,
+              ),
+            )
             .returning({ id: publications.id, dueAt: publications.dueAt })
     await enqueuePublications(tx, services.queue, deferred, {
       expireInSeconds: options.deadlineSeconds * 2,
@@ -403,7 +413,16 @@ async function claimPublications(
               sql`jsonb_to_recordset(${JSON.stringify(attempts)}::jsonb) as given(publication text, attempt text)
                 join ${publications} as previous on previous.id = given.publication`,
             )
-            .where(and(sql`${publications.id} = given.publication`, claimable))
+            .where(
+              and(
+                anyOf(
+                  publications.id,
+                  attempts.map((row) => row.publication),
+                ),
+                sql`${publications.id} = given.publication`,
+                claimable,
+              ),
+            )
             .returning({
               ...getTableColumns(publications),
               lateSeconds: sql<number>`extract(epoch from now() - ${publications.dueAt})::float8`,
@@ -481,6 +500,10 @@ async function saveCheckpoints(db: Database, items: Checkpoint[]): Promise<boole
     )
     .where(
       and(
+        anyOf(
+          publications.id,
+          [...merged.values()].map((row) => row.publication),
+        ),
         sql`${publications.id} = given.publication`,
         sql`${publications.attemptId} = given.attempt`,
         eq(publications.status, 'publishing'),
@@ -549,6 +572,10 @@ async function finishAttempts(
       .from(table)
       .where(
         and(
+          anyOf(
+            publications.id,
+            given.map((row) => row.publication),
+          ),
           sql`${publications.id} = given.publication`,
           sql`${publications.attemptId} = given.attempt`,
           eq(publications.status, 'publishing'),
@@ -563,7 +590,7 @@ async function finishAttempts(
       .where(
         and(
           sql`${publicationAttempts.attemptId} = given.attempt`,
-          inArray(
+          anyOf(
             publicationAttempts.attemptId,
             finished.map((row) => row.attemptId as string),
           ),

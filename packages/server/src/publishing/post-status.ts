@@ -1,5 +1,6 @@
 import { and, asc, getTableColumns, inArray, sql } from 'drizzle-orm'
 import type { Transaction } from '../db/client.ts'
+import { anyOf } from '../db/predicates.ts'
 import { posts, publications } from '../db/schema/index.ts'
 import { postOutcomeEvent } from '../events/emit.ts'
 import { recordEvents } from '../events/events.ts'
@@ -28,7 +29,7 @@ export async function refreshPostStatuses(tx: Transaction, postIds: string[]) {
   const rows = await tx
     .select()
     .from(publications)
-    .where(inArray(publications.postId, [...new Set(postIds)]))
+    .where(anyOf(publications.postId, [...new Set(postIds)]))
     .orderBy(asc(publications.createdAt), asc(publications.id))
   const byPost = new Map<string, Publication[]>()
   for (const row of rows) byPost.set(row.postId, [...(byPost.get(row.postId) ?? []), row])
@@ -45,6 +46,10 @@ export async function refreshPostStatuses(tx: Transaction, postIds: string[]) {
     )
     .where(
       and(
+        anyOf(
+          posts.id,
+          statuses.map((row) => row.id),
+        ),
         sql`${posts.id} = given.id`,
         sql`${posts.status}::text <> given.status`,
         inArray(posts.status, [...POST_ENGINE_STATUSES]),
@@ -89,7 +94,7 @@ export async function markPostsPublishing(tx: Transaction, postIds: string[]) {
     .set({ status: 'publishing', updatedAt: sql`now()` })
     .where(
       and(
-        inArray(posts.id, [...new Set(postIds)]),
+        anyOf(posts.id, [...new Set(postIds)]),
         sql`${posts.status} <> 'publishing'`,
         inArray(posts.status, [...POST_ENGINE_STATUSES]),
       ),
@@ -120,7 +125,7 @@ export async function lockPosts(tx: Transaction, postIds: string[]) {
   await tx
     .select({ id: posts.id })
     .from(posts)
-    .where(inArray(posts.id, postIds))
+    .where(anyOf(posts.id, postIds))
     .orderBy(asc(posts.id))
     .for('update')
 }
