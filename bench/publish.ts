@@ -10,7 +10,7 @@ import { createLogger } from '../packages/server/src/logging/logger.ts'
 import { connectSandboxAccounts, env, percentile, startDatabase, startScheduler } from './setup.ts'
 
 const N = env('BENCH_PUBLICATIONS', 10_000)
-const CONCURRENCY = env('BENCH_CONCURRENCY', 20)
+const CONCURRENCY = env('BENCH_CONCURRENCY', 50)
 const STEADY_RATE = env('BENCH_STEADY_PER_SECOND', 50)
 const STEADY_SECONDS = env('BENCH_STEADY_SECONDS', 20)
 const ACCOUNTS = env('BENCH_ACCOUNTS', 50)

@@ -90,7 +90,7 @@ const environmentSchema = z.object({
   PROFILE_TOKEN_TTL_SECONDS: integer(60, 86_400).default(900),
   RATE_LIMIT_PER_MINUTE: integer(1, 1_000_000).default(600),
   PUBLISH_DEADLINE_SECONDS: integer(5, 3600).default(600),
-  PUBLISH_CONCURRENCY: integer(1, 1000).default(10),
+  PUBLISH_CONCURRENCY: integer(1, 1000).default(50),
   PUBLISH_MAX_ATTEMPTS: integer(1, 50).default(5),
   PUBLISH_ACCOUNT_CONCURRENCY: integer(1, 100).default(4),
   SWEEP_INTERVAL_SECONDS: integer(1, 3600).default(10),

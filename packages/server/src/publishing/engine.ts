@@ -26,7 +26,6 @@ import {
   publishingSettings,
 } from '../db/schema/index.ts'
 import { publicationOutcomeEvent } from '../events/emit.ts'
-import { recordEvents } from '../events/events.ts'
 import { loadPublishMedia } from '../media/service.ts'
 import { chooseOAuthApp } from '../platforms/service.ts'
 import type { Services } from '../services.ts'
@@ -603,16 +602,15 @@ async function finishAttempts(
       { expireInSeconds: options.deadlineSeconds * 2 },
     )
     const posts = new Map(items.map((item) => [item.claim.attemptId, item.claim.post]))
-    await recordEvents(
-      tx,
-      finished.flatMap((row) => {
-        const post = posts.get(row.attemptId as string)
-        return (post && publicationOutcomeEvent(row, post)) ?? []
-      }),
-    )
     await refreshPostStatuses(
       tx,
       finished.map((row) => row.postId),
+      {
+        events: finished.flatMap((row) => {
+          const post = posts.get(row.attemptId as string)
+          return (post && publicationOutcomeEvent(row, post)) ?? []
+        }),
+      },
     )
     return finished
   })

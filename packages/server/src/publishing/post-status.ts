@@ -3,7 +3,7 @@ import type { Transaction } from '../db/client.ts'
 import { anyOf } from '../db/predicates.ts'
 import { posts, publications } from '../db/schema/index.ts'
 import { postOutcomeEvent } from '../events/emit.ts'
-import { recordEvents } from '../events/events.ts'
+import { type NewEvent, recordEvents } from '../events/events.ts'
 
 type Publication = typeof publications.$inferSelect
 type Post = typeof posts.$inferSelect
@@ -22,10 +22,19 @@ export async function refreshPostStatus(tx: Transaction, postId: string) {
 /**
  * {@link refreshPostStatus} for several posts, in three statements whatever their number (read
  * their publications, update those whose status changed, record their events). The caller holds
- * every post's lock.
+ * every post's lock. `options.events`: events of the same change to record before the posts'
+ * (in the same statement).
  */
-export async function refreshPostStatuses(tx: Transaction, postIds: string[]) {
-  if (postIds.length === 0) return
+export async function refreshPostStatuses(
+  tx: Transaction,
+  postIds: string[],
+  options: { events?: NewEvent[] } = {},
+) {
+  const earlier = options.events ?? []
+  if (postIds.length === 0) {
+    await recordEvents(tx, earlier)
+    return
+  }
   const rows = await tx
     .select()
     .from(publications)
@@ -37,30 +46,32 @@ export async function refreshPostStatuses(tx: Transaction, postIds: string[]) {
     const status = postStatusOf(of)
     return status ? [{ id, status }] : []
   })
-  if (statuses.length === 0) return
-  const changed = await tx
-    .update(posts)
-    .set({ status: sql`given.status::text`, updatedAt: sql`now()` })
-    .from(
-      sql`jsonb_to_recordset(${JSON.stringify(statuses)}::jsonb) as given(id text, status text)`,
-    )
-    .where(
-      and(
-        anyOf(
-          posts.id,
-          statuses.map((row) => row.id),
-        ),
-        sql`${posts.id} = given.id`,
-        sql`${posts.status}::text <> given.status`,
-        inArray(posts.status, [...POST_ENGINE_STATUSES]),
-      ),
-    )
-    .returning(getTableColumns(posts))
+  const changed =
+    statuses.length === 0
+      ? []
+      : await tx
+          .update(posts)
+          .set({ status: sql`given.status::text`, updatedAt: sql`now()` })
+          .from(
+            sql`jsonb_to_recordset(${JSON.stringify(statuses)}::jsonb) as given(id text, status text)`,
+          )
+          .where(
+            and(
+              anyOf(
+                posts.id,
+                statuses.map((row) => row.id),
+              ),
+              sql`${posts.id} = given.id`,
+              sql`${posts.status}::text <> given.status`,
+              inArray(posts.status, [...POST_ENGINE_STATUSES]),
+            ),
+          )
+          .returning(getTableColumns(posts))
   // In the transaction of the change (see src/events).
-  await recordEvents(
-    tx,
-    changed.flatMap((post) => postOutcomeEvent(post, byPost.get(post.id) ?? []) ?? []),
-  )
+  await recordEvents(tx, [
+    ...earlier,
+    ...changed.flatMap((post) => postOutcomeEvent(post, byPost.get(post.id) ?? []) ?? []),
+  ])
 }
 
 /** A post's status as its publications make it (undefined without publications). */
