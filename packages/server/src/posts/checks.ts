@@ -1,7 +1,7 @@
 import { and, eq, gte, inArray, lt, ne, notInArray, sql } from 'drizzle-orm'
 import type { TenantContext } from '../auth/middleware.ts'
 import type { Database, Transaction } from '../db/client.ts'
-import { lockKey } from '../db/locks.ts'
+import { lockKeys } from '../db/locks.ts'
 import {
   connectedAccounts,
   type PlatformOverride,
@@ -9,12 +9,17 @@ import {
   posts,
   profiles,
   publications,
+  publishingSettings,
 } from '../db/schema/index.ts'
 import { type Issue, ProblemError } from '../http/problem.ts'
 import { validateMediaForPlatforms } from '../media/service.ts'
 import { contentFor, mediaIdsFor } from '../publishing/engine.ts'
 import type { Services } from '../services.ts'
-import { getPublishingSettings } from './publishing-settings.ts'
+import {
+  DEFAULT_DUPLICATE_WINDOW_SECONDS,
+  type EffectivePublishingSettings,
+  getPublishingSettings,
+} from './publishing-settings.ts'
 
 type Db = Database | Transaction
 type Post = typeof posts.$inferSelect
@@ -51,18 +56,29 @@ export async function checkPost(
   options: { at: Date | null; excludePostId?: string | undefined; db?: Db },
 ): Promise<PostCheck> {
   const db = options.db ?? services.db
-  const accounts = draft.accountIds.length
-    ? await db
-        .select()
-        .from(connectedAccounts)
-        .where(
-          and(
-            eq(connectedAccounts.workspaceId, tenant.workspaceId),
-            eq(connectedAccounts.profileId, profileId),
-            inArray(connectedAccounts.id, draft.accountIds),
-          ),
-        )
-    : []
+  // One round trip: the account, settings and guard reads go out together (pipelined on the
+  // transaction's connection); each is its own statement, so each sees the rows committed before
+  // it started — after the guard locks the caller took first.
+  const [accounts, guardRows] = await Promise.all([
+    draft.accountIds.length
+      ? db
+          .select()
+          .from(connectedAccounts)
+          .where(
+            and(
+              eq(connectedAccounts.workspaceId, tenant.workspaceId),
+              eq(connectedAccounts.profileId, profileId),
+              inArray(connectedAccounts.id, draft.accountIds),
+            ),
+          )
+      : [],
+    options.at && draft.accountIds.length
+      ? readGuards(services, tenant.workspaceId, draft.accountIds, options.at, {
+          db,
+          excludePostId: options.excludePostId,
+        })
+      : undefined,
+  ])
   const issues: Issue[] = []
   draft.accountIds.forEach((accountId, index) => {
     const account = accounts.find((candidate) => candidate.id === accountId)
@@ -110,13 +126,8 @@ export async function checkPost(
       })
     }
   }
-  if (options.at) {
-    issues.push(
-      ...(await checkGuards(services, tenant.workspaceId, draft, accounts, options.at, {
-        db,
-        excludePostId: options.excludePostId,
-      })),
-    )
+  if (options.at && guardRows) {
+    issues.push(...checkGuards(draft, accounts, options.at, guardRows))
   }
   return { accounts, issues }
 }
@@ -127,46 +138,91 @@ export async function checkPost(
  * a duplicate pair). Locks in id order: no deadlock between two posts sharing accounts.
  */
 export async function lockAccountGuards(tx: Transaction, accountIds: string[]) {
-  for (const accountId of [...new Set(accountIds)].sort()) {
-    await lockKey(tx, `publishing-guard:${accountId}`)
-  }
+  await lockKeys(
+    tx,
+    accountIds.map((accountId) => `publishing-guard:${accountId}`),
+  )
 }
 
-/** Daily caps and the duplicate guard, per account, for a post going out at `at`. */
-async function checkGuards(
+interface GuardRows {
+  settings: EffectivePublishingSettings
+  counts: { accountId: string; count: number }[]
+  nearby: { accountId: string; postId: string; text: string | null }[]
+}
+
+/**
+ * What the guards of `accountIds` need for a post going out at `at`: the workspace's settings,
+ * each account's live publications that UTC day, and the texts due within the duplicate window
+ * around `at` — three statements sent together. The window is read from the settings in SQL, so
+ * the duplicate query does not wait for the settings query.
+ */
+async function readGuards(
   services: Services,
   workspaceId: string,
-  draft: PostDraft,
-  accounts: Account[],
+  accountIds: string[],
   at: Date,
   options: { db: Db; excludePostId: string | undefined },
-): Promise<Issue[]> {
-  const active = accounts.filter((account) => account.status === 'active')
-  if (active.length === 0) return []
+): Promise<GuardRows> {
   const { db } = options
-  const settings = await getPublishingSettings(services, workspaceId, db)
-  const ids = active.map((account) => account.id)
+  const ids = [...new Set(accountIds)]
   const notThisPost = options.excludePostId
     ? ne(publications.postId, options.excludePostId)
     : undefined
-  const issues: Issue[] = []
-
-  const dayStart = new Date(Date.UTC(at.getUTCFullYear(), at.getUTCMonth(), at.getUTCDate()))
+  const dayStart = startOfUTCDay(at)
   const dayEnd = new Date(dayStart.getTime() + 86_400_000)
-  const counts = await db
-    .select({ accountId: publications.accountId, count: sql<number>`count(*)::int` })
-    .from(publications)
-    .where(
-      and(
-        inArray(publications.accountId, ids),
-        inArray(publications.status, [...LIVE]),
-        gte(publications.dueAt, dayStart),
-        lt(publications.dueAt, dayEnd),
-        notThisPost,
+  const windowSeconds = sql`coalesce((select ${publishingSettings.duplicateWindowSeconds} from ${publishingSettings} where ${publishingSettings.workspaceId} = ${workspaceId}), ${DEFAULT_DUPLICATE_WINDOW_SECONDS})`
+  const [settings, counts, nearby] = await Promise.all([
+    getPublishingSettings(services, workspaceId, db),
+    db
+      .select({ accountId: publications.accountId, count: sql<number>`count(*)::int` })
+      .from(publications)
+      .where(
+        and(
+          inArray(publications.accountId, ids),
+          inArray(publications.status, [...LIVE]),
+          gte(publications.dueAt, dayStart),
+          lt(publications.dueAt, dayEnd),
+          notThisPost,
+        ),
+      )
+      .groupBy(publications.accountId),
+    db
+      .select({
+        accountId: publications.accountId,
+        postId: posts.id,
+        // What `contentFor` publishes: the platform's override text, else the shared text.
+        text: sql<
+          string | null
+        >`coalesce(${posts.overrides} -> ${publications.platform} ->> 'text', ${posts.content} ->> 'text')`,
+      })
+      .from(publications)
+      .innerJoin(posts, eq(posts.id, publications.postId))
+      .where(
+        and(
+          inArray(publications.accountId, ids),
+          notInArray(publications.status, ['canceled', 'failed']),
+          sql`${publications.dueAt} >= ${at.toISOString()}::timestamptz - make_interval(secs => ${windowSeconds})`,
+          sql`${publications.dueAt} < ${at.toISOString()}::timestamptz + make_interval(secs => ${windowSeconds})`,
+          notThisPost,
+        ),
       ),
-    )
-    .groupBy(publications.accountId)
-  const day = dayStart.toISOString().slice(0, 10)
+  ])
+  return { settings, counts, nearby }
+}
+
+const startOfUTCDay = (at: Date) =>
+  new Date(Date.UTC(at.getUTCFullYear(), at.getUTCMonth(), at.getUTCDate()))
+
+/** Daily caps and the duplicate guard, per active account, for a post going out at `at`. */
+function checkGuards(
+  draft: PostDraft,
+  accounts: Account[],
+  at: Date,
+  { settings, counts, nearby }: GuardRows,
+): Issue[] {
+  const active = accounts.filter((account) => account.status === 'active')
+  const issues: Issue[] = []
+  const day = startOfUTCDay(at).toISOString().slice(0, 10)
   for (const account of active) {
     const cap = settings.dailyCaps[account.platform] ?? Number.POSITIVE_INFINITY
     const used = counts.find((row) => row.accountId === account.id)?.count ?? 0
@@ -180,26 +236,7 @@ async function checkGuards(
     }
   }
 
-  const windowMs = settings.duplicateWindowSeconds * 1000
-  if (windowMs > 0) {
-    const nearby = await db
-      .select({
-        accountId: publications.accountId,
-        postId: posts.id,
-        // What `contentFor` publishes: the platform's override text, else the shared text.
-        text: sql<string>`coalesce(${posts.overrides} -> ${publications.platform} ->> 'text', ${posts.content} ->> 'text')`,
-      })
-      .from(publications)
-      .innerJoin(posts, eq(posts.id, publications.postId))
-      .where(
-        and(
-          inArray(publications.accountId, ids),
-          notInArray(publications.status, ['canceled', 'failed']),
-          gte(publications.dueAt, new Date(at.getTime() - windowMs)),
-          lt(publications.dueAt, new Date(at.getTime() + windowMs)),
-          notThisPost,
-        ),
-      )
+  if (settings.duplicateWindowSeconds > 0) {
     const asPost = { content: draft.content, overrides: draft.overrides ?? {} } as Post
     for (const account of active) {
       const text = normalizeText(contentFor(asPost, account.platform).text)
@@ -244,13 +281,14 @@ export async function resolveProfile(
   services: Services,
   tenant: TenantContext,
   requested: string | undefined,
+  db: Db = services.db,
 ) {
   if (tenant.profileId !== undefined) {
     if (requested !== undefined && requested !== tenant.profileId)
       throw new ProblemError('NOT_FOUND', `No profile ${requested}`)
     return tenant.profileId
   }
-  const [profile] = await services.db
+  const [profile] = await db
     .select({ id: profiles.id })
     .from(profiles)
     .where(
