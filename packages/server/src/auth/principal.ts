@@ -1,4 +1,4 @@
-import { and, eq, gt, inArray, isNull, sql } from 'drizzle-orm'
+import { and, eq, gt, isNull, sql } from 'drizzle-orm'
 import type { Database } from '../db/client.ts'
 import { apiKeys, profileTokens, sessions } from '../db/schema/index.ts'
 import { ProblemError } from '../http/problem.ts'
@@ -59,7 +59,14 @@ export async function findApiKeys(
   const rows = await db
     .select()
     .from(apiKeys)
-    .where(and(inArray(apiKeys.keyHash, [...new Set(keyHashes)]), isNull(apiKeys.revokedAt)))
+    // One parameter: the statement's text (prepared once per connection) is the same whatever
+    // the number of keys.
+    .where(
+      and(
+        sql`${apiKeys.keyHash} in (select jsonb_array_elements_text(${JSON.stringify([...new Set(keyHashes)])}::jsonb))`,
+        isNull(apiKeys.revokedAt),
+      ),
+    )
   return keyHashes.map((hash) => rows.find((row) => row.keyHash === hash))
 }
 
