@@ -32,9 +32,12 @@ export interface PostDraft {
   overrides?: Record<string, PlatformOverride> | undefined
 }
 
+/** What the checks read of a connected account (never its tokens). */
+export type CheckedAccount = Pick<Account, 'id' | 'platform' | 'status' | 'displayName'>
+
 /** The outcome of {@link checkPost}: the accounts found and every issue, with its path. */
 export interface PostCheck {
-  accounts: Account[]
+  accounts: CheckedAccount[]
   issues: Issue[]
 }
 
@@ -62,7 +65,12 @@ export async function checkPost(
   const [accounts, guardRows] = await Promise.all([
     draft.accountIds.length
       ? db
-          .select()
+          .select({
+            id: connectedAccounts.id,
+            platform: connectedAccounts.platform,
+            status: connectedAccounts.status,
+            displayName: connectedAccounts.displayName,
+          })
           .from(connectedAccounts)
           .where(
             and(
@@ -216,7 +224,7 @@ const startOfUTCDay = (at: Date) =>
 /** Daily caps and the duplicate guard, per active account, for a post going out at `at`. */
 function checkGuards(
   draft: PostDraft,
-  accounts: Account[],
+  accounts: CheckedAccount[],
   at: Date,
   { settings, counts, nearby }: GuardRows,
 ): Issue[] {
