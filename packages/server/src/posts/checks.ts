@@ -1,4 +1,4 @@
-import { and, eq, gte, inArray, lt, ne, notInArray, sql } from 'drizzle-orm'
+import { and, eq, inArray, sql } from 'drizzle-orm'
 import type { TenantContext } from '../auth/middleware.ts'
 import type { Database, Transaction } from '../db/client.ts'
 import { lockKeys } from '../db/locks.ts'
@@ -18,7 +18,7 @@ import type { Services } from '../services.ts'
 import {
   DEFAULT_DUPLICATE_WINDOW_SECONDS,
   type EffectivePublishingSettings,
-  getPublishingSettings,
+  effectivePublishingSettings,
 } from './publishing-settings.ts'
 
 type Db = Database | Transaction
@@ -159,10 +159,9 @@ interface GuardRows {
 }
 
 /**
- * What the guards of `accountIds` need for a post going out at `at`: the workspace's settings,
- * each account's live publications that UTC day, and the texts due within the duplicate window
- * around `at` — three statements sent together. The window is read from the settings in SQL, so
- * the duplicate query does not wait for the settings query.
+ * What the guards of `accountIds` need for a post going out at `at`, in one statement (one
+ * snapshot): the workspace's settings, each account's live publications that UTC day, and the
+ * texts due within the workspace's duplicate window around `at`.
  */
 async function readGuards(
   services: Services,
@@ -171,51 +170,62 @@ async function readGuards(
   at: Date,
   options: { db: Db; excludePostId: string | undefined },
 ): Promise<GuardRows> {
-  const { db } = options
   const ids = [...new Set(accountIds)]
-  const notThisPost = options.excludePostId
-    ? ne(publications.postId, options.excludePostId)
-    : undefined
   const dayStart = startOfUTCDay(at)
   const dayEnd = new Date(dayStart.getTime() + 86_400_000)
-  const windowSeconds = sql`coalesce((select ${publishingSettings.duplicateWindowSeconds} from ${publishingSettings} where ${publishingSettings.workspaceId} = ${workspaceId}), ${DEFAULT_DUPLICATE_WINDOW_SECONDS})`
-  const [settings, counts, nearby] = await Promise.all([
-    getPublishingSettings(services, workspaceId, db),
-    db
-      .select({ accountId: publications.accountId, count: sql<number>`count(*)::int` })
-      .from(publications)
-      .where(
-        and(
-          inArray(publications.accountId, ids),
-          inArray(publications.status, [...LIVE]),
-          gte(publications.dueAt, dayStart),
-          lt(publications.dueAt, dayEnd),
-          notThisPost,
-        ),
-      )
-      .groupBy(publications.accountId),
-    db
-      .select({
-        accountId: publications.accountId,
-        postId: posts.id,
-        // What `contentFor` publishes: the platform's override text, else the shared text.
-        text: sql<
-          string | null
-        >`coalesce(${posts.overrides} -> ${publications.platform} ->> 'text', ${posts.content} ->> 'text')`,
-      })
-      .from(publications)
-      .innerJoin(posts, eq(posts.id, publications.postId))
-      .where(
-        and(
-          inArray(publications.accountId, ids),
-          notInArray(publications.status, ['canceled', 'failed']),
-          sql`${publications.dueAt} >= ${at.toISOString()}::timestamptz - make_interval(secs => ${windowSeconds})`,
-          sql`${publications.dueAt} < ${at.toISOString()}::timestamptz + make_interval(secs => ${windowSeconds})`,
-          notThisPost,
-        ),
-      ),
-  ])
-  return { settings, counts, nearby }
+  const notThisPost = options.excludePostId
+    ? sql`and ${publications.postId} <> ${options.excludePostId}`
+    : sql``
+  const at_ = sql`${at.toISOString()}::timestamptz`
+  // The duplicate query compares what `contentFor` publishes: the platform's override text, else
+  // the shared text.
+  const window = sql`make_interval(secs => coalesce(settings.duplicate_window_seconds, ${DEFAULT_DUPLICATE_WINDOW_SECONDS}))`
+  const [row] = await options.db.execute<{
+    settings: {
+      dailyCaps: Record<string, number>
+      duplicateWindowSeconds: number | null
+      missedAfterSeconds: number | null
+    } | null
+    counts: GuardRows['counts']
+    nearby: GuardRows['nearby']
+  }>(sql`
+    with settings as (
+      select ${publishingSettings.dailyCaps} as daily_caps,
+        ${publishingSettings.duplicateWindowSeconds} as duplicate_window_seconds,
+        ${publishingSettings.missedAfterSeconds} as missed_after_seconds
+      from ${publishingSettings} where ${publishingSettings.workspaceId} = ${workspaceId}
+    )
+    select
+      (select json_build_object('dailyCaps', daily_caps,
+          'duplicateWindowSeconds', duplicate_window_seconds,
+          'missedAfterSeconds', missed_after_seconds) from settings) as settings,
+      (select coalesce(json_agg(json_build_object('accountId', account_id, 'count', count)), '[]')
+        from (
+          select ${publications.accountId} as account_id, count(*)::int as count
+          from ${publications}
+          where ${publications.accountId} in ${ids}
+            and ${publications.status} in ${[...LIVE]}
+            and ${publications.dueAt} >= ${dayStart.toISOString()}::timestamptz
+            and ${publications.dueAt} < ${dayEnd.toISOString()}::timestamptz
+            ${notThisPost}
+          group by ${publications.accountId}) counts) as counts,
+      (select coalesce(json_agg(json_build_object('accountId', account_id, 'postId', post_id, 'text', text)), '[]')
+        from (
+          select ${publications.accountId} as account_id, ${posts.id} as post_id,
+            coalesce(${posts.overrides} -> ${publications.platform} ->> 'text', ${posts.content} ->> 'text') as text
+          from ${publications}
+          join ${posts} on ${posts.id} = ${publications.postId}
+          left join settings on true
+          where ${publications.accountId} in ${ids}
+            and ${publications.status} not in ('canceled', 'failed')
+            and ${publications.dueAt} >= ${at_} - ${window}
+            and ${publications.dueAt} < ${at_} + ${window}
+            ${notThisPost}) nearby) as nearby`)
+  return {
+    settings: effectivePublishingSettings(services, row?.settings ?? undefined),
+    counts: row?.counts ?? [],
+    nearby: row?.nearby ?? [],
+  }
 }
 
 const startOfUTCDay = (at: Date) =>
