@@ -1,4 +1,4 @@
-import { and, eq, inArray, sql } from 'drizzle-orm'
+import { and, eq, sql } from 'drizzle-orm'
 import type { TenantContext } from '../auth/middleware.ts'
 import type { Database, Transaction } from '../db/client.ts'
 import { lockKeys } from '../db/locks.ts'
@@ -58,35 +58,13 @@ export async function checkPost(
   draft: PostDraft,
   options: { at: Date | null; excludePostId?: string | undefined; db?: Db },
 ): Promise<PostCheck> {
-  const db = options.db ?? services.db
-  // One round trip: the account, settings and guard reads go out together (pipelined on the
-  // transaction's connection); each is its own statement, so each sees the rows committed before
-  // it started — after the guard locks the caller took first.
-  const [accounts, guardRows] = await Promise.all([
-    draft.accountIds.length
-      ? db
-          .select({
-            id: connectedAccounts.id,
-            platform: connectedAccounts.platform,
-            status: connectedAccounts.status,
-            displayName: connectedAccounts.displayName,
-          })
-          .from(connectedAccounts)
-          .where(
-            and(
-              eq(connectedAccounts.workspaceId, tenant.workspaceId),
-              eq(connectedAccounts.profileId, profileId),
-              inArray(connectedAccounts.id, draft.accountIds),
-            ),
-          )
-      : [],
-    options.at && draft.accountIds.length
-      ? readGuards(services, tenant.workspaceId, draft.accountIds, options.at, {
-          db,
-          excludePostId: options.excludePostId,
-        })
-      : undefined,
-  ])
+  const { accounts, guards } = draft.accountIds.length
+    ? await readChecks(services, tenant.workspaceId, profileId, draft.accountIds, {
+        at: options.at,
+        excludePostId: options.excludePostId,
+        db: options.db ?? services.db,
+      })
+    : { accounts: [], guards: undefined }
   const issues: Issue[] = []
   draft.accountIds.forEach((accountId, index) => {
     const account = accounts.find((candidate) => candidate.id === accountId)
@@ -134,8 +112,8 @@ export async function checkPost(
       })
     }
   }
-  if (options.at && guardRows) {
-    issues.push(...checkGuards(draft, accounts, options.at, guardRows))
+  if (options.at && guards) {
+    issues.push(...checkGuards(draft, accounts, options.at, guards))
   }
   return { accounts, issues }
 }
@@ -159,28 +137,42 @@ interface GuardRows {
 }
 
 /**
- * What the guards of `accountIds` need for a post going out at `at`, in one statement (one
- * snapshot): the workspace's settings, each account's live publications that UTC day, and the
- * texts due within the workspace's duplicate window around `at`.
+ * What the checks read, in one statement (one snapshot, taken after any guard locks the caller
+ * holds): the accounts of the profile among `accountIds`, and — for a post going out at `at` —
+ * the workspace's settings, each account's live publications that UTC day, and the texts due
+ * within the workspace's duplicate window around `at`.
  */
-async function readGuards(
+async function readChecks(
   services: Services,
   workspaceId: string,
+  profileId: string,
   accountIds: string[],
-  at: Date,
-  options: { db: Db; excludePostId: string | undefined },
-): Promise<GuardRows> {
+  options: { at: Date | null; excludePostId: string | undefined; db: Db },
+): Promise<{ accounts: CheckedAccount[]; guards: GuardRows | undefined }> {
+  const { at } = options
   const ids = [...new Set(accountIds)]
+  const accounts = sql`(select coalesce(json_agg(json_build_object('id', ${connectedAccounts.id},
+      'platform', ${connectedAccounts.platform}, 'status', ${connectedAccounts.status},
+      'displayName', ${connectedAccounts.displayName})), '[]')
+    from ${connectedAccounts}
+    where ${connectedAccounts.workspaceId} = ${workspaceId}
+      and ${connectedAccounts.profileId} = ${profileId}
+      and ${connectedAccounts.id} in ${ids}) as accounts`
+  if (!at) {
+    const [row] = await options.db.execute<{ accounts: CheckedAccount[] }>(sql`select ${accounts}`)
+    return { accounts: row?.accounts ?? [], guards: undefined }
+  }
   const dayStart = startOfUTCDay(at)
   const dayEnd = new Date(dayStart.getTime() + 86_400_000)
   const notThisPost = options.excludePostId
     ? sql`and ${publications.postId} <> ${options.excludePostId}`
     : sql``
-  const at_ = sql`${at.toISOString()}::timestamptz`
+  const atInstant = sql`${at.toISOString()}::timestamptz`
+  const window = sql`make_interval(secs => coalesce(settings.duplicate_window_seconds, ${DEFAULT_DUPLICATE_WINDOW_SECONDS}))`
   // The duplicate query compares what `contentFor` publishes: the platform's override text, else
   // the shared text.
-  const window = sql`make_interval(secs => coalesce(settings.duplicate_window_seconds, ${DEFAULT_DUPLICATE_WINDOW_SECONDS}))`
   const [row] = await options.db.execute<{
+    accounts: CheckedAccount[]
     settings: {
       dailyCaps: Record<string, number>
       duplicateWindowSeconds: number | null
@@ -195,7 +187,7 @@ async function readGuards(
         ${publishingSettings.missedAfterSeconds} as missed_after_seconds
       from ${publishingSettings} where ${publishingSettings.workspaceId} = ${workspaceId}
     )
-    select
+    select ${accounts},
       (select json_build_object('dailyCaps', daily_caps,
           'duplicateWindowSeconds', duplicate_window_seconds,
           'missedAfterSeconds', missed_after_seconds) from settings) as settings,
@@ -218,13 +210,16 @@ async function readGuards(
           left join settings on true
           where ${publications.accountId} in ${ids}
             and ${publications.status} not in ('canceled', 'failed')
-            and ${publications.dueAt} >= ${at_} - ${window}
-            and ${publications.dueAt} < ${at_} + ${window}
+            and ${publications.dueAt} >= ${atInstant} - ${window}
+            and ${publications.dueAt} < ${atInstant} + ${window}
             ${notThisPost}) nearby) as nearby`)
   return {
-    settings: effectivePublishingSettings(services, row?.settings ?? undefined),
-    counts: row?.counts ?? [],
-    nearby: row?.nearby ?? [],
+    accounts: row?.accounts ?? [],
+    guards: {
+      settings: effectivePublishingSettings(services, row?.settings ?? undefined),
+      counts: row?.counts ?? [],
+      nearby: row?.nearby ?? [],
+    },
   }
 }
 
