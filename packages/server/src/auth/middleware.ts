@@ -2,10 +2,18 @@ import { and, eq } from 'drizzle-orm'
 import type { Context, MiddlewareHandler } from 'hono'
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie'
 import type { Actor } from '../audit/record.ts'
+import type { Database } from '../db/client.ts'
+import { coalesce } from '../db/coalesce.ts'
 import { workspaceMembers } from '../db/schema/index.ts'
 import { ProblemError } from '../http/problem.ts'
 import type { AppEnv } from '../http/router.ts'
-import { type Principal, resolvePrincipal, type Scope } from './principal.ts'
+import {
+  type ApiKeyFinder,
+  findApiKeys,
+  type Principal,
+  resolvePrincipal,
+  type Scope,
+} from './principal.ts'
 
 /** Name of the session cookie browsers get at sign-in. */
 export const SESSION_COOKIE = 'ps_session'
@@ -22,9 +30,20 @@ const ROLE_SCOPES: Record<'owner' | 'admin' | 'member', Scope[]> = {
 /**
  * Resolves the caller from `Authorization: Bearer …` or, for browsers, the session cookie. Bad
  * bearer credentials are refused at once; a stale cookie only makes the request anonymous (and is
- * cleared), so public routes keep working.
+ * cleared), so public routes keep working. The API keys of requests arriving while a lookup runs
+ * are looked up together in the next statement (no cache: each request sees the key as stored
+ * after it arrived).
  */
 export function authenticate(): MiddlewareHandler<AppEnv> {
+  const finders = new WeakMap<Database, ApiKeyFinder>()
+  const finderFor = (db: Database) => {
+    let find = finders.get(db)
+    if (!find) {
+      find = coalesce((hashes: string[]) => findApiKeys(db, hashes))
+      finders.set(db, find)
+    }
+    return find
+  }
   return async (c, next) => {
     const header = c.req.header('authorization')
     if (header !== undefined) {
@@ -32,7 +51,8 @@ export function authenticate(): MiddlewareHandler<AppEnv> {
       if (scheme?.toLowerCase() !== 'bearer' || !secret) {
         throw new ProblemError('UNAUTHENTICATED', 'Use "Authorization: Bearer <secret>"')
       }
-      c.set('principal', await resolvePrincipal(c.var.services.db, secret))
+      const { db } = c.var.services
+      c.set('principal', await resolvePrincipal(db, secret, { findApiKey: finderFor(db) }))
     } else {
       const cookie = getCookie(c, SESSION_COOKIE)
       c.set(

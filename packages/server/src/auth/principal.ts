@@ -36,13 +36,52 @@ export type Principal =
 
 const unauthenticated = (detail: string) => new ProblemError('UNAUTHENTICATED', detail)
 
+/** An API key as stored. */
+export type ApiKeyRow = typeof apiKeys.$inferSelect
+
+/** Finds the unrevoked API key with a secret's hash; see {@link findApiKeys}. */
+export type ApiKeyFinder = (keyHash: string) => Promise<ApiKeyRow | undefined>
+
+/**
+ * The unrevoked API keys with the given secret hashes, one answer per hash in the order given:
+ * one statement for the keys of many concurrent requests.
+ *
+ * @example
+ * ```ts
+ * const find = coalesce((hashes: string[]) => findApiKeys(db, hashes))
+ * await resolvePrincipal(db, secret, { findApiKey: find })
+ * ```
+ */
+export async function findApiKeys(
+  db: Database,
+  keyHashes: string[],
+): Promise<(ApiKeyRow | undefined)[]> {
+  const rows = await db
+    .select()
+    .from(apiKeys)
+    // One parameter: the statement's text (prepared once per connection) is the same whatever
+    // the number of keys.
+    .where(
+      and(
+        sql`${apiKeys.keyHash} in (select jsonb_array_elements_text(${JSON.stringify([...new Set(keyHashes)])}::jsonb))`,
+        isNull(apiKeys.revokedAt),
+      ),
+    )
+  return keyHashes.map((hash) => rows.find((row) => row.keyHash === hash))
+}
+
 /**
  * Finds who a bearer secret belongs to. The prefix says which table to look in; the checksum
- * refuses mistyped secrets without a query; only the secret's hash is compared.
+ * refuses mistyped secrets without a query; only the secret's hash is compared. `findApiKey`
+ * replaces the API key lookup (to batch the lookups of concurrent requests).
  *
  * @throws {ProblemError} `UNAUTHENTICATED` for a malformed, unknown, expired or revoked secret.
  */
-export async function resolvePrincipal(db: Database, secret: string): Promise<Principal> {
+export async function resolvePrincipal(
+  db: Database,
+  secret: string,
+  options: { findApiKey?: ApiKeyFinder } = {},
+): Promise<Principal> {
   const now = new Date()
   if (secret.startsWith(SECRET_PREFIXES.session)) {
     if (!hasValidChecksum(secret, SECRET_PREFIXES.session)) throw malformed()
@@ -68,10 +107,10 @@ export async function resolvePrincipal(db: Database, secret: string): Promise<Pr
   )
   if (keyPrefix) {
     if (!hasValidChecksum(secret, keyPrefix)) throw malformed()
-    const [key] = await db
-      .select()
-      .from(apiKeys)
-      .where(and(eq(apiKeys.keyHash, hashSecret(secret)), isNull(apiKeys.revokedAt)))
+    const keyHash = hashSecret(secret)
+    const key = options.findApiKey
+      ? await options.findApiKey(keyHash)
+      : (await findApiKeys(db, [keyHash]))[0]
     if (!key) throw unauthenticated('This API key does not exist or was revoked')
     if (!key.lastUsedAt || now.getTime() - key.lastUsedAt.getTime() > 60_000) {
       await db.update(apiKeys).set({ lastUsedAt: now }).where(eq(apiKeys.id, key.id))

@@ -1,7 +1,7 @@
-import { and, eq, gte, inArray, lt, ne, notInArray, sql } from 'drizzle-orm'
+import { and, eq, sql } from 'drizzle-orm'
 import type { TenantContext } from '../auth/middleware.ts'
 import type { Database, Transaction } from '../db/client.ts'
-import { lockKey } from '../db/locks.ts'
+import { lockKeys } from '../db/locks.ts'
 import {
   connectedAccounts,
   type PlatformOverride,
@@ -9,12 +9,17 @@ import {
   posts,
   profiles,
   publications,
+  publishingSettings,
 } from '../db/schema/index.ts'
 import { type Issue, ProblemError } from '../http/problem.ts'
 import { validateMediaForPlatforms } from '../media/service.ts'
 import { contentFor, mediaIdsFor } from '../publishing/engine.ts'
 import type { Services } from '../services.ts'
-import { getPublishingSettings } from './publishing-settings.ts'
+import {
+  DEFAULT_DUPLICATE_WINDOW_SECONDS,
+  type EffectivePublishingSettings,
+  effectivePublishingSettings,
+} from './publishing-settings.ts'
 
 type Db = Database | Transaction
 type Post = typeof posts.$inferSelect
@@ -27,9 +32,12 @@ export interface PostDraft {
   overrides?: Record<string, PlatformOverride> | undefined
 }
 
+/** What the checks read of a connected account (never its tokens). */
+export type CheckedAccount = Pick<Account, 'id' | 'platform' | 'status' | 'displayName'>
+
 /** The outcome of {@link checkPost}: the accounts found and every issue, with its path. */
 export interface PostCheck {
-  accounts: Account[]
+  accounts: CheckedAccount[]
   issues: Issue[]
 }
 
@@ -50,19 +58,13 @@ export async function checkPost(
   draft: PostDraft,
   options: { at: Date | null; excludePostId?: string | undefined; db?: Db },
 ): Promise<PostCheck> {
-  const db = options.db ?? services.db
-  const accounts = draft.accountIds.length
-    ? await db
-        .select()
-        .from(connectedAccounts)
-        .where(
-          and(
-            eq(connectedAccounts.workspaceId, tenant.workspaceId),
-            eq(connectedAccounts.profileId, profileId),
-            inArray(connectedAccounts.id, draft.accountIds),
-          ),
-        )
-    : []
+  const { accounts, guards } = draft.accountIds.length
+    ? await readChecks(services, tenant.workspaceId, profileId, draft.accountIds, {
+        at: options.at,
+        excludePostId: options.excludePostId,
+        db: options.db ?? services.db,
+      })
+    : { accounts: [], guards: undefined }
   const issues: Issue[] = []
   draft.accountIds.forEach((accountId, index) => {
     const account = accounts.find((candidate) => candidate.id === accountId)
@@ -110,13 +112,8 @@ export async function checkPost(
       })
     }
   }
-  if (options.at) {
-    issues.push(
-      ...(await checkGuards(services, tenant.workspaceId, draft, accounts, options.at, {
-        db,
-        excludePostId: options.excludePostId,
-      })),
-    )
+  if (options.at && guards) {
+    issues.push(...checkGuards(draft, accounts, options.at, guards))
   }
   return { accounts, issues }
 }
@@ -127,46 +124,118 @@ export async function checkPost(
  * a duplicate pair). Locks in id order: no deadlock between two posts sharing accounts.
  */
 export async function lockAccountGuards(tx: Transaction, accountIds: string[]) {
-  for (const accountId of [...new Set(accountIds)].sort()) {
-    await lockKey(tx, `publishing-guard:${accountId}`)
+  await lockKeys(
+    tx,
+    accountIds.map((accountId) => `publishing-guard:${accountId}`),
+  )
+}
+
+interface GuardRows {
+  settings: EffectivePublishingSettings
+  counts: { accountId: string; count: number }[]
+  nearby: { accountId: string; postId: string; text: string | null }[]
+}
+
+/**
+ * What the checks read, in one statement (one snapshot, taken after any guard locks the caller
+ * holds): the accounts of the profile among `accountIds`, and — for a post going out at `at` —
+ * the workspace's settings, each account's live publications that UTC day, and the texts due
+ * within the workspace's duplicate window around `at`.
+ */
+async function readChecks(
+  services: Services,
+  workspaceId: string,
+  profileId: string,
+  accountIds: string[],
+  options: { at: Date | null; excludePostId: string | undefined; db: Db },
+): Promise<{ accounts: CheckedAccount[]; guards: GuardRows | undefined }> {
+  const { at } = options
+  const ids = [...new Set(accountIds)]
+  const accounts = sql`(select coalesce(json_agg(json_build_object('id', ${connectedAccounts.id},
+      'platform', ${connectedAccounts.platform}, 'status', ${connectedAccounts.status},
+      'displayName', ${connectedAccounts.displayName})), '[]')
+    from ${connectedAccounts}
+    where ${connectedAccounts.workspaceId} = ${workspaceId}
+      and ${connectedAccounts.profileId} = ${profileId}
+      and ${connectedAccounts.id} in ${ids}) as accounts`
+  if (!at) {
+    const [row] = await options.db.execute<{ accounts: CheckedAccount[] }>(sql`select ${accounts}`)
+    return { accounts: row?.accounts ?? [], guards: undefined }
+  }
+  const dayStart = startOfUTCDay(at)
+  const dayEnd = new Date(dayStart.getTime() + 86_400_000)
+  const notThisPost = options.excludePostId
+    ? sql`and ${publications.postId} <> ${options.excludePostId}`
+    : sql``
+  const atInstant = sql`${at.toISOString()}::timestamptz`
+  const window = sql`make_interval(secs => coalesce(settings.duplicate_window_seconds, ${DEFAULT_DUPLICATE_WINDOW_SECONDS}))`
+  // The duplicate query compares what `contentFor` publishes: the platform's override text, else
+  // the shared text.
+  const [row] = await options.db.execute<{
+    accounts: CheckedAccount[]
+    settings: {
+      dailyCaps: Record<string, number>
+      duplicateWindowSeconds: number | null
+      missedAfterSeconds: number | null
+    } | null
+    counts: GuardRows['counts']
+    nearby: GuardRows['nearby']
+  }>(sql`
+    with settings as (
+      select ${publishingSettings.dailyCaps} as daily_caps,
+        ${publishingSettings.duplicateWindowSeconds} as duplicate_window_seconds,
+        ${publishingSettings.missedAfterSeconds} as missed_after_seconds
+      from ${publishingSettings} where ${publishingSettings.workspaceId} = ${workspaceId}
+    )
+    select ${accounts},
+      (select json_build_object('dailyCaps', daily_caps,
+          'duplicateWindowSeconds', duplicate_window_seconds,
+          'missedAfterSeconds', missed_after_seconds) from settings) as settings,
+      (select coalesce(json_agg(json_build_object('accountId', account_id, 'count', count)), '[]')
+        from (
+          select ${publications.accountId} as account_id, count(*)::int as count
+          from ${publications}
+          where ${publications.accountId} in ${ids}
+            and ${publications.status} in ${[...LIVE]}
+            and ${publications.dueAt} >= ${dayStart.toISOString()}::timestamptz
+            and ${publications.dueAt} < ${dayEnd.toISOString()}::timestamptz
+            ${notThisPost}
+          group by ${publications.accountId}) counts) as counts,
+      (select coalesce(json_agg(json_build_object('accountId', account_id, 'postId', post_id, 'text', text)), '[]')
+        from (
+          select ${publications.accountId} as account_id, ${posts.id} as post_id,
+            coalesce(${posts.overrides} -> ${publications.platform} ->> 'text', ${posts.content} ->> 'text') as text
+          from ${publications}
+          join ${posts} on ${posts.id} = ${publications.postId}
+          left join settings on true
+          where ${publications.accountId} in ${ids}
+            and ${publications.status} not in ('canceled', 'failed')
+            and ${publications.dueAt} >= ${atInstant} - ${window}
+            and ${publications.dueAt} < ${atInstant} + ${window}
+            ${notThisPost}) nearby) as nearby`)
+  return {
+    accounts: row?.accounts ?? [],
+    guards: {
+      settings: effectivePublishingSettings(services, row?.settings ?? undefined),
+      counts: row?.counts ?? [],
+      nearby: row?.nearby ?? [],
+    },
   }
 }
 
-/** Daily caps and the duplicate guard, per account, for a post going out at `at`. */
-async function checkGuards(
-  services: Services,
-  workspaceId: string,
-  draft: PostDraft,
-  accounts: Account[],
-  at: Date,
-  options: { db: Db; excludePostId: string | undefined },
-): Promise<Issue[]> {
-  const active = accounts.filter((account) => account.status === 'active')
-  if (active.length === 0) return []
-  const { db } = options
-  const settings = await getPublishingSettings(services, workspaceId, db)
-  const ids = active.map((account) => account.id)
-  const notThisPost = options.excludePostId
-    ? ne(publications.postId, options.excludePostId)
-    : undefined
-  const issues: Issue[] = []
+const startOfUTCDay = (at: Date) =>
+  new Date(Date.UTC(at.getUTCFullYear(), at.getUTCMonth(), at.getUTCDate()))
 
-  const dayStart = new Date(Date.UTC(at.getUTCFullYear(), at.getUTCMonth(), at.getUTCDate()))
-  const dayEnd = new Date(dayStart.getTime() + 86_400_000)
-  const counts = await db
-    .select({ accountId: publications.accountId, count: sql<number>`count(*)::int` })
-    .from(publications)
-    .where(
-      and(
-        inArray(publications.accountId, ids),
-        inArray(publications.status, [...LIVE]),
-        gte(publications.dueAt, dayStart),
-        lt(publications.dueAt, dayEnd),
-        notThisPost,
-      ),
-    )
-    .groupBy(publications.accountId)
-  const day = dayStart.toISOString().slice(0, 10)
+/** Daily caps and the duplicate guard, per active account, for a post going out at `at`. */
+function checkGuards(
+  draft: PostDraft,
+  accounts: CheckedAccount[],
+  at: Date,
+  { settings, counts, nearby }: GuardRows,
+): Issue[] {
+  const active = accounts.filter((account) => account.status === 'active')
+  const issues: Issue[] = []
+  const day = startOfUTCDay(at).toISOString().slice(0, 10)
   for (const account of active) {
     const cap = settings.dailyCaps[account.platform] ?? Number.POSITIVE_INFINITY
     const used = counts.find((row) => row.accountId === account.id)?.count ?? 0
@@ -180,26 +249,7 @@ async function checkGuards(
     }
   }
 
-  const windowMs = settings.duplicateWindowSeconds * 1000
-  if (windowMs > 0) {
-    const nearby = await db
-      .select({
-        accountId: publications.accountId,
-        postId: posts.id,
-        // What `contentFor` publishes: the platform's override text, else the shared text.
-        text: sql<string>`coalesce(${posts.overrides} -> ${publications.platform} ->> 'text', ${posts.content} ->> 'text')`,
-      })
-      .from(publications)
-      .innerJoin(posts, eq(posts.id, publications.postId))
-      .where(
-        and(
-          inArray(publications.accountId, ids),
-          notInArray(publications.status, ['canceled', 'failed']),
-          gte(publications.dueAt, new Date(at.getTime() - windowMs)),
-          lt(publications.dueAt, new Date(at.getTime() + windowMs)),
-          notThisPost,
-        ),
-      )
+  if (settings.duplicateWindowSeconds > 0) {
     const asPost = { content: draft.content, overrides: draft.overrides ?? {} } as Post
     for (const account of active) {
       const text = normalizeText(contentFor(asPost, account.platform).text)
@@ -244,13 +294,14 @@ export async function resolveProfile(
   services: Services,
   tenant: TenantContext,
   requested: string | undefined,
+  db: Db = services.db,
 ) {
   if (tenant.profileId !== undefined) {
     if (requested !== undefined && requested !== tenant.profileId)
       throw new ProblemError('NOT_FOUND', `No profile ${requested}`)
     return tenant.profileId
   }
-  const [profile] = await services.db
+  const [profile] = await db
     .select({ id: profiles.id })
     .from(profiles)
     .where(

@@ -108,7 +108,7 @@ async function insertPublications(
   tx: Transaction,
   services: Services,
   post: Post,
-  accounts: Account[],
+  accounts: Pick<Account, 'id' | 'platform'>[],
   at: Date,
 ) {
   if (accounts.length === 0) return

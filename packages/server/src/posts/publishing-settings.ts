@@ -69,6 +69,19 @@ export async function getPublishingSettings(
     .select()
     .from(publishingSettings)
     .where(eq(publishingSettings.workspaceId, workspaceId))
+  return effectivePublishingSettings(services, row)
+}
+
+/** What a workspace's own settings (`row`, absent for none) make of the defaults. */
+export function effectivePublishingSettings(
+  services: Pick<Services, 'platforms'>,
+  row:
+    | Pick<
+        typeof publishingSettings.$inferSelect,
+        'dailyCaps' | 'duplicateWindowSeconds' | 'missedAfterSeconds'
+      >
+    | undefined,
+): EffectivePublishingSettings {
   const own = row?.dailyCaps ?? {}
   const dailyCaps: Record<string, number> = {}
   for (const platform of services.platforms.list()) {

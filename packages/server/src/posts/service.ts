@@ -93,7 +93,6 @@ export function presentPost(post: Post, rows: Publication[], attempts: Attempt[]
  */
 export async function createPost(services: Services, tenant: TenantContext, input: PostInput) {
   const { db } = services
-  const profileId = await resolveProfile(services, tenant, input.profileId)
   const now = Date.now()
   const planned = planTiming(input)
   const timing = input.queue
@@ -103,6 +102,7 @@ export async function createPost(services: Services, tenant: TenantContext, inpu
   const timingIssues = [...timing.issues, ...planned.issues]
   if (timingIssues.length > 0) {
     // Every issue in one answer: the content's too.
+    const profileId = await resolveProfile(services, tenant, input.profileId)
     const { issues } = await checkPost(services, tenant, profileId, input, { at: plannedAt })
     assertNoIssues([...issues, ...timingIssues])
   }
@@ -110,13 +110,25 @@ export async function createPost(services: Services, tenant: TenantContext, inpu
   const postId = generateId('post')
   const horizon = now + HORIZON_SECONDS * 1000
   const { post, rows } = await db.transaction(async (tx) => {
-    // A queued post takes its slot under a lock on the profile: two never take the same one.
-    const queued = input.queue ? await takeQueueSlot(tx, profileId, new Date(now)) : undefined
-    const scheduledAt = queued?.scheduledAt ?? plannedAt
-    const timezone = input.timezone ?? queued?.timezone ?? 'UTC'
+    let profileId: string
+    let scheduledAt = plannedAt
+    let timezone = input.timezone ?? 'UTC'
     // Checked once, in the transaction that creates the publications, and under a lock on the
     // accounts' guards, so two posts created at once cannot both take an account's last slot.
-    if (scheduledAt) await lockAccountGuards(tx, input.accountIds)
+    if (input.queue) {
+      profileId = await resolveProfile(services, tenant, input.profileId, tx)
+      // A queued post takes its slot under a lock on the profile: two never take the same one.
+      const queued = await takeQueueSlot(tx, profileId, new Date(now))
+      scheduledAt = queued?.scheduledAt ?? plannedAt
+      timezone = input.timezone ?? queued?.timezone ?? 'UTC'
+      if (scheduledAt) await lockAccountGuards(tx, input.accountIds)
+    } else {
+      // The profile is read beside the guard locks, in one round trip.
+      ;[profileId] = await Promise.all([
+        resolveProfile(services, tenant, input.profileId, tx),
+        scheduledAt ? lockAccountGuards(tx, input.accountIds) : undefined,
+      ])
+    }
     const { accounts, issues } = await checkPost(services, tenant, profileId, input, {
       at: scheduledAt,
       db: tx,
@@ -137,65 +149,75 @@ export async function createPost(services: Services, tenant: TenantContext, inpu
             createdBy: tenant.actor.id ?? null,
           })
         : null
-    const [post] = await tx
-      .insert(posts)
-      .values({
-        id: postId,
-        workspaceId: tenant.workspaceId,
-        profileId,
-        status: scheduledAt ? 'scheduled' : 'draft',
-        content: input.content,
-        overrides: input.overrides ?? {},
-        accountIds: input.accountIds,
-        scheduledAt: scheduledAt ?? null,
-        timezone,
-        seriesId,
-        createdBy: tenant.actor.id ?? null,
-      })
-      .returning()
-    if (!post) throw new Error('the post insert returned no row')
-    const rows = scheduledAt
-      ? await tx
-          .insert(publications)
-          .values(
-            accounts.map((account) => ({
-              id: generateId('pub'),
-              postId,
-              workspaceId: tenant.workspaceId,
-              accountId: account.id,
-              platform: account.platform,
-              status:
-                scheduledAt.getTime() <= horizon ? ('queued' as const) : ('scheduled' as const),
-              dueAt: scheduledAt,
-            })),
-          )
-          .returning()
-      : []
-    for (const publication of rows) {
-      if (publication.status === 'queued') {
-        await enqueuePublication(tx, services.queue, publication, {
-          expireInSeconds: services.config.publishing.deadlineSeconds * 2,
+    // The post, its publications and the audit entry go out together (one round trip).
+    const [[post], rows] = await Promise.all([
+      tx
+        .insert(posts)
+        .values({
+          id: postId,
+          workspaceId: tenant.workspaceId,
+          profileId,
+          status: scheduledAt ? 'scheduled' : 'draft',
+          content: input.content,
+          overrides: input.overrides ?? {},
+          accountIds: input.accountIds,
+          scheduledAt: scheduledAt ?? null,
+          timezone,
+          seriesId,
+          createdBy: tenant.actor.id ?? null,
         })
-      }
-    }
-    if (post.status === 'scheduled') {
-      await recordEvent(tx, {
-        type: 'post.scheduled',
-        workspaceId: post.workspaceId,
-        profileId: post.profileId,
-        data: postEventData(post, rows),
-      })
-    }
-    await recordAudit(tx, tenant.actor, {
-      action: 'post.created',
-      workspaceId: tenant.workspaceId,
-      targetType: 'post',
-      targetId: postId,
-      details: { accounts: accounts.length, status: post.status },
-    })
+        .returning(),
+      scheduledAt
+        ? tx
+            .insert(publications)
+            .values(
+              accounts.map((account) => ({
+                id: generateId('pub'),
+                postId,
+                workspaceId: tenant.workspaceId,
+                accountId: account.id,
+                platform: account.platform,
+                status:
+                  scheduledAt.getTime() <= horizon ? ('queued' as const) : ('scheduled' as const),
+                dueAt: scheduledAt,
+              })),
+            )
+            .returning()
+        : [],
+      recordAudit(tx, tenant.actor, {
+        action: 'post.created',
+        workspaceId: tenant.workspaceId,
+        targetType: 'post',
+        targetId: postId,
+        details: { accounts: accounts.length, status: scheduledAt ? 'scheduled' : 'draft' },
+      }),
+    ])
+    if (!post) throw new Error('the post insert returned no row')
+    await Promise.all([
+      enqueueQueued(tx, services, rows),
+      post.status === 'scheduled'
+        ? recordEvent(tx, {
+            type: 'post.scheduled',
+            workspaceId: post.workspaceId,
+            profileId: post.profileId,
+            data: postEventData(post, rows),
+          })
+        : undefined,
+    ])
     return { post, rows }
   })
   return { ...presentPost(post, rows), recurrence: await recurrenceOf(db, post.seriesId) }
+}
+
+/** Enqueues the publications created `queued` (due within the horizon), in their transaction. */
+async function enqueueQueued(tx: Transaction, services: Services, rows: Publication[]) {
+  for (const publication of rows) {
+    if (publication.status === 'queued') {
+      await enqueuePublication(tx, services.queue, publication, {
+        expireInSeconds: services.config.publishing.deadlineSeconds * 2,
+      })
+    }
+  }
 }
 
 /** A post of the caller's workspace (and profile, for profile tokens), with its publications. */

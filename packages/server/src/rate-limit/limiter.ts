@@ -50,6 +50,61 @@ export async function hitRateLimit(
   }
 }
 
+/**
+ * {@link hitRateLimit} for several hits at once (the same key may come several times), in one
+ * statement: each key's count goes up by its number of hits, and each hit gets the result it
+ * would have had alone, in the order given. Keys are written in sorted order, so concurrent
+ * batches (from other processes too) cannot deadlock.
+ *
+ * @example
+ * ```ts
+ * const [first, second] = await hitRateLimits(db, { keys: ['api:key:a', 'api:key:a'], limit: 600, windowSeconds: 60 })
+ * ```
+ */
+export async function hitRateLimits(
+  db: Pick<Database, 'execute'>,
+  options: { keys: string[]; limit: number; windowSeconds: number },
+): Promise<RateLimitResult[]> {
+  const { keys, limit, windowSeconds } = options
+  const counts = new Map<string, number>()
+  for (const key of keys) counts.set(key, (counts.get(key) ?? 0) + 1)
+  const given = [...counts]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([key, hits]) => ({ key, hits }))
+  const window = sql`make_interval(secs => ${windowSeconds})`
+  const rows = await db.execute<{
+    key: string
+    hits: number
+    reset_seconds: number
+    blocked: boolean
+  }>(sql`
+    insert into ${rateLimits} as limits (key, window_started_at, hits)
+    select given.key, now(), given.hits
+    from jsonb_to_recordset(${JSON.stringify(given)}::jsonb) as given(key text, hits int)
+    order by given.key
+    on conflict (key) do update set
+      hits = case when limits.window_started_at <= now() - ${window} then excluded.hits else limits.hits + excluded.hits end,
+      window_started_at = case when limits.window_started_at <= now() - ${window} then now() else limits.window_started_at end
+    returning limits.key, limits.hits,
+      ceil(extract(epoch from (greatest(limits.window_started_at + ${window}, coalesce(limits.blocked_until, now())) - now())))::int as reset_seconds,
+      coalesce(limits.blocked_until > now(), false) as blocked`)
+  const byKey = new Map(rows.map((row) => [row.key, row]))
+  const seen = new Map<string, number>()
+  return keys.map((key) => {
+    const row = byKey.get(key)
+    const before = seen.get(key) ?? 0
+    seen.set(key, before + 1)
+    // The batch's hits of a key are counted in the order given: the first is the first of them.
+    const hits = (row?.hits ?? before + 1) - (counts.get(key) ?? 1) + before + 1
+    return {
+      allowed: !row?.blocked && hits <= limit,
+      limit,
+      remaining: row?.blocked ? 0 : Math.max(0, limit - hits),
+      resetSeconds: Math.max(1, row?.reset_seconds ?? windowSeconds),
+    }
+  })
+}
+
 /** Whether `key` is blocked outright (see {@link blockKey}), and for how many more seconds. */
 export async function blockedSeconds(db: Database, key: string): Promise<number> {
   const [row] = await db.execute<{ seconds: number | null }>(

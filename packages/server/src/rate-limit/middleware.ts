@@ -1,11 +1,14 @@
 import type { Context, MiddlewareHandler } from 'hono'
+import type { Database } from '../db/client.ts'
+import { coalesce } from '../db/coalesce.ts'
 import { ProblemError } from '../http/problem.ts'
 import type { AppEnv } from '../http/router.ts'
-import { hitRateLimit, type RateLimitResult } from './limiter.ts'
+import { hitRateLimits, type RateLimitResult } from './limiter.ts'
 
 /**
  * Limits requests per caller — API key, session, profile token, or address when anonymous — to
- * `limit` per `windowSeconds`, across every API process. Announces the policy with the IETF
+ * `limit` per `windowSeconds`, across every API process (the count is in PostgreSQL; the hits of
+ * requests arriving while a count is being written go together in the next statement). Announces the policy with the IETF
  * `RateLimit-Policy` and `RateLimit` headers and answers `429` with `Retry-After` when exceeded.
  *
  * @example
@@ -18,12 +21,19 @@ export function rateLimit(options: {
   limit: number
   windowSeconds: number
 }): MiddlewareHandler<AppEnv> {
+  const counters = new WeakMap<Database, (key: string) => Promise<RateLimitResult>>()
+  const counterFor = (db: Database) => {
+    let count = counters.get(db)
+    if (!count) {
+      count = coalesce((keys: string[]) =>
+        hitRateLimits(db, { keys, limit: options.limit, windowSeconds: options.windowSeconds }),
+      )
+      counters.set(db, count)
+    }
+    return count
+  }
   return async (c, next) => {
-    const result = await hitRateLimit(c.var.services.db, {
-      key: `${options.name}:${callerKey(c)}`,
-      limit: options.limit,
-      windowSeconds: options.windowSeconds,
-    })
+    const result = await counterFor(c.var.services.db)(`${options.name}:${callerKey(c)}`)
     announce(c, options.name, options.windowSeconds, result)
     if (!result.allowed) throw rateLimited(result.resetSeconds)
     await next()

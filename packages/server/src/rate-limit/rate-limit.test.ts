@@ -42,4 +42,17 @@ describe('rate limits', () => {
     expect((await server.request('/v1/me', { ip: '192.0.2.30' })).status).toBe(429)
     expect((await server.request('/v1/me', { ip: '192.0.2.31' })).status).toBe(401)
   })
+
+  it('count concurrent requests of one caller one by one, each with what is left after it', async () => {
+    const responses = await Promise.all(
+      Array.from({ length: 7 }, () => server.request('/v1/me', { ip: '192.0.2.40' })),
+    )
+    expect(responses.map((response) => response.status).sort()).toEqual([
+      401, 401, 401, 401, 401, 429, 429,
+    ])
+    const remaining = responses
+      .filter((response) => response.status === 401)
+      .map((response) => response.headers.get('ratelimit')?.match(/r=(\d+)/)?.[1])
+    expect(remaining.sort()).toEqual(['0', '1', '2', '3', '4'])
+  })
 })

@@ -2,7 +2,8 @@ import { and, eq, gte, lt, sql } from 'drizzle-orm'
 import type { MiddlewareHandler } from 'hono'
 import { routePath } from 'hono/route'
 import type { Database } from '../db/client.ts'
-import { consents, usageEvents } from '../db/schema/index.ts'
+import { coalesce } from '../db/coalesce.ts'
+import { consents, usageEvents, users, workspaces } from '../db/schema/index.ts'
 import type { AppEnv } from '../http/router.ts'
 
 /** How long raw usage events are kept: the privacy policy's "up to 24 months". */
@@ -22,20 +23,43 @@ export interface UsageEvent {
  * (checked in the same statement).
  */
 export async function recordUsage(db: Pick<Database, 'execute'>, event: UsageEvent) {
-  const userId = event.userId ?? null
+  await recordUsageEvents(db, [event])
+}
+
+/**
+ * {@link recordUsage} for several events in one statement. Each person's consent is checked in
+ * the statement, as it is when the statement runs; an event whose workspace or person was
+ * deleted meanwhile is dropped (not the whole batch).
+ */
+export async function recordUsageEvents(db: Pick<Database, 'execute'>, batch: UsageEvent[]) {
+  if (batch.length === 0) return
+  const rows = batch.map((event) => ({
+    type: event.type,
+    feature: event.feature,
+    workspace_id: event.workspaceId ?? null,
+    user_id: event.userId ?? null,
+  }))
   await db.execute(sql`
     insert into ${usageEvents} (type, feature, workspace_id, user_id)
-    select ${event.type}, ${event.feature}, ${event.workspaceId ?? null}, ${userId}
-    where ${userId}::text is null or coalesce((
-      select granted from ${consents}
-      where user_id = ${userId} and purpose = 'usage_analytics'
-      order by id desc limit 1), true)`)
+    select event.type, event.feature, event.workspace_id, event.user_id
+    from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
+      as event(type text, feature text, workspace_id text, user_id text)
+    where (event.user_id is null or (
+        exists (select 1 from ${users} where ${users.id} = event.user_id)
+        and coalesce((
+          select granted from ${consents}
+          where user_id = event.user_id and purpose = 'usage_analytics'
+          order by id desc limit 1), true)))
+      and (event.workspace_id is null
+        or exists (select 1 from ${workspaces} where ${workspaces.id} = event.workspace_id))`)
 }
 
 /**
  * Middleware recording which features callers use: one event per successful `/v1` request,
  * named by its route template (`POST /v1/posts`), and `post.scheduled` for each post created.
- * The event is written after the response, off the request's path; a failure is only logged.
+ * The event is written after the response, off the request's path, together with the events of
+ * other requests that end while a write is running (one statement for them all, no added wait);
+ * a failure is only logged.
  *
  * @example
  * ```ts
@@ -43,6 +67,18 @@ export async function recordUsage(db: Pick<Database, 'execute'>, event: UsageEve
  * ```
  */
 export function usageTracking(): MiddlewareHandler<AppEnv> {
+  const writers = new WeakMap<Database, (event: UsageEvent) => Promise<void>>()
+  const writerFor = (db: Database) => {
+    let write = writers.get(db)
+    if (!write) {
+      write = coalesce(async (batch: UsageEvent[]) => {
+        await recordUsageEvents(db, batch)
+        return batch.map(() => undefined)
+      })
+      writers.set(db, write)
+    }
+    return write
+  }
   return async (c, next) => {
     await next()
     if (c.res.status >= 400) return
@@ -59,7 +95,7 @@ export function usageTracking(): MiddlewareHandler<AppEnv> {
       userId: principal.type === 'user' ? principal.userId : undefined,
     }
     const { db, logger } = c.var.services
-    recordUsage(db, event).catch((error: unknown) =>
+    writerFor(db)(event).catch((error: unknown) =>
       logger.warn({ err: error, feature }, 'a usage event could not be recorded'),
     )
   }
