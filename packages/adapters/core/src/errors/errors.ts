@@ -91,6 +91,9 @@ export class ReconnectRequiredError extends AdapterError {
 /**
  * The platform refused because of a rate limit or quota. `retryAfterSeconds` is read from the
  * platform's headers (see `parseRateLimitHeaders`) and is `undefined` when it did not say.
+ * `scope` says whose limit it is: the connected account's (`account`, the default: its other
+ * requests wait) or the whole app's (`app`: every account connected through the same app waits),
+ * when the platform tells them apart.
  *
  * @example
  * ```ts
@@ -105,10 +108,15 @@ export class RateLimitedError extends AdapterError {
   readonly retryable = true
   readonly action = 'retry_later'
   readonly retryAfterSeconds: number | undefined
+  readonly scope: 'account' | 'app'
 
-  constructor(message: string, options: AdapterErrorOptions & { retryAfterSeconds?: number } = {}) {
+  constructor(
+    message: string,
+    options: AdapterErrorOptions & { retryAfterSeconds?: number; scope?: 'account' | 'app' } = {},
+  ) {
     super(message, options)
     this.retryAfterSeconds = options.retryAfterSeconds
+    this.scope = options.scope ?? 'account'
   }
 }
 
@@ -164,10 +172,15 @@ export class PlatformUnavailableError extends AdapterError {
   readonly retryable = true
   readonly action = 'retry_later'
   readonly retryAfterSeconds: number | undefined
+  readonly scope: 'account' | 'app'
 
-  constructor(message: string, options: AdapterErrorOptions & { retryAfterSeconds?: number } = {}) {
+  constructor(
+    message: string,
+    options: AdapterErrorOptions & { retryAfterSeconds?: number; scope?: 'account' | 'app' } = {},
+  ) {
     super(message, options)
     this.retryAfterSeconds = options.retryAfterSeconds
+    this.scope = options.scope ?? 'account'
   }
 }
 

@@ -123,6 +123,25 @@ describe('sandbox()', () => {
     ])
   })
 
+  it.each([
+    ['rate_limit', 'account'],
+    ['app_rate_limit', 'app'],
+  ])('tells whose limit a #sandbox-fail:%s is: the %s’s', async (kind, scope) => {
+    const call = await connect()
+    const failed = await adapter
+      .publish({
+        ...call,
+        attemptId: `attempt-${kind}`,
+        post: { text: `busy #sandbox-fail:${kind}` },
+        checkpoint: async () => {},
+      })
+      .then(
+        () => undefined,
+        (error: unknown) => error,
+      )
+    expect(failed).toMatchObject({ code: 'RATE_LIMITED', scope, retryAfterSeconds: 30 })
+  })
+
   it('knows without asking that an attempt with no saved key never posted', async () => {
     const call = await connect()
     emulator.requests.clear()

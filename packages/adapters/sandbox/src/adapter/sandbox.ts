@@ -6,6 +6,7 @@ import {
   isAdapterError,
   type PublishMedia,
   type PublishParams,
+  RateLimitedError,
   readJSON,
   requestTokens,
   sendPlatformRequest,
@@ -27,6 +28,27 @@ export interface SandboxConfig {
 }
 
 const PLATFORM = 'sandbox'
+
+/**
+ * `sendPlatformRequest`, with the sandbox's app-wide rate limit (`APP_RATE_LIMITED`) told apart
+ * from an account's.
+ */
+async function send(...args: Parameters<typeof sendPlatformRequest>): Promise<Response> {
+  try {
+    return await sendPlatformRequest(...args)
+  } catch (error) {
+    if (isAdapterError(error, 'RATE_LIMITED') && error.cause === 'APP_RATE_LIMITED') {
+      throw new RateLimitedError(error.message, {
+        platform: PLATFORM,
+        status: 429,
+        cause: error.cause,
+        retryAfterSeconds: error.retryAfterSeconds,
+        scope: 'app',
+      })
+    }
+    throw error
+  }
+}
 
 const accountsSchema = z.object({
   data: z.array(
@@ -97,7 +119,7 @@ export function sandbox(config: SandboxConfig) {
     media: PublishMedia,
     options: CallOptions,
   ): Promise<string> {
-    const started = await sendPlatformRequest(
+    const started = await send(
       {
         platform: PLATFORM,
         method: 'POST',
@@ -113,7 +135,7 @@ export function sandbox(config: SandboxConfig) {
       partSizeBytes: session.partSizeBytes,
       signal: options.signal,
       uploadPart: (part, { signal }) =>
-        sendPlatformRequest(
+        send(
           {
             platform: PLATFORM,
             method: 'PUT',
@@ -124,7 +146,7 @@ export function sandbox(config: SandboxConfig) {
           { ...options, signal },
         ),
     })
-    const completed = await sendPlatformRequest(
+    const completed = await send(
       {
         platform: PLATFORM,
         method: 'POST',
@@ -183,7 +205,7 @@ export function sandbox(config: SandboxConfig) {
     },
 
     async listAccounts({ accessToken }, options?: CallOptions) {
-      const response = await sendPlatformRequest(
+      const response = await send(
         {
           platform: PLATFORM,
           method: 'GET',
@@ -220,7 +242,7 @@ export function sandbox(config: SandboxConfig) {
       // Reuse the key of an earlier attempt, so the sandbox replays instead of posting again.
       const idempotencyKey = params.handles?.idempotencyKey ?? params.attemptId
       await params.checkpoint({ idempotencyKey })
-      const response = await sendPlatformRequest(
+      const response = await send(
         {
           platform: PLATFORM,
           method: 'POST',
@@ -250,7 +272,7 @@ export function sandbox(config: SandboxConfig) {
 
     async deletePost({ accessToken, platformPostId }, options?: CallOptions) {
       try {
-        await sendPlatformRequest(
+        await send(
           {
             platform: PLATFORM,
             method: 'DELETE',
@@ -269,7 +291,7 @@ export function sandbox(config: SandboxConfig) {
     async getMetrics({ accessToken, platformPostIds }, options?: CallOptions) {
       const url = new URL(`${baseURL}/v1/posts/metrics`)
       url.searchParams.set('ids', platformPostIds.join(','))
-      const response = await sendPlatformRequest(
+      const response = await send(
         { platform: PLATFORM, method: 'GET', url, headers: bearer(accessToken) },
         options,
       )
@@ -293,7 +315,7 @@ export function sandbox(config: SandboxConfig) {
       const url = new URL(`${baseURL}/v1/posts`)
       url.searchParams.set('accountId', accountId)
       url.searchParams.set('idempotencyKey', idempotencyKey)
-      const response = await sendPlatformRequest(
+      const response = await send(
         { platform: PLATFORM, method: 'GET', url, headers: bearer(accessToken) },
         options,
       )

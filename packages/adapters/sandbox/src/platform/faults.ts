@@ -11,8 +11,11 @@ export type SandboxOperation =
 
 /** A failure the sandbox answers with instead of doing the operation. */
 export type SandboxFault =
-  /** 429 with `Retry-After`, `RateLimit` and `x-rate-limit-*` headers. Nothing is done. */
-  | { kind: 'rate_limit'; retryAfterSeconds?: number }
+  /**
+   * 429 with `Retry-After`, `RateLimit` and `x-rate-limit-*` headers. Nothing is done. `scope:
+   * 'app'` is the whole client app's limit (error code `APP_RATE_LIMITED`), not the account's.
+   */
+  | { kind: 'rate_limit'; retryAfterSeconds?: number; scope?: 'account' | 'app' }
   /** 422 with the sandbox's own error `code` and `message`. Nothing is done. */
   | { kind: 'reject'; code?: string; message?: string }
   /** 503. Nothing is done. */
@@ -39,11 +42,12 @@ export interface SandboxFaultContext {
 export type SandboxFaultSource = (context: SandboxFaultContext) => SandboxFault | undefined
 
 const MARKER =
-  /#sandbox-fail:(rate_limit|reject|unavailable|invalid_token|malformed|timeout_after_commit)\b/
+  /#sandbox-fail:(rate_limit|app_rate_limit|reject|unavailable|invalid_token|malformed|timeout_after_commit)\b/
 
 /**
  * The default fault source: a post whose text contains `#sandbox-fail:<kind>` fails that way
- * (`rate_limit`, `reject`, `unavailable`, `invalid_token`, `malformed`, `timeout_after_commit`),
+ * (`rate_limit`, `app_rate_limit`, `reject`, `unavailable`, `invalid_token`, `malformed`,
+ * `timeout_after_commit`),
  * so anyone can demonstrate retries, rejections and reconciliation from the composer alone.
  *
  * @example
@@ -58,6 +62,8 @@ export const faultsFromText: SandboxFaultSource = ({ operation, text }) => {
   switch (kind) {
     case undefined:
       return undefined
+    case 'app_rate_limit':
+      return { kind: 'rate_limit', scope: 'app' }
     case 'reject':
       return {
         kind,

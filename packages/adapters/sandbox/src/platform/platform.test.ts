@@ -186,6 +186,7 @@ describe('publishing to the sandbox', () => {
 
   it.each([
     ['rate_limit', 429, 'RATE_LIMITED'],
+    ['app_rate_limit', 429, 'APP_RATE_LIMITED'],
     ['reject', 422, 'CONTENT_POLICY'],
     ['unavailable', 503, 'UNAVAILABLE'],
     ['invalid_token', 401, 'invalid_token'],

@@ -648,11 +648,19 @@ export function createSandboxPlatform(options: SandboxPlatformOptions): SandboxP
     switch (fault.kind) {
       case 'rate_limit': {
         const seconds = fault.retryAfterSeconds ?? 30
-        return apiError(429, 'RATE_LIMITED', 'Too many requests (fault injected).', {
-          'retry-after': String(seconds),
-          ratelimit: `"default";r=0;t=${seconds}`,
-          'ratelimit-policy': '"default";q=100;w=900',
-        })
+        const app = fault.scope === 'app'
+        return apiError(
+          429,
+          app ? 'APP_RATE_LIMITED' : 'RATE_LIMITED',
+          app
+            ? 'This app made too many requests (fault injected).'
+            : 'Too many requests (fault injected).',
+          {
+            'retry-after': String(seconds),
+            ratelimit: `"default";r=0;t=${seconds}`,
+            'ratelimit-policy': '"default";q=100;w=900',
+          },
+        )
       }
       case 'reject':
         return apiError(

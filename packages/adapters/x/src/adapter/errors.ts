@@ -149,11 +149,13 @@ function mapXError(
   if (status === 429) {
     const retryAfterSeconds = readXRetryAfterSeconds(headers, now)
     const capped = details.code === 'usage-capped'
+    // The app's own limits (its usage cap, its 24-hour posting limit) hold every account back.
+    const appWide = capped || headers.get('x-app-limit-24hour-remaining') === '0'
     return new RateLimitedError(
-      `${capped ? "The X app's usage cap is reached" : 'X rate limit reached'}${message ? ` (${message})` : ''}; retry ${
+      `${capped ? "The X app's usage cap is reached" : appWide ? "The X app's 24-hour limit is reached" : 'X rate limit reached'}${message ? ` (${message})` : ''}; retry ${
         retryAfterSeconds === undefined ? 'later' : `in ${retryAfterSeconds} s`
       }.`,
-      { ...base, retryAfterSeconds },
+      { ...base, retryAfterSeconds, scope: appWide ? 'app' : 'account' },
     )
   }
   if (error.code === 'CONTENT_REJECTED') {

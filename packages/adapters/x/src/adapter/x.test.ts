@@ -335,6 +335,38 @@ describe('errors and what the runner does next', () => {
     )
     expect(error.retryAfterSeconds).toBe(7200)
     expect(error.action).toBe('retry_later')
+    // The account's own window: only this account waits.
+    expect(error.scope).toBe('account')
+  })
+
+  it("makes every account wait when the app's 24-hour window is exhausted", async () => {
+    const adapter = adapterWith()
+    const { call } = await connect(adapter)
+    const seconds = Math.floor(clock / 1000)
+    emulator.faults.inject(
+      { method: 'POST', path: '/2/tweets' },
+      {
+        kind: 'response',
+        status: 429,
+        headers: {
+          'x-app-limit-24hour-remaining': '0',
+          'x-app-limit-24hour-reset': String(seconds + 3600),
+          'x-user-limit-24hour-remaining': '40',
+        },
+        body: {
+          title: 'Too Many Requests',
+          detail: 'Too Many Requests',
+          type: 'about:blank',
+          status: 429,
+        },
+      },
+    )
+    const error = await failure(
+      adapter.publish({ ...call, ...attempt(), post: { text: 'Hi' } }),
+      'RATE_LIMITED',
+    )
+    expect(error.scope).toBe('app')
+    expect(error.retryAfterSeconds).toBe(3600)
   })
 
   it("treats the app's usage cap as a rate limit", async () => {
@@ -353,6 +385,7 @@ describe('errors and what the runner does next', () => {
       'RATE_LIMITED',
     )
     expect(error.message).toContain('usage cap')
+    expect(error.scope).toBe('app')
   })
 
   it('asks for a fix, not a reconnect, when X refuses a duplicate', async () => {
