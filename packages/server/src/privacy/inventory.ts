@@ -102,6 +102,8 @@ export const NOT_PERSONAL_DATA: Record<string, string> = {
     'The sandbox platform’s own record of what it received: a stand-in for a third-party platform.',
   sandbox_state: 'The sandbox platform’s OAuth grants: a stand-in for a third-party platform.',
   policy_versions: 'The published privacy policies: public documents.',
+  app_rate_limits:
+    'When a platform app (by its client id) may be called again after reaching its app-wide limit.',
 }
 
 /** Columns never shown, whatever the table: names that say credential. */

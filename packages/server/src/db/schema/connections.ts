@@ -24,6 +24,16 @@ export const oauthApps = postScheduler.table(
 )
 
 /**
+ * An OAuth app whose platform-wide limit is reached (its usage cap, its daily posting limit): no
+ * publication of any account connected through it calls the platform before `rateLimitedUntil`.
+ * `key` is `<platform>:<client id>` — the platform counts by app, whichever workspaces use it.
+ */
+export const appRateLimits = postScheduler.table('app_rate_limits', {
+  key: text('key').primaryKey(),
+  rateLimitedUntil: instant('rate_limited_until').notNull(),
+})
+
+/**
  * One attempt to connect accounts: the OAuth `state` (hashed), the PKCE verifier (sealed), where
  * to send the person back, and — after the callback — the login's tokens (sealed) and the
  * accounts it gives access to, until the person chooses which to connect.
