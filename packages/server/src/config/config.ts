@@ -93,6 +93,7 @@ const environmentSchema = z.object({
   PUBLISH_CONCURRENCY: integer(1, 1000).default(50),
   PUBLISH_MAX_ATTEMPTS: integer(1, 50).default(5),
   PUBLISH_ACCOUNT_CONCURRENCY: integer(1, 100).default(4),
+  PUBLISH_PLATFORM_CONCURRENCY: integer(1, 10_000).default(200),
   SWEEP_INTERVAL_SECONDS: integer(1, 3600).default(10),
   SANDBOX_LATENCY_MS: integer(0, 60_000).default(0),
   X_CLIENT_ID: z.string().min(1).optional(),
@@ -220,6 +221,8 @@ export interface Config {
     concurrency: number
     /** Publications of one connected account in flight at once, across every worker. */
     accountConcurrency: number
+    /** Publications to one platform in flight at once, across every worker and account. */
+    platformConcurrency: number
     maxAttempts: number
     sweepIntervalSeconds: number
   }
@@ -368,6 +371,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       deadlineSeconds: e.PUBLISH_DEADLINE_SECONDS,
       concurrency: e.PUBLISH_CONCURRENCY,
       accountConcurrency: e.PUBLISH_ACCOUNT_CONCURRENCY,
+      platformConcurrency: e.PUBLISH_PLATFORM_CONCURRENCY,
       maxAttempts: e.PUBLISH_MAX_ATTEMPTS,
       sweepIntervalSeconds: e.SWEEP_INTERVAL_SECONDS,
     },

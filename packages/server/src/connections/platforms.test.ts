@@ -24,6 +24,7 @@ const server = await startTestServer(
       deadlineSeconds: 30,
       concurrency: 4,
       accountConcurrency: 4,
+      platformConcurrency: 100,
       maxAttempts: 3,
       sweepIntervalSeconds: 1,
     },

@@ -10,6 +10,7 @@ const publishing = {
   deadlineSeconds: 6,
   concurrency: 4,
   accountConcurrency: 4,
+  platformConcurrency: 100,
   maxAttempts: 2,
   sweepIntervalSeconds: 1,
 }

@@ -13,6 +13,7 @@ const publishing = {
   deadlineSeconds: 6,
   concurrency: 4,
   accountConcurrency: 1,
+  platformConcurrency: 100,
   maxAttempts: 3,
   sweepIntervalSeconds: 1,
 }

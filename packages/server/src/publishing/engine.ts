@@ -17,6 +17,7 @@ import { coalesce } from '../db/coalesce.ts'
 import { lockKeys } from '../db/locks.ts'
 import { anyOf } from '../db/predicates.ts'
 import {
+  appRateLimits,
   connectedAccounts,
   oauthApps,
   type PublicationError,
@@ -43,6 +44,8 @@ export interface EngineOptions {
   maxAttempts: number
   /** Publications of one connected account in flight at once, across every worker. */
   accountConcurrency: number
+  /** Publications to one platform in flight at once, across every worker and account. */
+  platformConcurrency: number
 }
 
 const SYSTEM = { type: 'system', id: undefined, ip: undefined, requestId: undefined } as const
@@ -62,6 +65,8 @@ interface Claim {
   account: ConnectedAccount | null
   /** The workspace's own OAuth app for the platform, if it registered one. */
   oauthApp: typeof oauthApps.$inferSelect | null
+  /** The app it is published through, as `<platform>:<client id>` (see `appRateLimits`). */
+  appKey: string
   /** Set when the publication is reached later than the workspace's missed-post policy allows. */
   missed?: { lateSeconds: number; limitSeconds: number }
 }
@@ -258,28 +263,47 @@ export function contentFor(post: Post, platform: string): PostContent<never> {
   }
 }
 
+/** What limits a batch of claims: in-flight counts and the platform apps' pauses. */
+interface Budgets {
+  /** Publications in flight per account. */
+  accounts: Map<string, number>
+  /** Publications in flight per platform. */
+  platforms: Map<string, number>
+  /** Seconds until each paused app may be called again. */
+  pausedApps: Map<string, number>
+}
+
 /**
- * Publications of each account in flight: claimed, within their deadline. Claims of one account
- * take turns (a lock until the claim commits), so two cannot both take its last place.
+ * Reads the budgets of the given accounts, platforms and apps. Claims sharing an account or a
+ * platform take turns (locks until the claim commits), so two cannot both take its last place.
  */
-async function inFlight(tx: Transaction, accountIds: string[]): Promise<Map<string, number>> {
-  if (accountIds.length === 0) return new Map()
-  await lockKeys(
-    tx,
-    accountIds.map((id) => `publishing-account:${id}`),
-  )
-  const rows = await tx
-    .select({ accountId: publications.accountId, count: sql<number>`count(*)::int` })
-    .from(publications)
-    .where(
-      and(
-        anyOf(publications.accountId, accountIds),
-        eq(publications.status, 'publishing'),
-        gt(publications.deadlineAt, sql`now()`),
-      ),
-    )
-    .groupBy(publications.accountId)
-  return new Map(rows.map((row) => [row.accountId, row.count]))
+async function readBudgets(
+  tx: Transaction,
+  wanted: { accounts: string[]; platforms: string[]; apps: string[] },
+): Promise<Budgets> {
+  const budgets: Budgets = { accounts: new Map(), platforms: new Map(), pausedApps: new Map() }
+  if (wanted.accounts.length + wanted.platforms.length + wanted.apps.length === 0) return budgets
+  await lockKeys(tx, [
+    ...wanted.accounts.map((id) => `publishing-account:${id}`),
+    ...wanted.platforms.map((id) => `publishing-platform:${id}`),
+  ])
+  // After the locks, in a statement of its own: it sees the claims committed while it waited.
+  const live = sql`${publications.status} = 'publishing' and ${publications.deadlineAt} > now()`
+  const rows = await tx.execute<{ kind: keyof Budgets; key: string; value: number }>(sql`
+    select 'accounts' as kind, ${publications.accountId} as key, count(*)::float8 as value
+    from ${publications} where ${live} and ${anyOf(publications.accountId, wanted.accounts)}
+    group by ${publications.accountId}
+    union all
+    select 'platforms', ${publications.platform}, count(*)::float8
+    from ${publications} where ${live} and ${anyOf(publications.platform, wanted.platforms)}
+    group by ${publications.platform}
+    union all
+    select 'pausedApps', ${appRateLimits.key},
+      extract(epoch from ${appRateLimits.rateLimitedUntil} - now())::float8
+    from ${appRateLimits}
+    where ${anyOf(appRateLimits.key, wanted.apps)} and ${appRateLimits.rateLimitedUntil} > now()`)
+  for (const row of rows) budgets[row.kind].set(row.key, Number(row.value))
+  return budgets
 }
 
 /** "90 s", "12 min", "3 h": a delay for people. */
@@ -287,6 +311,18 @@ function formatDelay(seconds: number): string {
   if (seconds < 120) return `${Math.round(seconds)} s`
   if (seconds < 7200) return `${Math.round(seconds / 60)} min`
   return `${Math.round(seconds / 3600)} h`
+}
+
+/** The app a publication goes out through, as `<platform>:<client id>`: the workspace's, else the server's. */
+function appKeyOf(
+  services: Pick<Services, 'platforms'>,
+  platform: string,
+  own: { clientId: string } | null,
+): string {
+  const clientId =
+    own?.clientId ??
+    services.platforms.list().find((installed) => installed.id === platform)?.serverApp?.clientId
+  return `${platform}:${clientId ?? 'none'}`
 }
 
 /** Publications that may be claimed now: due (or within a second of it), or abandoned. */
@@ -306,7 +342,7 @@ const claimable = sql`(
  * undefined when it is not claimable (not due, taken, finished, or given twice).
  */
 async function claimPublications(
-  services: Pick<Services, 'db' | 'queue'>,
+  services: Pick<Services, 'db' | 'queue' | 'platforms'>,
   requested: string[],
   options: EngineOptions & { worker?: string },
 ): Promise<(Claim | 'deferred' | undefined)[]> {
@@ -317,6 +353,7 @@ async function claimPublications(
     const found = await tx
       .select({
         publicationId: publications.id,
+        platform: publications.platform,
         claimable: sql<boolean>`${claimable}`,
         post,
         account: connectedAccounts,
@@ -342,26 +379,37 @@ async function claimPublications(
       .for('update', { of: post })
     const candidates = found.filter((row) => row.claimable)
 
-    // The accounts' budgets: the platform asked to wait, or enough of an account's publications
-    // are in flight. Then the publication waits its turn, without an attempt.
-    const load = await inFlight(tx, [
-      ...new Set(
-        candidates.flatMap((row) =>
-          row.account && !((row.rateLimitedForSeconds ?? 0) > 0) ? [row.account.id] : [],
-        ),
-      ),
-    ])
+    // The budgets: the platform asked the account or its app to wait, or enough publications of
+    // the account or to the platform are in flight. Then the publication waits its turn, without
+    // an attempt.
+    const appKeys = new Map(
+      candidates.map((row) => [row.publicationId, appKeyOf(services, row.platform, row.oauthApp)]),
+    )
+    const budgets = await readBudgets(tx, {
+      accounts: [...new Set(candidates.flatMap((row) => (row.account ? [row.account.id] : [])))],
+      platforms: [...new Set(candidates.map((row) => row.platform))],
+      apps: [...new Set(appKeys.values())],
+    })
     const waits: { publication: string; wait_seconds: number }[] = []
     const attempts: { publication: string; attempt: string }[] = []
     for (const row of candidates) {
       const account = row.account
-      const busy = account ? (load.get(account.id) ?? 0) : 0
-      if (account && (row.rateLimitedForSeconds ?? 0) > 0) {
-        waits.push({ publication: row.publicationId, wait_seconds: row.rateLimitedForSeconds ?? 0 })
-      } else if (account && busy >= options.accountConcurrency) {
+      const accountBusy = account ? (budgets.accounts.get(account.id) ?? 0) : 0
+      const platformBusy = budgets.platforms.get(row.platform) ?? 0
+      const pause = Math.max(
+        account ? (row.rateLimitedForSeconds ?? 0) : 0,
+        budgets.pausedApps.get(appKeys.get(row.publicationId) as string) ?? 0,
+      )
+      if (account && pause > 0) {
+        waits.push({ publication: row.publicationId, wait_seconds: pause })
+      } else if (
+        (account && accountBusy >= options.accountConcurrency) ||
+        platformBusy >= options.platformConcurrency
+      ) {
         waits.push({ publication: row.publicationId, wait_seconds: 1 + Math.random() * 2 })
       } else {
-        if (account) load.set(account.id, busy + 1)
+        if (account) budgets.accounts.set(account.id, accountBusy + 1)
+        budgets.platforms.set(row.platform, platformBusy + 1)
         attempts.push({ publication: row.publicationId, attempt: generateId('att') })
       }
     }
@@ -457,6 +505,7 @@ async function claimPublications(
       post: row.post,
       account: row.account,
       oauthApp: row.oauthApp,
+      appKey: appKeyOf(services, row.platform, row.oauthApp),
       // Only a first attempt can be missed: a retry's time is the engine's, not the user's.
       ...(limitSeconds !== null &&
         publication.attempts === 1 &&
@@ -661,14 +710,28 @@ async function classifyFailure(
         ? { status: 'queued', dueInSeconds: 2, error: failure, outcome: 'unknown' }
         : { status: 'unconfirmed', error: failure }
     case 'RATE_LIMITED': {
-      // The whole account waits: its other publications do not call the platform before then.
+      // Whoever's limit it is waits as a whole: the account, or every account of the app. None of
+      // their publications calls the platform before then.
       const seconds = Math.max(1, adapterError.retryAfterSeconds ?? backoff())
-      await services.db
-        .update(connectedAccounts)
-        .set({
-          rateLimitedUntil: sql`greatest(coalesce(${connectedAccounts.rateLimitedUntil}, now()), now() + make_interval(secs => ${seconds}))`,
-        })
-        .where(eq(connectedAccounts.id, claim.publication.accountId))
+      const until = sql`now() + make_interval(secs => ${seconds})`
+      if (adapterError.scope === 'app') {
+        await services.db
+          .insert(appRateLimits)
+          .values({ key: claim.appKey, rateLimitedUntil: until })
+          .onConflictDoUpdate({
+            target: appRateLimits.key,
+            set: {
+              rateLimitedUntil: sql`greatest(${appRateLimits.rateLimitedUntil}, excluded.rate_limited_until)`,
+            },
+          })
+      } else {
+        await services.db
+          .update(connectedAccounts)
+          .set({
+            rateLimitedUntil: sql`greatest(coalesce(${connectedAccounts.rateLimitedUntil}, now()), ${until})`,
+          })
+          .where(eq(connectedAccounts.id, claim.publication.accountId))
+      }
       return attempts < options.maxAttempts * 2
         ? { status: 'queued', dueInSeconds: seconds, error: failure }
         : { status: 'failed', error: failure }

@@ -11,6 +11,7 @@ const publishing = {
   deadlineSeconds: 6,
   concurrency: 4,
   accountConcurrency: 4,
+  platformConcurrency: 100,
   maxAttempts: 3,
   sweepIntervalSeconds: 1,
 }

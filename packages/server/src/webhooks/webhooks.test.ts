@@ -11,6 +11,7 @@ const server = await startTestServer(
       deadlineSeconds: 6,
       concurrency: 4,
       accountConcurrency: 4,
+      platformConcurrency: 100,
       maxAttempts: 2,
       sweepIntervalSeconds: 1,
     },
