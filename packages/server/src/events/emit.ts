@@ -33,7 +33,13 @@ const PUBLICATION_OUTCOMES: Partial<
   unconfirmed: 'publication.unconfirmed',
 }
 
-const summary = (publication: Publication) => ({
+/** What a `post.*` event tells of a publication. */
+type PublicationSummary = Pick<
+  Publication,
+  'id' | 'accountId' | 'platform' | 'status' | 'platformPostId' | 'url' | 'publishedAt' | 'error'
+>
+
+const summary = (publication: PublicationSummary) => ({
   publicationId: publication.id,
   accountId: publication.accountId,
   platform: publication.platform,
@@ -45,7 +51,10 @@ const summary = (publication: Publication) => ({
 })
 
 /** The `data` of a `post.*` event: the post and each of its publications. */
-export function postEventData(post: Post, rows: Publication[]): EventData<'post.scheduled'> {
+export function postEventData(
+  post: Pick<Post, 'id' | 'profileId' | 'status' | 'scheduledAt' | 'timezone' | 'seriesId'>,
+  rows: PublicationSummary[],
+): EventData<'post.scheduled'> {
   return {
     postId: post.id,
     profileId: post.profileId,

@@ -149,68 +149,83 @@ export async function createPost(services: Services, tenant: TenantContext, inpu
             createdBy: tenant.actor.id ?? null,
           })
         : null
-    // The post, its publications and the audit entry go out together (one round trip).
-    const [[post], rows] = await Promise.all([
-      tx
-        .insert(posts)
-        .values({
-          id: postId,
+    const status = scheduledAt ? ('scheduled' as const) : ('draft' as const)
+    const newPublications = scheduledAt
+      ? accounts.map((account) => ({
+          id: generateId('pub'),
+          postId,
           workspaceId: tenant.workspaceId,
-          profileId,
-          status: scheduledAt ? 'scheduled' : 'draft',
-          content: input.content,
-          overrides: input.overrides ?? {},
-          accountIds: input.accountIds,
-          scheduledAt: scheduledAt ?? null,
-          timezone,
-          seriesId,
-          createdBy: tenant.actor.id ?? null,
-        })
-        .returning(),
-      scheduledAt
-        ? tx
-            .insert(publications)
-            .values(
-              accounts.map((account) => ({
-                id: generateId('pub'),
-                postId,
-                workspaceId: tenant.workspaceId,
-                accountId: account.id,
-                platform: account.platform,
-                status:
-                  scheduledAt.getTime() <= horizon ? ('queued' as const) : ('scheduled' as const),
-                dueAt: scheduledAt,
-              })),
-            )
-            .returning()
-        : [],
+          accountId: account.id,
+          platform: account.platform,
+          status: scheduledAt.getTime() <= horizon ? ('queued' as const) : ('scheduled' as const),
+          dueAt: scheduledAt,
+        }))
+      : []
+    // Every write in one round trip. The post is issued before its publications (they reference
+    // it): statements of a transaction run in the order they are issued.
+    const postInsert = tx
+      .insert(posts)
+      .values({
+        id: postId,
+        workspaceId: tenant.workspaceId,
+        profileId,
+        status,
+        content: input.content,
+        overrides: input.overrides ?? {},
+        accountIds: input.accountIds,
+        scheduledAt: scheduledAt ?? null,
+        timezone,
+        seriesId,
+        createdBy: tenant.actor.id ?? null,
+      })
+      .returning()
+      .execute()
+    const publicationsInsert =
+      newPublications.length > 0
+        ? tx.insert(publications).values(newPublications).returning().execute()
+        : Promise.resolve([])
+    const [[post], rows] = await Promise.all([
+      postInsert,
+      publicationsInsert,
       recordAudit(tx, tenant.actor, {
         action: 'post.created',
         workspaceId: tenant.workspaceId,
         targetType: 'post',
         targetId: postId,
-        details: { accounts: accounts.length, status: scheduledAt ? 'scheduled' : 'draft' },
+        details: { accounts: accounts.length, status },
       }),
-    ])
-    if (!post) throw new Error('the post insert returned no row')
-    await Promise.all([
-      enqueueQueued(tx, services, rows),
-      post.status === 'scheduled'
+      status === 'scheduled'
         ? recordEvent(tx, {
             type: 'post.scheduled',
-            workspaceId: post.workspaceId,
-            profileId: post.profileId,
-            data: postEventData(post, rows),
+            workspaceId: tenant.workspaceId,
+            profileId,
+            data: postEventData(
+              { id: postId, profileId, status, scheduledAt, timezone, seriesId },
+              // A new publication has no platform post, URL, publishing time or error yet.
+              newPublications.map((publication) => ({
+                ...publication,
+                platformPostId: null,
+                url: null,
+                publishedAt: null,
+                error: null,
+              })),
+            ),
           })
         : undefined,
+      enqueueQueued(tx, services, newPublications),
     ])
+    if (!post) throw new Error('the post insert returned no row')
     return { post, rows }
   })
   return { ...presentPost(post, rows), recurrence: await recurrenceOf(db, post.seriesId) }
 }
 
 /** Enqueues the publications created `queued` (due within the horizon), in their transaction. */
-async function enqueueQueued(tx: Transaction, services: Services, rows: Publication[]) {
+async function enqueueQueued(
+  tx: Transaction,
+  services: Services,
+  rows: Pick<Publication, 'id' | 'dueAt' | 'status'>[],
+) {
   for (const publication of rows) {
     if (publication.status === 'queued') {
       await enqueuePublication(tx, services.queue, publication, {
