@@ -74,3 +74,21 @@ export function postHelpers(server: Pick<TestServer, 'request'>) {
 
   return { createPost, waitForPost }
 }
+
+/**
+ * Expects the attempts of the posts' publications to have run one at a time: each ended before
+ * the next started.
+ */
+export function expectOneAtATime(posts: TestPost[], count: number) {
+  const attempts = posts
+    .flatMap((post) => post.publications.flatMap((publication) => publication.timeline))
+    .map((attempt) => ({
+      start: Date.parse(attempt.startedAt),
+      end: Date.parse(attempt.finishedAt ?? ''),
+    }))
+    .sort((a, b) => a.start - b.start)
+  expect(attempts).toHaveLength(count)
+  for (let i = 1; i < attempts.length; i++) {
+    expect(attempts[i]?.start).toBeGreaterThanOrEqual(attempts[i - 1]?.end as number)
+  }
+}
