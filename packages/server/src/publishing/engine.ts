@@ -335,10 +335,10 @@ const claimable = sql`(
  * Claims publications in one short transaction, whatever their number: their posts' row locks
  * first, in id order (the lock order of every writer: posts, then publications), reading in the
  * same statement everything the attempts need (post, account, OAuth app, missed-post policy);
- * then each account's budget; then one conditional update that makes each new attempt the only
- * one whose writes count.
+ * then the budgets (per account, per platform, the app's pause); then one conditional update that
+ * makes each new attempt the only one whose writes count.
  *
- * @returns for each id given, its claim, `deferred` when its account's budget makes it wait, or
+ * @returns for each id given, its claim, `deferred` when a budget makes it wait, or
  * undefined when it is not claimable (not due, taken, finished, or given twice).
  */
 async function claimPublications(
