@@ -37,6 +37,8 @@ export type CheckedAccount = Pick<Account, 'id' | 'platform' | 'status' | 'displ
 
 /** The outcome of {@link checkPost}: the accounts found and every issue, with its path. */
 export interface PostCheck {
+  /** The profile checked against (resolved by the check when it was given as a request). */
+  profileId: string
   accounts: CheckedAccount[]
   issues: Issue[]
 }
@@ -54,17 +56,35 @@ const LIVE = ['scheduled', 'queued', 'publishing', 'published', 'unconfirmed'] a
 export async function checkPost(
   services: Services,
   tenant: TenantContext,
-  profileId: string,
+  profile: string | ProfileRequest,
   draft: PostDraft,
-  options: { at: Date | null; excludePostId?: string | undefined; db?: Db },
+  options: {
+    at: Date | null
+    excludePostId?: string | undefined
+    db?: Db
+    /**
+     * Take the accounts' guard locks (see {@link lockAccountGuards}) in the same round trip, just
+     * before the checks' statement: for a transaction that has not taken them yet.
+     */
+    lockGuards?: boolean
+  },
 ): Promise<PostCheck> {
-  const { accounts, guards } = draft.accountIds.length
-    ? await readChecks(services, tenant.workspaceId, profileId, draft.accountIds, {
+  const db = options.db ?? services.db
+  const { profileId, accounts, guards } = draft.accountIds.length
+    ? await readChecks(services, tenant.workspaceId, profile, draft.accountIds, {
         at: options.at,
         excludePostId: options.excludePostId,
-        db: options.db ?? services.db,
+        db,
+        lockGuards: options.lockGuards ?? false,
       })
-    : { accounts: [], guards: undefined }
+    : {
+        profileId:
+          typeof profile === 'string'
+            ? profile
+            : await resolveProfile(services, tenant, profile.requested, db),
+        accounts: [],
+        guards: undefined,
+      }
   const issues: Issue[] = []
   draft.accountIds.forEach((accountId, index) => {
     const account = accounts.find((candidate) => candidate.id === accountId)
@@ -115,7 +135,7 @@ export async function checkPost(
   if (options.at && guards) {
     issues.push(...checkGuards(draft, accounts, options.at, guards))
   }
-  return { accounts, issues }
+  return { profileId, accounts, issues }
 }
 
 /**
@@ -123,12 +143,12 @@ export async function checkPost(
  * created at once cannot both take an account's last slot of the day (or both be "the first" of
  * a duplicate pair). Locks in id order: no deadlock between two posts sharing accounts.
  */
-export async function lockAccountGuards(tx: Transaction, accountIds: string[]) {
-  await lockKeys(
-    tx,
-    accountIds.map((accountId) => `publishing-guard:${accountId}`),
-  )
+export async function lockAccountGuards(tx: Pick<Transaction, 'execute'>, accountIds: string[]) {
+  await lockKeys(tx, guardKeys(accountIds))
 }
+
+const guardKeys = (accountIds: string[]) =>
+  [...new Set(accountIds)].sort().map((accountId) => `publishing-guard:${accountId}`)
 
 interface GuardRows {
   settings: EffectivePublishingSettings
@@ -145,13 +165,25 @@ interface GuardRows {
 async function readChecks(
   services: Services,
   workspaceId: string,
-  profileId: string,
+  profile: string | ProfileRequest,
   accountIds: string[],
-  options: { at: Date | null; excludePostId: string | undefined; db: Db },
-): Promise<{ accounts: CheckedAccount[]; guards: GuardRows | undefined }> {
+  options: { at: Date | null; excludePostId: string | undefined; db: Db; lockGuards: boolean },
+): Promise<{ profileId: string; accounts: CheckedAccount[]; guards: GuardRows | undefined }> {
   const { at } = options
   const ids = [...new Set(accountIds)]
-  const accounts = sql`(select coalesce(json_agg(json_build_object('id', ${connectedAccounts.id},
+  const profileId =
+    typeof profile === 'string'
+      ? sql`${profile}`
+      : sql`(select ${profiles.id} from ${profiles} where ${profiles.workspaceId} = ${workspaceId}
+          and ${profile.requested === undefined ? sql`${profiles.isDefault}` : sql`${profiles.id} = ${profile.requested}`})`
+  const resolved = (row: { profile_id: string | null } | undefined) => {
+    if (typeof profile === 'string') return profile
+    if (!row?.profile_id) {
+      throw new ProblemError('NOT_FOUND', `No profile ${profile.requested ?? '(default)'}`)
+    }
+    return row.profile_id
+  }
+  const accounts = sql`${profileId} as profile_id, (select coalesce(json_agg(json_build_object('id', ${connectedAccounts.id},
       'platform', ${connectedAccounts.platform}, 'status', ${connectedAccounts.status},
       'displayName', ${connectedAccounts.displayName})), '[]')
     from ${connectedAccounts}
@@ -159,8 +191,11 @@ async function readChecks(
       and ${connectedAccounts.profileId} = ${profileId}
       and ${connectedAccounts.id} in ${ids}) as accounts`
   if (!at) {
-    const [row] = await options.db.execute<{ accounts: CheckedAccount[] }>(sql`select ${accounts}`)
-    return { accounts: row?.accounts ?? [], guards: undefined }
+    const [row] = await options.db.execute<{
+      profile_id: string | null
+      accounts: CheckedAccount[]
+    }>(sql`select ${accounts}`)
+    return { profileId: resolved(row), accounts: row?.accounts ?? [], guards: undefined }
   }
   const dayStart = startOfUTCDay(at)
   const dayEnd = new Date(dayStart.getTime() + 86_400_000)
@@ -171,7 +206,21 @@ async function readChecks(
   const window = sql`make_interval(secs => coalesce(settings.duplicate_window_seconds, ${DEFAULT_DUPLICATE_WINDOW_SECONDS}))`
   // The duplicate query compares what `contentFor` publishes: the platform's override text, else
   // the shared text.
-  const [row] = await options.db.execute<{
+  const keys = options.lockGuards ? guardKeys(ids) : []
+  // With lockGuards, the lock statement is issued first and this one right behind it on the
+  // transaction's connection: it starts (and takes its snapshot) once the locks are held. It
+  // counts the guard locks its transaction holds, so statements sent out of order fail loudly
+  // instead of checking without the locks.
+  const locked = keys.length
+    ? sql`, (select count(*)::int from pg_locks
+        where locktype = 'advisory' and pid = pg_backend_pid() and granted and objsubid = 1
+          and ((classid::bigint << 32) | objid::bigint) in (
+            select hashtextextended(key, 0)
+            from jsonb_array_elements_text(${JSON.stringify(keys)}::jsonb) key)) as guards_locked`
+    : sql``
+  const statement = options.db.execute<{
+    profile_id: string | null
+    guards_locked?: number
     accounts: CheckedAccount[]
     settings: {
       dailyCaps: Record<string, number>
@@ -212,8 +261,17 @@ async function readChecks(
             and ${publications.status} not in ('canceled', 'failed')
             and ${publications.dueAt} >= ${atInstant} - ${window}
             and ${publications.dueAt} < ${atInstant} + ${window}
-            ${notThisPost}) nearby) as nearby`)
+            ${notThisPost}) nearby) as nearby
+      ${locked}`)
+  const [, [row]] = await Promise.all([
+    keys.length ? lockAccountGuards(options.db, ids) : undefined,
+    statement,
+  ])
+  if (keys.length && row?.guards_locked !== keys.length) {
+    throw new Error('The post checks ran without their guard locks (statements out of order)')
+  }
   return {
+    profileId: resolved(row),
     accounts: row?.accounts ?? [],
     guards: {
       settings: effectivePublishingSettings(services, row?.settings ?? undefined),
@@ -282,6 +340,27 @@ export function assertNoIssues(issues: Issue[]) {
   if (issues.length === 0) return
   const count = issues.length === 1 ? '1 problem' : `${issues.length} problems`
   throw new ProblemError('VALIDATION_FAILED', `The post has ${count}; see issues`, { issues })
+}
+
+/** A profile a workspace caller asked for (`undefined`: the default), resolved by the check. */
+export interface ProfileRequest {
+  requested: string | undefined
+}
+
+/**
+ * The profile a post of `tenant` goes to, resolved without a query where it can be: a profile
+ * token's own, else a {@link ProfileRequest} for {@link checkPost} to resolve in its statement.
+ *
+ * @throws {ProblemError} `NOT_FOUND` for a profile token asking for another profile.
+ */
+export function profileFor(
+  tenant: TenantContext,
+  requested: string | undefined,
+): string | ProfileRequest {
+  if (tenant.profileId === undefined) return { requested }
+  if (requested !== undefined && requested !== tenant.profileId)
+    throw new ProblemError('NOT_FOUND', `No profile ${requested}`)
+  return tenant.profileId
 }
 
 /**

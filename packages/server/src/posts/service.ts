@@ -18,13 +18,7 @@ import { takeQueueSlot } from '../scheduling/schedules.ts'
 import { insertSeries, recurrenceOf } from '../scheduling/series.ts'
 import { planTiming } from '../scheduling/timing.ts'
 import type { Services } from '../services.ts'
-import {
-  assertNoIssues,
-  checkPost,
-  lockAccountGuards,
-  resolveProfile,
-  resolveTiming,
-} from './checks.ts'
+import { assertNoIssues, checkPost, profileFor, resolveProfile, resolveTiming } from './checks.ts'
 
 type Post = typeof posts.$inferSelect
 type Publication = typeof publications.$inferSelect
@@ -110,28 +104,23 @@ export async function createPost(services: Services, tenant: TenantContext, inpu
   const postId = generateId('post')
   const horizon = now + HORIZON_SECONDS * 1000
   const { post, rows } = await db.transaction(async (tx) => {
-    let profileId: string
+    let profile = profileFor(tenant, input.profileId)
     let scheduledAt = plannedAt
     let timezone = input.timezone ?? 'UTC'
-    // Checked once, in the transaction that creates the publications, and under a lock on the
-    // accounts' guards, so two posts created at once cannot both take an account's last slot.
     if (input.queue) {
-      profileId = await resolveProfile(services, tenant, input.profileId, tx)
+      profile = await resolveProfile(services, tenant, input.profileId, tx)
       // A queued post takes its slot under a lock on the profile: two never take the same one.
-      const queued = await takeQueueSlot(tx, profileId, new Date(now))
+      const queued = await takeQueueSlot(tx, profile, new Date(now))
       scheduledAt = queued?.scheduledAt ?? plannedAt
       timezone = input.timezone ?? queued?.timezone ?? 'UTC'
-      if (scheduledAt) await lockAccountGuards(tx, input.accountIds)
-    } else {
-      // The profile is read beside the guard locks, in one round trip.
-      ;[profileId] = await Promise.all([
-        resolveProfile(services, tenant, input.profileId, tx),
-        scheduledAt ? lockAccountGuards(tx, input.accountIds) : undefined,
-      ])
     }
-    const { accounts, issues } = await checkPost(services, tenant, profileId, input, {
+    // Checked once, in the transaction that creates the publications, and under a lock on the
+    // accounts' guards (taken in the checks' round trip), so two posts created at once cannot both
+    // take an account's last slot. The check resolves the profile too.
+    const { profileId, accounts, issues } = await checkPost(services, tenant, profile, input, {
       at: scheduledAt,
       db: tx,
+      lockGuards: scheduledAt !== null,
     })
     assertNoIssues(issues)
     const seriesId =
