@@ -2,18 +2,11 @@ import { and, eq } from 'drizzle-orm'
 import type { Context, MiddlewareHandler } from 'hono'
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie'
 import type { Actor } from '../audit/record.ts'
-import type { Database } from '../db/client.ts'
-import { coalesce } from '../db/coalesce.ts'
+import { coalescePerDatabase } from '../db/coalesce.ts'
 import { workspaceMembers } from '../db/schema/index.ts'
 import { ProblemError } from '../http/problem.ts'
 import type { AppEnv } from '../http/router.ts'
-import {
-  type ApiKeyFinder,
-  findApiKeys,
-  type Principal,
-  resolvePrincipal,
-  type Scope,
-} from './principal.ts'
+import { findApiKeys, type Principal, resolvePrincipal, type Scope } from './principal.ts'
 
 /** Name of the session cookie browsers get at sign-in. */
 export const SESSION_COOKIE = 'ps_session'
@@ -35,15 +28,7 @@ const ROLE_SCOPES: Record<'owner' | 'admin' | 'member', Scope[]> = {
  * after it arrived).
  */
 export function authenticate(): MiddlewareHandler<AppEnv> {
-  const finders = new WeakMap<Database, ApiKeyFinder>()
-  const finderFor = (db: Database) => {
-    let find = finders.get(db)
-    if (!find) {
-      find = coalesce((hashes: string[]) => findApiKeys(db, hashes))
-      finders.set(db, find)
-    }
-    return find
-  }
+  const findApiKey = coalescePerDatabase(findApiKeys)
   return async (c, next) => {
     const header = c.req.header('authorization')
     if (header !== undefined) {
@@ -52,7 +37,12 @@ export function authenticate(): MiddlewareHandler<AppEnv> {
         throw new ProblemError('UNAUTHENTICATED', 'Use "Authorization: Bearer <secret>"')
       }
       const { db } = c.var.services
-      c.set('principal', await resolvePrincipal(db, secret, { findApiKey: finderFor(db) }))
+      c.set(
+        'principal',
+        await resolvePrincipal(db, secret, {
+          findApiKey: (hash) => findApiKey(db, hash),
+        }),
+      )
     } else {
       const cookie = getCookie(c, SESSION_COOKIE)
       c.set(

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { coalesce } from './coalesce.ts'
+import { coalesce, coalescePerDatabase } from './coalesce.ts'
 
 describe('coalesce', () => {
   it('flushes calls of one turn together, and those made during a flush in the next', async () => {
@@ -44,5 +44,21 @@ describe('coalesce', () => {
     )
     await Promise.all([1, 2, 3, 4, 5].map(echo))
     expect(sizes).toEqual([2, 2, 1])
+  })
+
+  it('keeps one queue per database, each flush given its own', async () => {
+    const first = { name: 'first' }
+    const second = { name: 'second' }
+    const flushes: string[] = []
+    const tag = coalescePerDatabase(async (db: { name: string }, items: number[]) => {
+      flushes.push(`${db.name}:${items.join(',')}`)
+      return items.map((item) => `${db.name}-${item}`)
+    })
+    expect(await Promise.all([tag(first, 1), tag(second, 2), tag(first, 3)])).toEqual([
+      'first-1',
+      'second-2',
+      'first-3',
+    ])
+    expect(flushes.sort()).toEqual(['first:1,3', 'second:2'])
   })
 })

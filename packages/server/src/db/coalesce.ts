@@ -46,3 +46,28 @@ export function coalesce<T, R>(
       queueMicrotask(() => void drain())
     })
 }
+
+/**
+ * {@link coalesce} for code that learns its database only when called (middleware reads it from
+ * the request's services): one batching queue per database client, made on first use.
+ *
+ * @example
+ * ```ts
+ * const find = coalescePerDatabase((db, hashes: string[]) => findApiKeys(db, hashes))
+ * const key = await find(c.var.services.db, hash)
+ * ```
+ */
+export function coalescePerDatabase<D extends object, T, R>(
+  flush: (db: D, items: T[]) => Promise<R[]>,
+  options: { maxBatch?: number } = {},
+): (db: D, item: T) => Promise<R> {
+  const queues = new WeakMap<D, (item: T) => Promise<R>>()
+  return (db, item) => {
+    let queue = queues.get(db)
+    if (!queue) {
+      queue = coalesce((items: T[]) => flush(db, items), options)
+      queues.set(db, queue)
+    }
+    return queue(item)
+  }
+}

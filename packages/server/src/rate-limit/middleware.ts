@@ -1,6 +1,6 @@
 import type { Context, MiddlewareHandler } from 'hono'
 import type { Database } from '../db/client.ts'
-import { coalesce } from '../db/coalesce.ts'
+import { coalescePerDatabase } from '../db/coalesce.ts'
 import { ProblemError } from '../http/problem.ts'
 import type { AppEnv } from '../http/router.ts'
 import { hitRateLimits, type RateLimitResult } from './limiter.ts'
@@ -21,19 +21,11 @@ export function rateLimit(options: {
   limit: number
   windowSeconds: number
 }): MiddlewareHandler<AppEnv> {
-  const counters = new WeakMap<Database, (key: string) => Promise<RateLimitResult>>()
-  const counterFor = (db: Database) => {
-    let count = counters.get(db)
-    if (!count) {
-      count = coalesce((keys: string[]) =>
-        hitRateLimits(db, { keys, limit: options.limit, windowSeconds: options.windowSeconds }),
-      )
-      counters.set(db, count)
-    }
-    return count
-  }
+  const hit = coalescePerDatabase((db: Database, keys: string[]) =>
+    hitRateLimits(db, { keys, limit: options.limit, windowSeconds: options.windowSeconds }),
+  )
   return async (c, next) => {
-    const result = await counterFor(c.var.services.db)(`${options.name}:${callerKey(c)}`)
+    const result = await hit(c.var.services.db, `${options.name}:${callerKey(c)}`)
     announce(c, options.name, options.windowSeconds, result)
     if (!result.allowed) throw rateLimited(result.resetSeconds)
     await next()

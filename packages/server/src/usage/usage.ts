@@ -2,7 +2,7 @@ import { and, eq, gte, lt, sql } from 'drizzle-orm'
 import type { MiddlewareHandler } from 'hono'
 import { routePath } from 'hono/route'
 import type { Database } from '../db/client.ts'
-import { coalesce } from '../db/coalesce.ts'
+import { coalescePerDatabase } from '../db/coalesce.ts'
 import { consents, usageEvents, users, workspaces } from '../db/schema/index.ts'
 import type { AppEnv } from '../http/router.ts'
 
@@ -67,18 +67,10 @@ export async function recordUsageEvents(db: Pick<Database, 'execute'>, batch: Us
  * ```
  */
 export function usageTracking(): MiddlewareHandler<AppEnv> {
-  const writers = new WeakMap<Database, (event: UsageEvent) => Promise<void>>()
-  const writerFor = (db: Database) => {
-    let write = writers.get(db)
-    if (!write) {
-      write = coalesce(async (batch: UsageEvent[]) => {
-        await recordUsageEvents(db, batch)
-        return batch.map(() => undefined)
-      })
-      writers.set(db, write)
-    }
-    return write
-  }
+  const write = coalescePerDatabase(async (db: Database, batch: UsageEvent[]) => {
+    await recordUsageEvents(db, batch)
+    return batch.map(() => undefined)
+  })
   return async (c, next) => {
     await next()
     if (c.res.status >= 400) return
@@ -95,7 +87,7 @@ export function usageTracking(): MiddlewareHandler<AppEnv> {
       userId: principal.type === 'user' ? principal.userId : undefined,
     }
     const { db, logger } = c.var.services
-    writerFor(db)(event).catch((error: unknown) =>
+    write(db, event).catch((error: unknown) =>
       logger.warn({ err: error, feature }, 'a usage event could not be recorded'),
     )
   }
