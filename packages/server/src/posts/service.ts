@@ -13,7 +13,7 @@ import {
 import { postEventData } from '../events/emit.ts'
 import { recordEvent } from '../events/events.ts'
 import { ProblemError } from '../http/problem.ts'
-import { enqueuePublication, HORIZON_SECONDS } from '../publishing/queue.ts'
+import { enqueuePublications, HORIZON_SECONDS } from '../publishing/queue.ts'
 import { takeQueueSlot } from '../scheduling/schedules.ts'
 import { insertSeries, recurrenceOf } from '../scheduling/series.ts'
 import { planTiming } from '../scheduling/timing.ts'
@@ -201,27 +201,18 @@ export async function createPost(services: Services, tenant: TenantContext, inpu
             ),
           })
         : undefined,
-      enqueueQueued(tx, services, newPublications),
+      // Those due within the horizon get their job now, in this transaction.
+      enqueuePublications(
+        tx,
+        services.queue,
+        newPublications.filter((publication) => publication.status === 'queued'),
+        { expireInSeconds: services.config.publishing.deadlineSeconds * 2 },
+      ),
     ])
     if (!post) throw new Error('the post insert returned no row')
     return { post, rows }
   })
   return { ...presentPost(post, rows), recurrence: await recurrenceOf(db, post.seriesId) }
-}
-
-/** Enqueues the publications created `queued` (due within the horizon), in their transaction. */
-async function enqueueQueued(
-  tx: Transaction,
-  services: Services,
-  rows: Pick<Publication, 'id' | 'dueAt' | 'status'>[],
-) {
-  for (const publication of rows) {
-    if (publication.status === 'queued') {
-      await enqueuePublication(tx, services.queue, publication, {
-        expireInSeconds: services.config.publishing.deadlineSeconds * 2,
-      })
-    }
-  }
 }
 
 /** A post of the caller's workspace (and profile, for profile tokens), with its publications. */
