@@ -50,6 +50,37 @@ export function createDatabaseClient(
 }
 
 /**
+ * A transaction whose `BEGIN` travels with its first statement: on a reserved connection,
+ * `BEGIN` is sent without waiting for its answer, so the callback's first statement joins it in
+ * the same write (postgres.js's own `begin` waits for `BEGIN` first: one round trip more per
+ * transaction). Commits when the callback resolves, rolls back when it throws. (`BEGIN` cannot
+ * fail on a healthy connection; on a broken one, every statement after it fails too.) Nested
+ * transactions (savepoints) are not offered: drizzle's `tx.transaction` fails loudly.
+ */
+async function pipelinedTransaction(
+  sql: postgres.Sql,
+  callback: (scoped: postgres.Sql) => unknown,
+): Promise<unknown> {
+  const reserved = await sql.reserve()
+  try {
+    const begun = reserved.unsafe('begin').execute()
+    let result: unknown
+    try {
+      result = await callback(withPreparedStatements(reserved))
+      await begun
+    } catch (error) {
+      await begun.catch(() => {})
+      await reserved.unsafe('rollback').catch(() => {})
+      throw error
+    }
+    await reserved.unsafe('commit')
+    return result
+  } finally {
+    reserved.release()
+  }
+}
+
+/**
  * The client drizzle runs its queries through, with every query a named prepared statement.
  * Drizzle asks postgres.js for unnamed statements, and postgres.js sends an unnamed statement
  * with parameters in two round trips (it waits for the parameter types before binding) and
@@ -66,12 +97,9 @@ function withPreparedStatements<T extends postgres.Sql>(sql: T): T {
           target.unsafe(query, parameters, { ...options, prepare: true })
         return unsafe
       }
-      if (property === 'begin' || property === 'savepoint') {
-        return (...args: unknown[]) => {
-          const callback = args.pop() as (scoped: postgres.Sql) => unknown
-          const method = Reflect.get(target, property, receiver) as (...a: unknown[]) => unknown
-          return method(...args, (scoped: postgres.Sql) => callback(withPreparedStatements(scoped)))
-        }
+      if (property === 'begin') {
+        return (...args: unknown[]) =>
+          pipelinedTransaction(target, args.pop() as (scoped: postgres.Sql) => unknown)
       }
       return Reflect.get(target, property, receiver)
     },
