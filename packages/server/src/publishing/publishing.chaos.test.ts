@@ -30,6 +30,9 @@ function startWorker(env: Record<string, string> = {}) {
     PUBLISH_DEADLINE_SECONDS: '5',
     PUBLISH_CONCURRENCY: '10',
     SWEEP_INTERVAL_SECONDS: '1',
+    // Each platform call takes a while, as a real one does: attempts are in flight when a worker
+    // is killed, and the run lasts long enough for many kills.
+    SANDBOX_LATENCY_MS: '300',
     LOG_LEVEL: 'warn',
     ...env,
   })
