@@ -16,3 +16,21 @@ export function testConfig(databaseURL: string, overrides: Partial<Config> = {})
     ...overrides,
   }
 }
+
+/**
+ * Publishing settings for tests that run workers: short deadlines and sweeps, small concurrency,
+ * budgets out of the way unless a test sets them.
+ */
+export function testPublishing(
+  overrides: Partial<Config['publishing']> = {},
+): Config['publishing'] {
+  return {
+    deadlineSeconds: 6,
+    concurrency: 4,
+    accountConcurrency: 4,
+    platformConcurrency: 100,
+    maxAttempts: 2,
+    sweepIntervalSeconds: 1,
+    ...overrides,
+  }
+}

@@ -2,6 +2,7 @@ import { createLinkedInEmulator } from '@post-scheduler/adapter-linkedin/testing
 import { createXEmulator } from '@post-scheduler/adapter-x/testing'
 import { setupServer } from 'msw/node'
 import { afterAll, describe, expect, it } from 'vitest'
+import { testPublishing } from '../../test/config.ts'
 import { type Connection, connectionHelpers, local } from '../../test/connections.ts'
 import { fileForm, makeImage, mediaTestConfig } from '../../test/media.ts'
 import { startTestServer } from '../../test/server.ts'
@@ -20,14 +21,7 @@ const server = await startTestServer(
   {
     platformApps: { x: xApp, linkedin: linkedinApp },
     media: await mediaTestConfig(),
-    publishing: {
-      deadlineSeconds: 30,
-      concurrency: 4,
-      accountConcurrency: 4,
-      platformConcurrency: 100,
-      maxAttempts: 3,
-      sweepIntervalSeconds: 1,
-    },
+    publishing: testPublishing({ deadlineSeconds: 30, maxAttempts: 3 }),
   },
   { worker: true },
 )

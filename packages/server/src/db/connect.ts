@@ -17,7 +17,7 @@ export interface ConnectedDatabase extends DatabaseClient {
  * @throws {StartupError} naming the (redacted) URL and the reason when PostgreSQL does not answer.
  */
 export async function connectDatabase(
-  config: Pick<Config, 'databaseURL' | 'dataDir' | 'embeddedPostgresPort' | 'publishing'>,
+  config: Pick<Config, 'databaseURL' | 'dataDir' | 'embeddedPostgresPort'>,
   logger: Logger,
 ): Promise<ConnectedDatabase> {
   const embedded = config.databaseURL

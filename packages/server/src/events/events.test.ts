@@ -1,19 +1,13 @@
 import { eq } from 'drizzle-orm'
 import { afterAll, describe, expect, it } from 'vitest'
+import { testPublishing } from '../../test/config.ts'
 import { connectionHelpers, type Tenant } from '../../test/connections.ts'
 import { startTestServer } from '../../test/server.ts'
 import { createDatabaseClient } from '../db/client.ts'
 import { events } from '../db/schema/index.ts'
 import { recordEvent } from './events.ts'
 
-const publishing = {
-  deadlineSeconds: 6,
-  concurrency: 4,
-  accountConcurrency: 4,
-  platformConcurrency: 100,
-  maxAttempts: 2,
-  sweepIntervalSeconds: 1,
-}
+const publishing = testPublishing()
 const server = await startTestServer({ publishing }, { worker: true })
 const { request } = server
 const { tenantWithProfile, connectPersonalAccount } = connectionHelpers(server)

@@ -1,5 +1,6 @@
 import { and, eq, sql } from 'drizzle-orm'
 import { afterAll, describe, expect, it } from 'vitest'
+import { testPublishing } from '../../test/config.ts'
 import { connectionHelpers, type Tenant } from '../../test/connections.ts'
 import { finished, postHelpers, type TestPost, type TestPublication } from '../../test/posts.ts'
 import { startTestServer } from '../../test/server.ts'
@@ -7,14 +8,7 @@ import { createDatabaseClient } from '../db/client.ts'
 import { auditLog, posts, publications, sandboxPosts } from '../db/schema/index.ts'
 import { PUBLISH_QUEUE } from '../publishing/queue.ts'
 
-const publishing = {
-  deadlineSeconds: 6,
-  concurrency: 4,
-  accountConcurrency: 4,
-  platformConcurrency: 100,
-  maxAttempts: 2,
-  sweepIntervalSeconds: 1,
-}
+const publishing = testPublishing()
 const server = await startTestServer({ publishing }, { worker: true })
 const { request } = server
 const { tenantWithProfile, connectPersonalAccount } = connectionHelpers(server)

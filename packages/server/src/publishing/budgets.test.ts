@@ -1,5 +1,6 @@
 import { eq, sql } from 'drizzle-orm'
 import { afterAll, describe, expect, it } from 'vitest'
+import { testPublishing } from '../../test/config.ts'
 import { connectionHelpers } from '../../test/connections.ts'
 import { expectOneAtATime, postHelpers, type TestPost } from '../../test/posts.ts'
 import { startTestServer } from '../../test/server.ts'
@@ -15,7 +16,7 @@ async function budgetedServer(budgets: {
   accountConcurrency: number
   platformConcurrency: number
 }) {
-  const publishing = { deadlineSeconds: 6, maxAttempts: 3, sweepIntervalSeconds: 1, ...budgets }
+  const publishing = testPublishing({ maxAttempts: 3, ...budgets })
   // Slow enough for publications to overlap if nothing kept them apart.
   const server = await startTestServer({ publishing, sandboxLatencyMs: 300 }, { worker: true })
   const database = createDatabaseClient(server.databaseURL, { max: 2 })

@@ -347,7 +347,7 @@ async function claimPublications(
   options: EngineOptions & { worker?: string },
 ): Promise<(Claim | 'deferred' | undefined)[]> {
   const ids = [...new Set(requested)]
-  const { found, deferred, claimed } = await services.db.transaction(async (tx) => {
+  const { found, appKeys, deferred, claimed } = await services.db.transaction(async (tx) => {
     // Aliased: PostgreSQL's `FOR UPDATE OF` takes an unqualified name.
     const post = alias(posts, 'post')
     const found = await tx
@@ -488,7 +488,7 @@ async function claimPublications(
         claimed.map((row) => row.postId),
       )
     }
-    return { found, deferred, claimed }
+    return { found, appKeys, deferred, claimed }
   })
 
   const context = new Map(found.map((row) => [row.publicationId, row]))
@@ -505,7 +505,7 @@ async function claimPublications(
       post: row.post,
       account: row.account,
       oauthApp: row.oauthApp,
-      appKey: appKeyOf(services, row.platform, row.oauthApp),
+      appKey: appKeys.get(publication.id) as string,
       // Only a first attempt can be missed: a retry's time is the engine's, not the user's.
       ...(limitSeconds !== null &&
         publication.attempts === 1 &&

@@ -1,5 +1,6 @@
 import { eq } from 'drizzle-orm'
 import { afterAll, describe, expect, it } from 'vitest'
+import { testPublishing } from '../../test/config.ts'
 import { connectionHelpers } from '../../test/connections.ts'
 import { fileForm, makeImage, mediaTestConfig } from '../../test/media.ts'
 import { finished, postHelpers, type TestPost } from '../../test/posts.ts'
@@ -7,14 +8,7 @@ import { startTestServer } from '../../test/server.ts'
 import { createDatabaseClient } from '../db/client.ts'
 import { connectedAccounts, sandboxPosts } from '../db/schema/index.ts'
 
-const publishing = {
-  deadlineSeconds: 6,
-  concurrency: 4,
-  accountConcurrency: 4,
-  platformConcurrency: 100,
-  maxAttempts: 3,
-  sweepIntervalSeconds: 1,
-}
+const publishing = testPublishing({ maxAttempts: 3 })
 const server = await startTestServer(
   { publishing, media: await mediaTestConfig() },
   { worker: true },

@@ -21,33 +21,11 @@ export interface RateLimitResult {
  * ```
  */
 export async function hitRateLimit(
-  db: Database,
+  db: Pick<Database, 'execute'>,
   options: { key: string; limit: number; windowSeconds: number },
 ): Promise<RateLimitResult> {
-  const { key, limit, windowSeconds } = options
-  const window = sql`make_interval(secs => ${windowSeconds})`
-  const [row] = await db
-    .insert(rateLimits)
-    .values({ key, windowStartedAt: sql`now()`, hits: 1 })
-    .onConflictDoUpdate({
-      target: rateLimits.key,
-      set: {
-        hits: sql`case when ${rateLimits.windowStartedAt} <= now() - ${window} then 1 else ${rateLimits.hits} + 1 end`,
-        windowStartedAt: sql`case when ${rateLimits.windowStartedAt} <= now() - ${window} then now() else ${rateLimits.windowStartedAt} end`,
-      },
-    })
-    .returning({
-      hits: rateLimits.hits,
-      resetSeconds: sql<number>`ceil(extract(epoch from (greatest(${rateLimits.windowStartedAt} + ${window}, coalesce(${rateLimits.blockedUntil}, now())) - now())))::int`,
-      blocked: sql<boolean>`coalesce(${rateLimits.blockedUntil} > now(), false)`,
-    })
-  const hits = row?.hits ?? 1
-  return {
-    allowed: !row?.blocked && hits <= limit,
-    limit,
-    remaining: row?.blocked ? 0 : Math.max(0, limit - hits),
-    resetSeconds: Math.max(1, row?.resetSeconds ?? windowSeconds),
-  }
+  const [result] = await hitRateLimits(db, { ...options, keys: [options.key] })
+  return result as RateLimitResult
 }
 
 /**

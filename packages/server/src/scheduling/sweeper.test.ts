@@ -1,17 +1,12 @@
 import { asc, eq } from 'drizzle-orm'
 import { afterAll, expect, it } from 'vitest'
+import { testPublishing } from '../../test/config.ts'
 import { connectionHelpers } from '../../test/connections.ts'
 import { startTestServer } from '../../test/server.ts'
 import { createDatabaseClient } from '../db/client.ts'
 import { posts, publications } from '../db/schema/index.ts'
 
-const publishing = {
-  deadlineSeconds: 6,
-  concurrency: 4,
-  accountConcurrency: 4,
-  maxAttempts: 3,
-  sweepIntervalSeconds: 1,
-}
+const publishing = testPublishing({ maxAttempts: 3 })
 const server = await startTestServer({ publishing, logLevel: 'warn' } as never, { worker: true })
 const { tenantWithProfile, connectPersonalAccount } = connectionHelpers(server)
 const { db, close } = createDatabaseClient(server.databaseURL, { max: 2 })

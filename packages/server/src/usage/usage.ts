@@ -19,17 +19,9 @@ export interface UsageEvent {
 }
 
 /**
- * Records a usage event, unless it is a person's and they withdrew consent to usage analytics
- * (checked in the same statement).
- */
-export async function recordUsage(db: Pick<Database, 'execute'>, event: UsageEvent) {
-  await recordUsageEvents(db, [event])
-}
-
-/**
- * {@link recordUsage} for several events in one statement. Each person's consent is checked in
- * the statement, as it is when the statement runs; an event whose workspace or person was
- * deleted meanwhile is dropped (not the whole batch).
+ * Records usage events in one statement, leaving out those of a person who withdrew consent to
+ * usage analytics (checked in the statement, as it is when the statement runs); an event whose
+ * workspace or person was deleted meanwhile is dropped (not the whole batch).
  */
 export async function recordUsageEvents(db: Pick<Database, 'execute'>, batch: UsageEvent[]) {
   if (batch.length === 0) return

@@ -1,5 +1,6 @@
 import { Webhook, WebhookVerificationError } from 'standardwebhooks'
 import { describe, expect, it } from 'vitest'
+import { testPublishing } from '../../test/config.ts'
 import { connectionHelpers, type Tenant } from '../../test/connections.ts'
 import { startTestServer } from '../../test/server.ts'
 import { type ReceivedRequest, startReceiver } from '../../test/webhooks.ts'
@@ -7,14 +8,7 @@ import { type ReceivedRequest, startReceiver } from '../../test/webhooks.ts'
 // Receivers in these tests listen on loopback, which the operator allows here (self-hosted setup).
 const server = await startTestServer(
   {
-    publishing: {
-      deadlineSeconds: 6,
-      concurrency: 4,
-      accountConcurrency: 4,
-      platformConcurrency: 100,
-      maxAttempts: 2,
-      sweepIntervalSeconds: 1,
-    },
+    publishing: testPublishing(),
     webhooks: { allowedNetworks: ['127.0.0.0/8', '::1/128'], timeoutSeconds: 5, concurrency: 4 },
   },
   { worker: true },
