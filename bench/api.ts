@@ -1,11 +1,14 @@
 // bench/api: POST /v1/posts at 50 concurrent clients, beside a bare Hono endpoint that inserts
-// one row with postgres.js, both served over HTTP on the same database in the same run.
+// one row with postgres.js (the yardstick) and the floor of a create (the least database work the
+// API design asks of one, as bare SQL: floor.ts), all served over HTTP on the same database in the
+// same run.
 // Each client posts for its own connected account (an embedding product's users each have theirs);
 // then all clients post for one account, where the publishing guards (daily cap, duplicates)
 // serialise creates by design — printed for information.
 import { serve } from '@hono/node-server'
 import { Hono } from 'hono'
 import postgres from 'postgres'
+import { floorCreates } from './floor.ts'
 import { connectSandboxAccounts, env, percentile, startDatabase, startScheduler } from './setup.ts'
 
 const CLIENTS = env('BENCH_CLIENTS', 50)
@@ -65,6 +68,13 @@ const { scheduler, url } = await startScheduler(database.url, {
 })
 process.stderr.write(`bench/api: connecting ${ACCOUNTS} sandbox accounts\n`)
 const account = await connectSandboxAccounts(scheduler, database.url, ACCOUNTS)
+const floorServer = serve({
+  fetch: floorCreates(sql, account).fetch,
+  port: 0,
+  hostname: '127.0.0.1',
+})
+await new Promise((resolve) => floorServer.once('listening', resolve))
+const floorPort = (floorServer.address() as { port: number }).port
 const scheduledAt = new Date(Date.now() + 24 * 3600 * 1000).toISOString()
 const body = (index: number, accountId = account.accountIds[index % ACCOUNTS]) =>
   JSON.stringify({
@@ -86,12 +96,20 @@ const warmUp = async (target: string, headers: Record<string, string>) => {
 const bareHeaders = { 'content-type': 'application/json' }
 const apiHeaders = { 'content-type': 'application/json', authorization: `Bearer ${account.apiKey}` }
 await warmUp(`http://127.0.0.1:${barePort}/posts`, bareHeaders)
+await warmUp(`http://127.0.0.1:${floorPort}/posts`, apiHeaders)
 await warmUp(`${url}/v1/posts`, apiHeaders)
 const bareResult = await load((index) =>
   fetch(`http://127.0.0.1:${barePort}/posts`, {
     method: 'POST',
     headers: bareHeaders,
     body: body(index),
+  }),
+)
+const floorResult = await load((index, client) =>
+  fetch(`http://127.0.0.1:${floorPort}/posts`, {
+    method: 'POST',
+    headers: apiHeaders,
+    body: body(index, account.accountIds[client % ACCOUNTS]),
   }),
 )
 const apiResult = await load((index, client) =>
@@ -115,6 +133,9 @@ console.log(
   `  bare Hono + postgres insert   ${f(bareResult.rps)} req/s, p50 ${f(bareResult.p50, 1)} ms, p99 ${f(bareResult.p99, 1)} ms, ${bareResult.errors} errors`,
 )
 console.log(
+  `  floor of a create             ${f(floorResult.rps)} req/s (${f((floorResult.rps / bareResult.rps) * 100)} % of bare: the most any server of this design reaches here), p50 ${f(floorResult.p50, 1)} ms, p99 ${f(floorResult.p99, 1)} ms, ${floorResult.errors} errors`,
+)
+console.log(
   `  POST /v1/posts                ${f(apiResult.rps)} req/s (${f((apiResult.rps / bareResult.rps) * 100)} % of bare; target ≥ 60 %), p50 ${f(apiResult.p50, 1)} ms, p99 ${f(apiResult.p99, 1)} ms (target ≤ 50 ms), ${apiResult.errors} errors`,
 )
 console.log(
@@ -122,6 +143,7 @@ console.log(
 )
 
 bareServer.close()
+floorServer.close()
 await scheduler.stop()
 await sql.end()
 await database.stop()

@@ -1,12 +1,15 @@
 // bench/publish: publications to the sandbox platform, beside raw pg-boss as the yardstick.
-//   1. yardstick: N no-op jobs through pg-boss with the same concurrency and polling;
-//   2. burst: N publications due at the same instant → throughput and lateness;
-//   3. steady: R publications per second for D seconds → lateness p50/p99.
+//   1. yardstick: N no-op jobs through pg-boss with the publish workers' fetch settings;
+//   2. floor: N publications through the same fetch, each with only the design's least database
+//      work as bare SQL (floor.ts): how much of the yardstick this design can reach here;
+//   3. burst: N publications due at the same instant → throughput and lateness;
+//   4. steady: R publications per second for D seconds → lateness p50/p99.
 import postgres from 'postgres'
 import { generateId } from '../packages/server/src/auth/secrets.ts'
 import { startQueue } from '../packages/server/src/jobs/queue.ts'
 import { publishWorkOptions } from '../packages/server/src/jobs/workers.ts'
 import { createLogger } from '../packages/server/src/logging/logger.ts'
+import { FLOOR_CLIENT, floorPublisher } from './floor.ts'
 import { connectSandboxAccounts, env, percentile, startDatabase, startScheduler } from './setup.ts'
 
 const N = env('BENCH_PUBLICATIONS', 10_000)
@@ -18,9 +21,8 @@ const logger = createLogger({ logLevel: 'error', logFormat: 'json' }, process.st
 const progress = (message: string) => process.stderr.write(`bench/publish: ${message}\n`)
 const database = await startDatabase()
 progress(`database ready; yardstick: ${N} no-op jobs`)
-const sql = postgres(database.url, { max: 4, onnotice: () => {} })
+const sql = postgres(database.url, { max: 20, onnotice: () => {} })
 
-// 1. The yardstick: what pg-boss itself does with no work per job.
 const boss = await startQueue({
   databaseURL: database.url,
   schema: 'pgboss',
@@ -28,28 +30,63 @@ const boss = await startQueue({
   heartbeatSeconds: 10,
   logger,
 })
-await boss.createQueue('bench.noop')
-await boss.insert(
-  'bench.noop',
-  Array.from({ length: N }, () => ({ data: {} })),
-)
-let noops = 0
-const yardstickStart = performance.now()
-// The same fetch settings as the publish workers.
-await boss.work('bench.noop', publishWorkOptions(CONCURRENCY), async (jobs) => {
-  noops += jobs.length
-})
-while (noops < N) {
-  await new Promise((resolve) => setTimeout(resolve, 1000))
-  progress(`yardstick ${noops}/${N}`)
-}
-const yardstick = N / ((performance.now() - yardstickStart) / 1000)
-await boss.stop({ graceful: true, close: true })
 
-// 2. and 3. The engine: an API process to connect the account, a worker process to publish.
+/**
+ * Jobs per second of a pg-boss worker with the publish workers' fetch settings handling `ids`
+ * (one job each, due now) with `handle`: from the start of the worker to the last job handled.
+ */
+async function throughput(
+  queue: string,
+  ids: string[],
+  handle: (id: string) => Promise<unknown>,
+): Promise<number> {
+  await boss.createQueue(queue)
+  await boss.insert(
+    queue,
+    ids.map((id) => ({ data: { id }, singletonKey: id, retryLimit: 0 })),
+  )
+  let handled = 0
+  let last = 0
+  const start = performance.now()
+  await boss.work<{ id: string }>(queue, publishWorkOptions(CONCURRENCY), async (jobs) => {
+    await Promise.all(jobs.map((job) => handle(job.data.id)))
+    handled += jobs.length
+    last = performance.now()
+  })
+  while (handled < ids.length) {
+    await new Promise((resolve) => setTimeout(resolve, 1000))
+    progress(`${queue}: ${handled}/${ids.length}`)
+  }
+  await boss.offWork(queue)
+  return ids.length / ((last - start) / 1000)
+}
+
+// 1. The yardstick: what pg-boss itself does with no work per job.
+const yardstick = await throughput(
+  'bench.noop',
+  Array.from({ length: N }, (_, index) => String(index)),
+  async () => {},
+)
+
+// An API process connects the accounts; a worker process publishes.
 const api = await startScheduler(database.url, { listen: false, worker: false, migrate: false })
 progress(`connecting ${ACCOUNTS} sandbox accounts`)
 const account = await connectSandboxAccounts(api.scheduler, database.url, ACCOUNTS)
+
+// 2. The floor: the design's least database work per attempt as bare SQL (floor.ts), before any
+// worker of ours runs.
+progress(`floor: ${N} publications`)
+const floorPosts = await schedule(N, () => new Date(), 'floor')
+const floorPublications = await sql<{ id: string }[]>`
+  select id from post_scheduler.publications where post_id = any(${floorPosts})`
+const floor = await throughput(
+  'bench.floor',
+  floorPublications.map((row) => row.id),
+  floorPublisher(sql),
+)
+await boss.stop({ graceful: true, close: true })
+
+// 3. and 4. The engine: a worker process publishing a burst, then a steady load.
 const worker = await startScheduler(
   database.url,
   { listen: false, worker: true, migrate: false },
@@ -136,14 +173,19 @@ const steady = await measure(
 
 const copies = await sql<
   { count: number }[]
->`select count(*)::int as count from post_scheduler.sandbox_posts`
+>`select count(*)::int as count from post_scheduler.sandbox_posts where client_id <> ${FLOOR_CLIENT}`
 const duplicates = await sql<{ count: number }[]>`
-  select count(*)::int as count from (select text from post_scheduler.sandbox_posts group by text having count(*) > 1) d`
+  select count(*)::int as count from (
+    select text from post_scheduler.sandbox_posts where client_id <> ${FLOOR_CLIENT}
+    group by text having count(*) > 1) d`
 const f = (value: number, digits = 0) => value.toFixed(digits)
 console.log(
   `bench/publish (concurrency ${CONCURRENCY} in one worker process, ${ACCOUNTS} sandbox accounts)`,
 )
 console.log(`  yardstick  pg-boss no-op jobs         ${f(yardstick)} jobs/s`)
+console.log(
+  `  floor      the design's least SQL      ${f(floor)} publications/s (${f((floor / yardstick) * 100)} % of the yardstick: the most any engine of this design reaches here)`,
+)
 console.log(
   `  burst      ${N} due at one instant    ${f(burst.throughput)} publications/s (${f((burst.throughput / yardstick) * 100)} % of the yardstick; target ≥ 50 %); lateness p50 ${f(burst.p50, 2)} s, p99 ${f(burst.p99, 2)} s; ${burst.failed} not published`,
 )
