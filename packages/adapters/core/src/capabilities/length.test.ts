@@ -22,6 +22,15 @@ describe('countTextLength', () => {
     expect(countTextLength('👨‍👩‍👧', { method: 'graphemes' })).toBe(1)
   })
 
+  it('counts plain ASCII like any other text, a CRLF line break as one character', () => {
+    const segmented = (text: string) =>
+      [...new Intl.Segmenter(undefined, { granularity: 'grapheme' }).segment(text)].length
+    for (const text of ['', 'Hello, world!', 'two\nlines\tand a tab', 'a\r\nb', '~`{}|\\^']) {
+      expect(countTextLength(text, { method: 'graphemes' })).toBe(segmented(text))
+    }
+    expect(countTextLength('a\r\nb', { method: 'graphemes' })).toBe(3)
+  })
+
   it('counts UTF-16 code units and code points as platforms that use them do', () => {
     expect(countTextLength('héllo 👋🏽', { method: 'utf16' })).toBe(10)
     expect(countTextLength('héllo 👋🏽', { method: 'code_points' })).toBe(8)

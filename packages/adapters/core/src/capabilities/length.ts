@@ -25,6 +25,14 @@ export type LengthCounting =
 
 const URL_PATTERN = /https?:\/\/[^\s<>"]+[^\s<>".,:;!?)\]}'"]/giu
 const EMOJI_PATTERN = /\p{Extended_Pictographic}|\p{Regional_Indicator}/u
+/** Printable ASCII, tabs and line feeds: one grapheme per character (`\r\n` is one, so no `\r`). */
+const SIMPLE_TEXT = /^[\t\n\x20-\x7e]*$/
+/** One segmenter for every count: making one is far dearer than segmenting a post. */
+let graphemes: Intl.Segmenter | undefined
+const segmenter = () => {
+  graphemes ??= new Intl.Segmenter(undefined, { granularity: 'grapheme' })
+  return graphemes
+}
 
 /**
  * Counts `text` the way a platform does.
@@ -42,7 +50,7 @@ export function countTextLength(text: string, counting: LengthCounting): number 
     case 'code_points':
       return [...text].length
     case 'graphemes':
-      return [...new Intl.Segmenter(undefined, { granularity: 'grapheme' }).segment(text)].length
+      return SIMPLE_TEXT.test(text) ? text.length : [...segmenter().segment(text)].length
     case 'weighted':
       return countWeighted(text, counting)
   }
@@ -57,9 +65,7 @@ function countWeighted(
     weight += counting.urlWeight
     return ''
   })
-  for (const { segment } of new Intl.Segmenter(undefined, { granularity: 'grapheme' }).segment(
-    withoutURLs,
-  )) {
+  for (const { segment } of segmenter().segment(withoutURLs)) {
     if (EMOJI_PATTERN.test(segment)) {
       weight += counting.emojiWeight
       continue
