@@ -68,13 +68,22 @@ const { scheduler, url } = await startScheduler(database.url, {
 })
 process.stderr.write(`bench/api: connecting ${ACCOUNTS} sandbox accounts\n`)
 const account = await connectSandboxAccounts(scheduler, database.url, ACCOUNTS)
-const floorServer = serve({
-  fetch: floorCreates(sql, account).fetch,
-  port: 0,
-  hostname: '127.0.0.1',
-})
-await new Promise((resolve) => floorServer.once('listening', resolve))
-const floorPort = (floorServer.address() as { port: number }).port
+// The floors get a pool of their own, as large as the server's.
+const floorSql = postgres(database.url, { max: 20, onnotice: () => {} })
+/** Serves a floor of a create (floor.ts) over HTTP; its port. */
+async function serveFloor(options: Parameters<typeof floorCreates>[2]) {
+  const server = serve({
+    fetch: floorCreates(floorSql, account, options).fetch,
+    port: 0,
+    hostname: '127.0.0.1',
+  })
+  await new Promise((resolve) => server.once('listening', resolve))
+  return { server, port: (server.address() as { port: number }).port }
+}
+const floors = {
+  plain: await serveFloor({ guards: false, daysAhead: 7 }),
+  guarded: await serveFloor({ guards: true, daysAhead: 14 }),
+}
 const scheduledAt = new Date(Date.now() + 24 * 3600 * 1000).toISOString()
 const body = (index: number, accountId = account.accountIds[index % ACCOUNTS]) =>
   JSON.stringify({
@@ -96,7 +105,8 @@ const warmUp = async (target: string, headers: Record<string, string>) => {
 const bareHeaders = { 'content-type': 'application/json' }
 const apiHeaders = { 'content-type': 'application/json', authorization: `Bearer ${account.apiKey}` }
 await warmUp(`http://127.0.0.1:${barePort}/posts`, bareHeaders)
-await warmUp(`http://127.0.0.1:${floorPort}/posts`, apiHeaders)
+for (const floor of Object.values(floors))
+  await warmUp(`http://127.0.0.1:${floor.port}/posts`, apiHeaders)
 await warmUp(`${url}/v1/posts`, apiHeaders)
 const bareResult = await load((index) =>
   fetch(`http://127.0.0.1:${barePort}/posts`, {
@@ -105,13 +115,16 @@ const bareResult = await load((index) =>
     body: body(index),
   }),
 )
-const floorResult = await load((index, client) =>
-  fetch(`http://127.0.0.1:${floorPort}/posts`, {
-    method: 'POST',
-    headers: apiHeaders,
-    body: body(index, account.accountIds[client % ACCOUNTS]),
-  }),
-)
+const floorLoad = (port: number) =>
+  load((index, client) =>
+    fetch(`http://127.0.0.1:${port}/posts`, {
+      method: 'POST',
+      headers: apiHeaders,
+      body: body(index, account.accountIds[client % ACCOUNTS]),
+    }),
+  )
+const floorResult = await floorLoad(floors.plain.port)
+const guardedResult = await floorLoad(floors.guarded.port)
 const apiResult = await load((index, client) =>
   fetch(`${url}/v1/posts`, {
     method: 'POST',
@@ -132,9 +145,12 @@ console.log(`bench/api (${CLIENTS} concurrent clients, ${SECONDS} s each, ${ACCO
 console.log(
   `  bare Hono + postgres insert   ${f(bareResult.rps)} req/s, p50 ${f(bareResult.p50, 1)} ms, p99 ${f(bareResult.p99, 1)} ms, ${bareResult.errors} errors`,
 )
-console.log(
-  `  floor of a create             ${f(floorResult.rps)} req/s (${f((floorResult.rps / bareResult.rps) * 100)} % of bare: the most any server of this design reaches here), p50 ${f(floorResult.p50, 1)} ms, p99 ${f(floorResult.p99, 1)} ms, ${floorResult.errors} errors`,
-)
+const floorLine = (label: string, result: typeof bareResult) =>
+  console.log(
+    `  ${label.padEnd(30)}${f(result.rps)} req/s (${f((result.rps / bareResult.rps) * 100)} % of bare), p50 ${f(result.p50, 1)} ms, p99 ${f(result.p99, 1)} ms, ${result.errors} errors`,
+  )
+floorLine('floor: key, limit, write', floorResult)
+floorLine('floor: … and guards', guardedResult)
 console.log(
   `  POST /v1/posts                ${f(apiResult.rps)} req/s (${f((apiResult.rps / bareResult.rps) * 100)} % of bare; target ≥ 60 %), p50 ${f(apiResult.p50, 1)} ms, p99 ${f(apiResult.p99, 1)} ms (target ≤ 50 ms), ${apiResult.errors} errors`,
 )
@@ -143,7 +159,8 @@ console.log(
 )
 
 bareServer.close()
-floorServer.close()
+for (const floor of Object.values(floors)) floor.server.close()
 await scheduler.stop()
 await sql.end()
+await floorSql.end()
 await database.stop()

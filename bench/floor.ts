@@ -99,10 +99,22 @@ export function floorPublisher(sql: Sql) {
  * The floor of bench/api: an endpoint doing the least database work the API design asks of a
  * create, as bare SQL — the API key looked up and the request counted against the rate limit
  * (each one statement for the requests arriving together, as in the server), then the post and
- * its publication written in one statement. No validation beyond parsing the JSON, no publishing
- * guards, no idempotency, no usage record, a bare answer.
+ * its publication written in one statement. No validation beyond parsing the JSON, no
+ * idempotency, no usage record, a bare answer.
+ *
+ * With `guards`, also the publishing guards as the design has them: in one transaction, the
+ * account's guard lock and (in the next statement, so it sees what committed while it waited) its
+ * posts that day and any same text within 24 hours, sent together with `BEGIN`; then the write,
+ * sent together with `COMMIT`. Two round trips of its own.
+ *
+ * Its posts go `daysAhead` days after the asked time: out of the daily counts and duplicate
+ * windows that the server's own creates (and the other floor) read in the same run.
  */
-export function floorCreates(sql: Sql, target: { profileId: string }) {
+export function floorCreates(
+  sql: Sql,
+  target: { profileId: string },
+  options: { guards: boolean; daysAhead: number },
+) {
   const findKey = coalesce(async (hashes: string[]) => {
     const rows = await sql<{ key_hash: string; workspace_id: string }[]>`
       select key_hash, workspace_id from post_scheduler.api_keys
@@ -129,15 +141,52 @@ export function floorCreates(sql: Sql, target: { profileId: string }) {
     if (!workspaceId) return c.json({ error: 'unauthorized' }, 401)
     await countHit(`floor:${hash}`)
     const id = generateId('post')
-    await sql`
+    const at = new Date(Date.parse(body.scheduledAt) + options.daysAhead * 86_400_000)
+    const accountId = body.accountIds[0] ?? ''
+    const write = (db: Sql) => db`
       with post as (
         insert into post_scheduler.posts (id, workspace_id, profile_id, status, content, overrides, account_ids, scheduled_at)
         values (${id}, ${workspaceId}, ${target.profileId}, 'scheduled',
-          ${sql.json({ text: body.content.text, mediaIds: [] })}, '{}', ${body.accountIds}, ${body.scheduledAt})
+          ${sql.json({ text: body.content.text, mediaIds: [] })}, '{}', ${body.accountIds}, ${at})
         returning id)
       insert into post_scheduler.publications (id, post_id, workspace_id, account_id, platform, status, due_at)
-      select ${generateId('pub')}, post.id, ${workspaceId}, ${body.accountIds[0] ?? ''}, 'sandbox', 'scheduled', ${body.scheduledAt}
+      select ${generateId('pub')}, post.id, ${workspaceId}, ${accountId}, 'sandbox', 'scheduled', ${at}
       from post`
-    return c.json({ id }, 201)
+    if (!options.guards) {
+      await write(sql)
+      return c.json({ id }, 201)
+    }
+    const day = new Date(at)
+    day.setUTCHours(0, 0, 0, 0)
+    const tx = await sql.reserve()
+    try {
+      const begun = tx`begin`.execute()
+      const locked =
+        tx`select pg_advisory_xact_lock(hashtextextended(${`floor-guard:${accountId}`}, 0))`.execute()
+      const [check] = await tx<{ today: number; duplicate: boolean }[]>`
+        select
+          (select count(*)::int from post_scheduler.publications
+            where account_id = ${accountId} and status not in ('canceled', 'failed')
+              and due_at >= ${day} and due_at < ${new Date(day.getTime() + 86_400_000)}) as today,
+          exists (select 1 from post_scheduler.publications
+            join post_scheduler.posts on posts.id = publications.post_id
+            where publications.account_id = ${accountId} and publications.status not in ('canceled', 'failed')
+              and publications.due_at > ${at}::timestamptz - interval '24 hours'
+              and publications.due_at < ${at}::timestamptz + interval '24 hours'
+              and posts.content->>'text' = ${body.content.text}) as duplicate`
+      await Promise.all([begun, locked])
+      if (!check || check.duplicate || check.today >= 100_000) {
+        await tx`rollback`
+        return c.json({ error: 'guard' }, 422)
+      }
+      const [, committed] = await Promise.all([write(tx).execute(), tx`commit`.execute()])
+      if (committed.command !== 'COMMIT') throw new Error('the floor create rolled back')
+      return c.json({ id }, 201)
+    } catch (error) {
+      await tx`rollback`.catch(() => {})
+      throw error
+    } finally {
+      tx.release()
+    }
   })
 }
