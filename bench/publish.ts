@@ -142,9 +142,12 @@ async function measure(postIds: string[], label: string) {
     progress(`${label}: ${postIds.length - (open?.count ?? 0)}/${postIds.length} finished`)
     await new Promise((resolve) => setTimeout(resolve, 1000))
   }
+  // From the post's time: a publication's own due time moves when a budget makes it wait.
   const rows = await sql<{ lateness: number; published: Date; due: Date; status: string }[]>`
-    select extract(epoch from (published_at - due_at))::float8 as lateness, published_at as published, due_at as due, status
-    from post_scheduler.publications where post_id in ${sql(postIds)}`
+    select extract(epoch from (publications.published_at - posts.scheduled_at))::float8 as lateness,
+      publications.published_at as published, posts.scheduled_at as due, publications.status
+    from post_scheduler.publications join post_scheduler.posts on posts.id = publications.post_id
+    where publications.post_id = any(${postIds})`
   const published = rows.filter((row) => row.status === 'published')
   const lateness = published.map((row) => row.lateness).sort((a, b) => a - b)
   const first = Math.min(...published.map((row) => row.due.getTime()))
