@@ -19,6 +19,7 @@ import { createPlatformRegistry } from './platforms/registry.ts'
 import { startPrivacyWorkers } from './privacy/jobs.ts'
 import { createPostgresSandboxStore } from './sandbox/store.ts'
 import type { Services } from './services.ts'
+import { usageEventsWritten } from './usage/usage.ts'
 import { loadKeyring } from './vault/keyring.ts'
 import { createVault, type Vault } from './vault/vault.ts'
 
@@ -60,8 +61,9 @@ export interface PostScheduler {
   start(options?: StartOptions): Promise<{ url: string | undefined }>
   /**
    * Stops gracefully: readiness turns 503, the HTTP server stops accepting and drains in-flight
-   * requests, running jobs finish (both within `SHUTDOWN_TIMEOUT_SECONDS`), then the database
-   * pool closes and the embedded PostgreSQL, if any, stops. Safe to call more than once.
+   * requests, running jobs finish (both within `SHUTDOWN_TIMEOUT_SECONDS`), the usage events of
+   * answered requests are written, then the database pool closes and the embedded PostgreSQL, if
+   * any, stops. Safe to call more than once.
    */
   stop(): Promise<void>
 }
@@ -204,6 +206,7 @@ export function createPostScheduler(options: PostSchedulerOptions = {}): PostSch
       server?.close(timeoutMs),
       queue.stop({ graceful: true, timeout: timeoutMs, close: true }),
     ])
+    await usageEventsWritten(database.db)
     await database.close()
     running = undefined
     logger.info('Post Scheduler stopped')

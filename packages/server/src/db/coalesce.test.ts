@@ -21,6 +21,28 @@ describe('coalesce', () => {
     ])
   })
 
+  it('tells when everything handed over is flushed, failed batches included', async () => {
+    const written: string[] = []
+    const save = coalesce(async (items: string[]) => {
+      await new Promise((resolve) => setTimeout(resolve, 20))
+      if (items.includes('bad')) throw new Error('refused')
+      written.push(...items)
+      return items
+    })
+    const outcome = (call: Promise<string>) =>
+      call.then(
+        () => 'written',
+        () => 'refused',
+      )
+    await save.idle()
+    const calls = [outcome(save('a')), outcome(save('bad'))]
+    await new Promise((resolve) => setImmediate(resolve))
+    calls.push(outcome(save('b')), outcome(save('c')))
+    await save.idle()
+    expect(written).toEqual(['b', 'c'])
+    expect(await Promise.all(calls)).toEqual(['refused', 'refused', 'written', 'written'])
+  })
+
   it('rejects every call of a failed batch, and goes on with the next', async () => {
     let calls = 0
     const save = coalesce(async (items: string[]) => {

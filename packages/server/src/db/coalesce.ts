@@ -19,10 +19,11 @@
 export function coalesce<T, R>(
   flush: (items: T[]) => Promise<R[]>,
   options: { maxBatch?: number } = {},
-): (item: T) => Promise<R> {
+): Coalesced<T, R> {
   const maxBatch = options.maxBatch ?? 500
   let waiting: { item: T; resolve: (result: R) => void; reject: (error: unknown) => void }[] = []
   let running = false
+  const idleWaiters: (() => void)[] = []
 
   async function drain() {
     while (waiting.length > 0) {
@@ -36,15 +37,30 @@ export function coalesce<T, R>(
       }
     }
     running = false
+    for (const wake of idleWaiters.splice(0)) wake()
   }
 
-  return (item) =>
+  const call = (item: T) =>
     new Promise<R>((resolve, reject) => {
       waiting.push({ item, resolve, reject })
       if (running) return
       running = true
       queueMicrotask(() => void drain())
     })
+  return Object.assign(call, {
+    idle: () =>
+      running ? new Promise<void>((resolve) => idleWaiters.push(resolve)) : Promise.resolve(),
+  })
+}
+
+/** A batching function made by {@link coalesce}. */
+export interface Coalesced<T, R> {
+  (item: T): Promise<R>
+  /**
+   * Resolves once nothing is waiting or being flushed (at once when idle): what was handed over
+   * before has been written or has failed. For shutdowns, before the database closes.
+   */
+  idle(): Promise<void>
 }
 
 /**
@@ -60,9 +76,9 @@ export function coalesce<T, R>(
 export function coalescePerDatabase<D extends object, T, R>(
   flush: (db: D, items: T[]) => Promise<R[]>,
   options: { maxBatch?: number } = {},
-): (db: D, item: T) => Promise<R> {
-  const queues = new WeakMap<D, (item: T) => Promise<R>>()
-  return (db, item) => {
+): ((db: D, item: T) => Promise<R>) & { idle(db: D): Promise<void> } {
+  const queues = new WeakMap<D, Coalesced<T, R>>()
+  const call = (db: D, item: T) => {
     let queue = queues.get(db)
     if (!queue) {
       queue = coalesce((items: T[]) => flush(db, items), options)
@@ -70,4 +86,6 @@ export function coalescePerDatabase<D extends object, T, R>(
     }
     return queue(item)
   }
+  /** {@link Coalesced.idle} of the database's queue. */
+  return Object.assign(call, { idle: (db: D) => queues.get(db)?.idle() ?? Promise.resolve() })
 }

@@ -1,4 +1,4 @@
-import { eq, sql } from 'drizzle-orm'
+import { and, eq, sql } from 'drizzle-orm'
 import { afterAll, describe, expect, it } from 'vitest'
 import { connectionHelpers } from '../../test/connections.ts'
 import { startTestServer } from '../../test/server.ts'
@@ -56,6 +56,35 @@ describe('usage analytics', () => {
     ]) {
       expect(dump).not.toContain(secret)
     }
+  })
+
+  it('are all written before the server stops, those of requests answered just before included', async () => {
+    const stopping = await startTestServer()
+    const tenant = await stopping.createTenant()
+    // Each write of usage events takes 300 ms: when the server is asked to stop, one is running
+    // and the events of the other requests wait behind it.
+    const other = createDatabaseClient(stopping.databaseURL, { max: 1 })
+    await other.sql.unsafe(`
+      create function post_scheduler.slow_usage() returns trigger language plpgsql as
+        $$ begin perform pg_sleep(0.3); return null; end $$;
+      create trigger slow_usage after insert on post_scheduler.usage_events
+        for each statement execute function post_scheduler.slow_usage();`)
+    const answers = await Promise.all(
+      Array.from({ length: 40 }, () => stopping.request('/v1/profiles', { token: tenant.apiKey })),
+    )
+    expect(answers.map((answer) => answer.status)).toEqual(answers.map(() => 200))
+    await stopping.scheduler.stop()
+    const rows = await other.db
+      .select()
+      .from(usageEvents)
+      .where(
+        and(
+          eq(usageEvents.workspaceId, tenant.workspaceId),
+          eq(usageEvents.feature, 'GET /v1/profiles'),
+        ),
+      )
+    await other.close()
+    expect(rows).toHaveLength(40)
   })
 
   it('count posts scheduled, without their content', async () => {

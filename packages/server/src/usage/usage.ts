@@ -46,6 +46,19 @@ export async function recordUsageEvents(db: Pick<Database, 'execute'>, batch: Us
         or exists (select 1 from ${workspaces} where ${workspaces.id} = event.workspace_id))`)
 }
 
+/** Usage events of concurrent requests, written together; one queue per database. */
+const writeUsageEvents = coalescePerDatabase(async (db: Database, batch: UsageEvent[]) => {
+  await recordUsageEvents(db, batch)
+  return batch.map(() => undefined)
+})
+
+/**
+ * Resolves once every usage event handed to the database so far is written (or failed): a
+ * stopping server waits for it before closing its pool, so requests answered just before the
+ * stop keep their events.
+ */
+export const usageEventsWritten = (db: Database) => writeUsageEvents.idle(db)
+
 /**
  * Middleware recording which features callers use: one event per successful `/v1` request,
  * named by its route template (`POST /v1/posts`), and `post.scheduled` for each post created.
@@ -59,10 +72,6 @@ export async function recordUsageEvents(db: Pick<Database, 'execute'>, batch: Us
  * ```
  */
 export function usageTracking(): MiddlewareHandler<AppEnv> {
-  const write = coalescePerDatabase(async (db: Database, batch: UsageEvent[]) => {
-    await recordUsageEvents(db, batch)
-    return batch.map(() => undefined)
-  })
   return async (c, next) => {
     await next()
     if (c.res.status >= 400) return
@@ -79,7 +88,7 @@ export function usageTracking(): MiddlewareHandler<AppEnv> {
       userId: principal.type === 'user' ? principal.userId : undefined,
     }
     const { db, logger } = c.var.services
-    write(db, event).catch((error: unknown) =>
+    writeUsageEvents(db, event).catch((error: unknown) =>
       logger.warn({ err: error, feature }, 'a usage event could not be recorded'),
     )
   }
