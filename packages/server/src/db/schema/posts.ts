@@ -119,7 +119,9 @@ export const publications = postScheduler.table(
     index('publications_due_idx')
       .on(t.dueAt)
       .where(sql`${t.status} in ('scheduled', 'queued', 'publishing')`),
-    index('publications_account_idx').on(t.accountId),
+    // An account's publications around a time: the publishing guards (daily cap, duplicates) read
+    // a day or two of them, however long the account's history.
+    index('publications_account_due_idx').on(t.accountId, t.dueAt),
     // The per-account concurrency budget counts an account's claims in flight.
     index('publications_account_publishing_idx')
       .on(t.accountId)
