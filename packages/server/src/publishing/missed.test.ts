@@ -71,14 +71,6 @@ describe('posts missed while everything was down', () => {
     const worker = startWorker()
     try {
       const published = await waitForPost(late.tenant, late.post.id, allIn('published'))
-      console.log(
-        JSON.stringify(published),
-        JSON.stringify(
-          await db.execute(
-            sql`select status, updated_at from post_scheduler.posts where id = ${late.post.id}`,
-          ),
-        ),
-      )
       expect(published.status).toBe('published')
 
       const missed = await waitForPost(strict.tenant, strict.post.id, allIn('failed'))

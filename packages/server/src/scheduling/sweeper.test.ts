@@ -4,7 +4,7 @@ import { testPublishing } from '../../test/config.ts'
 import { connectionHelpers } from '../../test/connections.ts'
 import { startTestServer } from '../../test/server.ts'
 import { createDatabaseClient } from '../db/client.ts'
-import { posts, publications } from '../db/schema/index.ts'
+import { posts } from '../db/schema/index.ts'
 
 const publishing = testPublishing({ maxAttempts: 3 })
 const server = await startTestServer({ publishing, logLevel: 'warn' } as never, { worker: true })
@@ -39,7 +39,6 @@ it('lets the workers’ sweeper publish an occurrence and materialise the next o
     if (rows.length === 2 && rows[0]?.status === 'published') break
     await new Promise((resolve) => setTimeout(resolve, 100))
   }
-  console.log(JSON.stringify(rows), JSON.stringify(await db.select().from(publications)))
   expect(rows.map((row) => row.status)).toEqual(['published', 'scheduled'])
   // The next occurrence is the same wall time a day later, whatever the offset that day.
   const [first, second] = rows.map((row) => row.scheduledAt as Date)
