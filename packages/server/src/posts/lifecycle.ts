@@ -18,7 +18,7 @@ import { chronological, toPage } from '../http/pagination.ts'
 import { type Issue, ProblemError } from '../http/problem.ts'
 import { resolveOAuthApp } from '../platforms/service.ts'
 import { refreshPostStatus } from '../publishing/post-status.ts'
-import { enqueuePublication, HORIZON_SECONDS, PUBLISH_QUEUE } from '../publishing/queue.ts'
+import { enqueuePublication, HORIZON_SECONDS, withdrawWaitingJobs } from '../publishing/queue.ts'
 import type { Services } from '../services.ts'
 import {
   assertNoIssues,
@@ -71,12 +71,8 @@ async function lockPost(tx: Transaction, tenant: TenantContext, postId: string) 
  * publication (`short`), so a new time's job would be refused while the old one waits; and a
  * stale job would only find the claim refused (the engine checks `dueAt` and the status).
  */
-async function withdrawWaitingJob(tx: Transaction, services: Services, publicationId: string) {
-  await tx.execute(
-    sql`delete from ${sql.identifier(services.config.queueSchema)}.job
-        where name = ${PUBLISH_QUEUE} and singleton_key = ${publicationId} and state = 'created'`,
-  )
-}
+const withdrawWaitingJob = (tx: Transaction, services: Services, publicationId: string) =>
+  withdrawWaitingJobs(tx, services.config.queueSchema, [publicationId])
 
 /**
  * Moves pending publications to `at` with conditional updates (still `scheduled`/`queued`), and
@@ -89,7 +85,13 @@ async function retime(tx: Transaction, services: Services, rows: Publication[], 
   for (const row of rows) {
     const [moved] = await tx
       .update(publications)
-      .set({ status: queued ? 'queued' : 'scheduled', dueAt: at, updatedAt: sql`now()` })
+      // A new time from the user ends any wait for the account's budget (see `awaitingSlotSince`).
+      .set({
+        status: queued ? 'queued' : 'scheduled',
+        dueAt: at,
+        awaitingSlotSince: null,
+        updatedAt: sql`now()`,
+      })
       .where(and(eq(publications.id, row.id), inArray(publications.status, [...PENDING])))
       .returning()
     if (!moved) throw conflict(`Publishing of ${row.id} has started; it can no longer change`)
@@ -207,7 +209,11 @@ export async function updatePost(
         )
         .returning({ id: publications.id })
       if (removed.length !== leaving.length) throw conflict('Publishing has started meanwhile')
-      for (const row of leaving) await withdrawWaitingJob(tx, services, row.id)
+      await withdrawWaitingJobs(
+        tx,
+        services.config.queueSchema,
+        leaving.map((row) => row.id),
+      )
     }
     if (at) {
       const staying = rows.filter((row) => draft.accountIds.includes(row.accountId))
@@ -295,7 +301,11 @@ async function cancelPending(tx: Transaction, services: Services, pending: Publi
     )
     .returning({ id: publications.id })
   if (canceled.length !== pending.length) throw conflict('Publishing has started meanwhile')
-  for (const row of pending) await withdrawWaitingJob(tx, services, row.id)
+  await withdrawWaitingJobs(
+    tx,
+    services.config.queueSchema,
+    pending.map((row) => row.id),
+  )
 }
 
 /** How deleting one published copy from its platform went. */

@@ -61,6 +61,29 @@ describe('publishing budgets per account', () => {
     expectOneAtATime(posts, 4)
   })
 
+  it('starts a waiting publication when the account frees a place, not after a fixed wait', async () => {
+    const tenant = await tenantWithProfile()
+    const { accountId } = await connectPersonalAccount(tenant)
+    const created = await Promise.all(
+      Array.from({ length: 6 }, (_, index) =>
+        createPost(tenant, accountId, {
+          content: { text: `In turn ${index} ${crypto.randomUUID()}` },
+          publishNow: true,
+        }),
+      ),
+    )
+    const posts = await Promise.all(
+      created.map((post) => waitForPost(tenant, post.id, published, 40_000)),
+    )
+    expectOneAtATime(posts, 6)
+    // Turned back publications wait at most 15–22 s (a fallback) but are woken as soon as an
+    // attempt of their account ends: six 300 ms attempts in a row end well within one such wait.
+    const attempts = posts.flatMap((post) => post.publications.flatMap((row) => row.timeline))
+    const first = Math.min(...attempts.map((attempt) => Date.parse(attempt.startedAt)))
+    const last = Math.max(...attempts.map((attempt) => Date.parse(attempt.finishedAt ?? '')))
+    expect(last - first).toBeLessThan(12_000)
+  })
+
   it('makes the whole account wait after a rate limit, without calling the platform before', async () => {
     const tenant = await tenantWithProfile()
     const { accountId } = await connectPersonalAccount(tenant)

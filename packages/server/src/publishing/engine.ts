@@ -31,7 +31,7 @@ import { loadPublishMedia } from '../media/service.ts'
 import { chooseOAuthApp } from '../platforms/service.ts'
 import type { Services } from '../services.ts'
 import { lockPosts, markPostsPublishing, refreshPostStatuses } from './post-status.ts'
-import { enqueuePublications } from './queue.ts'
+import { enqueuePublications, withdrawWaitingJobs } from './queue.ts'
 
 type Publication = typeof publications.$inferSelect
 type Post = typeof posts.$inferSelect
@@ -390,7 +390,7 @@ async function claimPublications(
       platforms: [...new Set(candidates.map((row) => row.platform))],
       apps: [...new Set(appKeys.values())],
     })
-    const waits: { publication: string; wait_seconds: number }[] = []
+    const waits: { publication: string; wait_seconds: number; slot: boolean }[] = []
     const attempts: { publication: string; attempt: string }[] = []
     for (const row of candidates) {
       const account = row.account
@@ -401,12 +401,20 @@ async function claimPublications(
         budgets.pausedApps.get(appKeys.get(row.publicationId) as string) ?? 0,
       )
       if (account && pause > 0) {
-        waits.push({ publication: row.publicationId, wait_seconds: pause })
-      } else if (
-        (account && accountBusy >= options.accountConcurrency) ||
-        platformBusy >= options.platformConcurrency
-      ) {
-        waits.push({ publication: row.publicationId, wait_seconds: 1 + Math.random() * 2 })
+        waits.push({ publication: row.publicationId, wait_seconds: pause, slot: false })
+      } else if (account && accountBusy >= options.accountConcurrency) {
+        // Woken by the account's next attempt to end (see promoteWaiting); the time is a fallback.
+        waits.push({
+          publication: row.publicationId,
+          wait_seconds: SLOT_FALLBACK_SECONDS * (1 + Math.random() / 2),
+          slot: true,
+        })
+      } else if (platformBusy >= options.platformConcurrency) {
+        waits.push({
+          publication: row.publicationId,
+          wait_seconds: 1 + Math.random() * 2,
+          slot: false,
+        })
       } else {
         if (account) budgets.accounts.set(account.id, accountBusy + 1)
         budgets.platforms.set(row.platform, platformBusy + 1)
@@ -422,10 +430,11 @@ async function claimPublications(
             .set({
               status: 'queued',
               dueAt: sql`now() + make_interval(secs => given.wait_seconds)`,
+              awaitingSlotSince: sql`case when given.slot then coalesce(${publications.awaitingSlotSince}, now()) end`,
               updatedAt: sql`now()`,
             })
             .from(
-              sql`jsonb_to_recordset(${JSON.stringify(waits)}::jsonb) as given(publication text, wait_seconds float8)`,
+              sql`jsonb_to_recordset(${JSON.stringify(waits)}::jsonb) as given(publication text, wait_seconds float8, slot boolean)`,
             )
             .where(
               and(
@@ -452,6 +461,7 @@ async function claimPublications(
               attemptId: sql`given.attempt`,
               attempts: sql`${publications.attempts} + 1`,
               deadlineAt: sql`now() + make_interval(secs => ${options.deadlineSeconds})`,
+              awaitingSlotSince: null,
               updatedAt: sql`now()`,
             })
             // `previous`: the row as this statement found it, under the post's lock (which every
@@ -647,7 +657,10 @@ async function finishAttempts(
     await enqueuePublications(
       tx,
       services.queue,
-      finished.filter((row) => row.status === 'queued'),
+      [
+        ...finished.filter((row) => row.status === 'queued'),
+        ...(await promoteWaiting(tx, services.config.queueSchema, finished)),
+      ],
       { expireInSeconds: options.deadlineSeconds * 2 },
     )
     const posts = new Map(items.map((item) => [item.claim.attemptId, item.claim.post]))
@@ -665,6 +678,55 @@ async function finishAttempts(
   })
   const statuses = new Map(finished.map((row) => [row.attemptId, row.status]))
   return items.map((item) => statuses.get(item.claim.attemptId) ?? 'skipped')
+}
+
+/**
+ * How long a publication turned back by its account's concurrency budget waits at most (plus up to
+ * half again, spread): normally an attempt of the account that ends wakes it sooner.
+ */
+const SLOT_FALLBACK_SECONDS = 15
+
+/**
+ * Wakes the publications that wait longest for a place in the budget of the accounts whose
+ * attempts just ended, one per ended attempt: due now, their waiting job replaced (by the caller,
+ * with the retries' jobs). Waiting rows another transaction holds are skipped (their fallback time
+ * stands), so this never waits on a publication's lock without its post's.
+ */
+async function promoteWaiting(
+  tx: Transaction,
+  queueSchema: string,
+  ended: Pick<Publication, 'accountId'>[],
+): Promise<{ id: string; dueAt: Date }[]> {
+  const freed = new Map<string, number>()
+  for (const row of ended) freed.set(row.accountId, (freed.get(row.accountId) ?? 0) + 1)
+  if (freed.size === 0) return []
+  // The claims' account locks (after the posts', as in a claim): a claim turning a publication
+  // back commits before this reads, or reads the budget after this commits. No wake-up is lost.
+  await lockKeys(
+    tx,
+    [...freed.keys()].map((account) => `publishing-account:${account}`),
+  )
+  const slots = [...freed].map(([account, count]) => ({ account, count }))
+  const woken = await tx.execute<{ id: string; due_at: string }>(sql`
+    update ${publications} set due_at = now(), updated_at = now()
+    where ${publications.id} in (
+      select waiting.id
+      from jsonb_to_recordset(${JSON.stringify(slots)}::jsonb) as freed(account text, count int)
+      cross join lateral (
+        select ${publications.id} as id from ${publications}
+        where ${publications.accountId} = freed.account and ${publications.status} = 'queued'
+          and ${publications.awaitingSlotSince} is not null and ${publications.dueAt} > now()
+        order by ${publications.awaitingSlotSince}, ${publications.id}
+        limit freed.count
+        for update skip locked) waiting)
+    returning ${publications.id} as id, ${publications.dueAt} as due_at`)
+  const rows = woken.map((row) => ({ id: row.id, dueAt: new Date(row.due_at) }))
+  await withdrawWaitingJobs(
+    tx,
+    queueSchema,
+    rows.map((row) => row.id),
+  )
+  return rows
 }
 
 /** Turns a failure into how the attempt ends, per the adapter error taxonomy. */

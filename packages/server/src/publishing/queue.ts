@@ -54,6 +54,18 @@ export async function enqueuePublications(
   )
 }
 
+/**
+ * Deletes the waiting jobs of publications, inside the caller's transaction (before they get a new
+ * time and a new job). Raw SQL on pg-boss's job table: pg-boss has no call for it.
+ */
+export async function withdrawWaitingJobs(tx: Transaction, queueSchema: string, ids: string[]) {
+  if (ids.length === 0) return
+  await tx.execute(
+    sql`delete from ${sql.identifier(queueSchema)}.job
+        where name = ${PUBLISH_QUEUE} and state = 'created' and singleton_key = any(${sql.param(ids)}::text[])`,
+  )
+}
+
 /** A publication job's options: due at its time, one per publication, never retried by pg-boss. */
 function jobOptions(
   publication: { id: string; dueAt: Date },

@@ -106,6 +106,11 @@ export const publications = postScheduler.table(
     attempts: integer('attempts').notNull().default(0),
     /** A claim older than this is abandoned: another worker may take over (after reconciling). */
     deadlineAt: instant('deadline_at'),
+    /**
+     * Since when it waits for a place in its account's concurrency budget (first turned back):
+     * an attempt of the account that ends wakes the longest-waiting. Null when not waiting.
+     */
+    awaitingSlotSince: instant('awaiting_slot_since'),
     handles: jsonb('handles').$type<Record<string, string>>().notNull().default({}),
     platformPostId: text('platform_post_id'),
     url: text('url'),

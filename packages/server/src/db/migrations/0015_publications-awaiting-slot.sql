@@ -1,0 +1,1 @@
+ALTER TABLE "post_scheduler"."publications" ADD COLUMN "awaiting_slot_since" timestamp with time zone;
