@@ -224,6 +224,15 @@ describe('webhook delivery', () => {
     expect(await one.json()).toEqual({ queued: 1 })
     const [, , again] = await receiver.waitFor(3)
     expect(again?.headers['webhook-id']).toBe(ids[0])
+    // The receiver has the request before the worker records the answer; a delivery still being
+    // attempted is left to finish by `redeliver`, so wait until none is.
+    for (let i = 0; i < 100; i++) {
+      const deliveries = (await (
+        await call(tenant, `/v1/webhook-endpoints/${endpoint.id}/deliveries`)
+      ).json()) as { data: { status: string }[] }
+      if (deliveries.data.every((delivery) => delivery.status !== 'delivering')) break
+      await new Promise((resolve) => setTimeout(resolve, 50))
+    }
 
     const all = await call(tenant, `/v1/webhook-endpoints/${endpoint.id}/redeliver`, 'POST', {
       since,
