@@ -67,14 +67,6 @@ async function lockPost(tx: Transaction, tenant: TenantContext, postId: string) 
 }
 
 /**
- * Drops a publication's job waiting in the queue. The publish queue allows one waiting job per
- * publication (`short`), so a new time's job would be refused while the old one waits; and a
- * stale job would only find the claim refused (the engine checks `dueAt` and the status).
- */
-const withdrawWaitingJob = (tx: Transaction, services: Services, publicationId: string) =>
-  withdrawWaitingJobs(tx, services.config.queueSchema, [publicationId])
-
-/**
  * Moves pending publications to `at` with conditional updates (still `scheduled`/`queued`), and
  * enqueues those due within the horizon in the same transaction.
  *
@@ -95,7 +87,7 @@ async function retime(tx: Transaction, services: Services, rows: Publication[], 
       .where(and(eq(publications.id, row.id), inArray(publications.status, [...PENDING])))
       .returning()
     if (!moved) throw conflict(`Publishing of ${row.id} has started; it can no longer change`)
-    await withdrawWaitingJob(tx, services, row.id)
+    await withdrawWaitingJobs(tx, services.config.queueSchema, [row.id])
     if (queued) await enqueueNow(tx, services, moved)
   }
 }
@@ -528,7 +520,7 @@ export async function retryPublication(
       )
       .returning()
     if (!queued) throw conflict('The publication changed meanwhile')
-    await withdrawWaitingJob(tx, services, row.id)
+    await withdrawWaitingJobs(tx, services.config.queueSchema, [row.id])
     await enqueueNow(tx, services, queued)
     await refreshPostStatus(tx, postId)
     await recordAudit(tx, tenant.actor, {

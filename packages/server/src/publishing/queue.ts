@@ -1,6 +1,7 @@
 import { and, eq, inArray, lt, lte, or, sql } from 'drizzle-orm'
 import { fromDrizzle, type PgBoss } from 'pg-boss'
 import type { Database, Transaction } from '../db/client.ts'
+import { anyOf } from '../db/predicates.ts'
 import { publications } from '../db/schema/index.ts'
 
 /**
@@ -55,14 +56,16 @@ export async function enqueuePublications(
 }
 
 /**
- * Deletes the waiting jobs of publications, inside the caller's transaction (before they get a new
- * time and a new job). Raw SQL on pg-boss's job table: pg-boss has no call for it.
+ * Deletes the waiting jobs of publications, inside the caller's transaction, before they get a
+ * new time and a new job: the queue allows one waiting job per publication (`short`), so the new
+ * one would be refused while the old one waits (a stale job would only find its claim refused).
+ * Raw SQL on pg-boss's job table: pg-boss has no call for it.
  */
 export async function withdrawWaitingJobs(tx: Transaction, queueSchema: string, ids: string[]) {
   if (ids.length === 0) return
   await tx.execute(
     sql`delete from ${sql.identifier(queueSchema)}.job
-        where name = ${PUBLISH_QUEUE} and state = 'created' and singleton_key = any(${sql.param(ids)}::text[])`,
+        where name = ${PUBLISH_QUEUE} and state = 'created' and ${anyOf(sql`singleton_key`, ids)}`,
   )
 }
 
