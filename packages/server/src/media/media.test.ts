@@ -468,7 +468,7 @@ describe('resumable uploads', () => {
 
 const importedPNG = await makeImage('png', 30, 20)
 const origin = http.createServer((req, res) => {
-  if (req.url === '/image') return res.end(importedPNG)
+  if (req.url === '/image' || req.url === '/clip.mp4') return res.end(importedPNG)
   if (req.url === '/to-loopback') {
     res.writeHead(302, { location: `http://127.0.0.1:${port()}/image` })
     return res.end()
@@ -500,6 +500,22 @@ describe('importing from a URL', () => {
       source: 'import',
       filename: 'image',
     })
+  })
+
+  it('refuses a file whose name in the URL promises another type, as an upload with that name is', async () => {
+    const tenant = await server.createTenant()
+    const response = await importing(tenant, `http://127.0.0.2:${port()}/clip.mp4`)
+    expect(response.status, await response.clone().text()).toBe(415)
+    expect(await response.json()).toMatchObject({
+      code: 'UNSUPPORTED_MEDIA',
+      detectedType: 'image/png',
+    })
+    const named = await request('/v1/media/import', {
+      token: tenant.apiKey,
+      json: { url: `http://127.0.0.2:${port()}/clip.mp4`, filename: 'clip.png' },
+    })
+    expect(named.status, await named.clone().text()).toBe(201)
+    expect(await named.json()).toMatchObject({ mimeType: 'image/png', filename: 'clip.png' })
   })
 
   it('refuses loopback, private and link-local addresses in every notation and after redirects', async () => {

@@ -213,9 +213,8 @@ export async function assertRoomFor(services: MediaDeps, workspaceId: string, si
 
 /** Where a new media file came from. */
 export interface MediaOrigin {
+  /** The uploader's name for it, or the URL's last segment; its extension must match the content. */
   filename?: string | undefined
-  /** Whether the uploader chose `filename` (its extension must then match the content). */
-  filenameChosen?: boolean
   altText?: string | undefined
   source: MediaDetails['source']
   sourceURL?: string | undefined
@@ -246,7 +245,7 @@ export async function storeMedia(
   const stored: string[] = []
   try {
     inspected = await inspectMedia(received, temporaryDir, {
-      filename: origin.filenameChosen === false ? undefined : origin.filename,
+      filename: origin.filename,
     })
     const id = generateId('med')
     const folder = `media/${target.workspaceId}/${id}`
@@ -392,9 +391,8 @@ export async function importMedia(
       target,
       received,
       {
+        // A name taken from the URL is held to the same rule as a chosen one; `filename` overrides it.
         filename,
-        // A URL's last segment often has nothing to do with the content (CDNs, resizers).
-        filenameChosen: input.filename !== undefined,
         altText: input.altText,
         source: 'import',
         sourceURL: response.url,
