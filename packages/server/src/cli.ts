@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { ConfigError, loadConfig } from './config/config.ts'
 import { connectDatabase } from './db/connect.ts'
+import { pruneFallbackFolders } from './db/embedded-fallback.ts'
 import { migrateDatabase } from './db/migrate.ts'
 import { StartupError } from './errors.ts'
 import { createOpenAPIDocument } from './http/app.ts'
@@ -20,6 +21,9 @@ Commands:
   migrate       apply pending database migrations, then exit
   rotate-keys   re-encrypt stored secrets with the first key of ENCRYPTION_KEYS, then exit
   openapi       print the OpenAPI document, then exit
+  embedded-postgres prune [--dry-run]
+                remove the embedded clusters a root process kept outside DATA_DIRs that no
+                longer exist (in /var/lib/post-scheduler/embedded-postgres)
 ${OPERATOR_USAGE}
 
 Configuration comes from environment variables (PORT, DATABASE_URL, DATA_DIR, ...);
@@ -64,6 +68,22 @@ async function main(command: string | undefined): Promise<number> {
     } finally {
       await database.close()
     }
+    return 0
+  }
+  if (command === 'embedded-postgres' && process.argv[3] === 'prune') {
+    const dryRun = process.argv.slice(4).includes('--dry-run')
+    const folders = await pruneFallbackFolders({ dryRun })
+    const verb = {
+      removed: dryRun ? 'would remove' : 'removed',
+      kept: 'kept',
+      running: 'kept (PostgreSQL still runs on it)',
+      unknown: 'kept (origin unknown)',
+    }
+    for (const folder of folders) {
+      const origin = folder.origin ? ` (for ${folder.origin})` : ''
+      process.stdout.write(`${verb[folder.state]}: ${folder.path}${origin}\n`)
+    }
+    if (folders.length === 0) process.stdout.write('No embedded PostgreSQL folders to prune.\n')
     return 0
   }
   const operated = await runOperatorCommand(command, process.argv.slice(3))

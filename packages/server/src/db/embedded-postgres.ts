@@ -8,6 +8,7 @@ import getPort from 'get-port'
 import postgres from 'postgres'
 import { messageOf, StartupError } from '../errors.ts'
 import type { Logger } from '../logging/logger.ts'
+import { markOrigin, ROOT_FALLBACK_DIR } from './embedded-fallback.ts'
 
 /** A running embedded PostgreSQL cluster. */
 export interface EmbeddedPostgres {
@@ -35,8 +36,6 @@ const SUPERUSER = 'postgres'
 const LOG_LINES_KEPT = 60
 const START_TIMEOUT_MS = 60_000
 const STOP_TIMEOUT_MS = 30_000
-/** Where a root process keeps what the postgres user must reach but cannot where it is. */
-const ROOT_FALLBACK_DIR = '/var/lib/post-scheduler/embedded-postgres'
 const execFileAsync = promisify(execFile)
 
 /**
@@ -271,7 +270,8 @@ async function locateBinaries(runAs: RunAs | undefined, logger: Logger) {
  * folder above the files it uses. A checkout or data folder inside a private folder (`/root`, a
  * `mktemp -d` folder) is out of its reach; such files then live under
  * `/var/lib/post-scheduler/embedded-postgres/<name>` instead (filled by `fill` when given), with a
- * warning. The name is derived from what it replaces, so the same folder finds the same copy again.
+ * warning. The name is derived from what it replaces, so the same folder finds the same copy again;
+ * the copy records what it replaces, so `pruneFallbackFolders` can remove it once that is gone.
  *
  * @returns `folder` itself when the postgres user can reach it, else the replacement.
  */
@@ -294,12 +294,13 @@ async function reachableFolder(
   if (!existsSync(replacement)) {
     logger.warn(
       { folder, replacement },
-      `the "postgres" system user cannot enter ${blocked.path} (mode ${blocked.mode}); using ${replacement} instead`,
+      `the "postgres" system user cannot enter ${blocked.path} (mode ${blocked.mode}); using ${replacement} instead, outside ${folder}: it stays when ${folder} is deleted, until "post-scheduler embedded-postgres prune" removes it`,
     )
     if (fill) {
       // Fill a temporary folder and rename it, so an interrupted copy is never mistaken for a whole one.
       const partial = `${replacement}.partial-${randomBytes(4).toString('hex')}`
       await fill(partial)
+      await markOrigin(partial, folder)
       await rename(partial, replacement).catch(async (error: unknown) => {
         await rm(partial, { recursive: true, force: true })
         if (!existsSync(replacement)) throw error
@@ -308,6 +309,7 @@ async function reachableFolder(
       await mkdir(replacement, { mode: 0o755 })
     }
   }
+  await markOrigin(replacement, folder)
   return replacement
 }
 
