@@ -1,4 +1,5 @@
 export * from './connections.ts'
+export type * from './content.ts'
 export * from './events.ts'
 export * from './identity.ts'
 export * from './media.ts'

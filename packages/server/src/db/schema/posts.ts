@@ -1,25 +1,10 @@
 import { sql } from 'drizzle-orm'
 import { index, integer, jsonb, primaryKey, text, uniqueIndex } from 'drizzle-orm/pg-core'
 import { connectedAccounts } from './connections.ts'
+import type { PlatformOverride, PostContentData } from './content.ts'
 import { profiles, workspaces } from './identity.ts'
 import { createdAt, instant, postScheduler } from './namespace.ts'
 import { postSeries } from './scheduling.ts'
-
-/** A post's content, shared by its targets unless a per-platform override replaces a part. */
-export interface PostContentData {
-  text: string
-  mediaIds: string[]
-  firstComment?: string | undefined
-  /** Follow-up parts of a thread (X). */
-  thread?: { text: string }[] | undefined
-}
-
-/** What one platform gets instead of the shared content, and its typed options. */
-export interface PlatformOverride {
-  text?: string | undefined
-  mediaIds?: string[] | undefined
-  options?: Record<string, unknown> | undefined
-}
 
 /**
  * A post: content for one or more connected accounts, and when to publish it. Its `status` is the

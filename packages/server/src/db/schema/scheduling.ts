@@ -1,8 +1,8 @@
 import { sql } from 'drizzle-orm'
 import { index, integer, jsonb, text } from 'drizzle-orm/pg-core'
+import type { PlatformOverride, PostContentData } from './content.ts'
 import { profiles, workspaces } from './identity.ts'
 import { createdAt, instant, postScheduler } from './namespace.ts'
-import type { PlatformOverride, PostContentData } from './posts.ts'
 
 /** One weekly slot of a posting schedule: ISO weekday (1 = Monday … 7 = Sunday) and `HH:mm`. */
 export interface WeeklySlot {
