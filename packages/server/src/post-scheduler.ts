@@ -19,7 +19,7 @@ import { createPlatformRegistry } from './platforms/registry.ts'
 import { startPrivacyWorkers } from './privacy/jobs.ts'
 import { createPostgresSandboxStore } from './sandbox/store.ts'
 import type { Services } from './services.ts'
-import { usageEventsWritten } from './usage/usage.ts'
+import { usageEventsWritten } from './usage/events.ts'
 import { loadKeyring } from './vault/keyring.ts'
 import { createVault, type Vault } from './vault/vault.ts'
 

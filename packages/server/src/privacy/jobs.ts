@@ -1,6 +1,6 @@
 import type { PgBoss } from 'pg-boss'
 import type { Services } from '../services.ts'
-import { pruneUsageEvents } from '../usage/usage.ts'
+import { pruneUsageEvents } from '../usage/retention.ts'
 import { runDueErasures } from './erasure.ts'
 import { buildExport, EXPORT_QUEUE, expireExports } from './exports.ts'
 import { sendPolicyNotices } from './policy.ts'

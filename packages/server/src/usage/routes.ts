@@ -1,16 +1,17 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import { requireTenant } from '../auth/middleware.ts'
+import { USAGE_EVENT_TYPES } from '../db/schema/index.ts'
 import { AUTHENTICATED, jsonResponse } from '../http/openapi-helpers.ts'
 import { problemResponses } from '../http/problem.ts'
 import { createRouter } from '../http/router.ts'
-import { aggregateUsage } from './usage.ts'
+import { aggregateUsage } from './service.ts'
 
 const UsageSchema = z
   .object({
     data: z.array(
       z.object({
         month: z.string().openapi({ example: '2026-11' }),
-        type: z.enum(['feature.used', 'post.scheduled']),
+        type: z.enum(USAGE_EVENT_TYPES),
         feature: z.string().openapi({ example: 'POST /v1/posts' }),
         count: z.number().int(),
       }),

@@ -4,7 +4,7 @@ import { connectionHelpers } from '../../test/connections.ts'
 import { startTestServer } from '../../test/server.ts'
 import { createDatabaseClient } from '../db/client.ts'
 import { usageEvents } from '../db/schema/index.ts'
-import { pruneUsageEvents } from './usage.ts'
+import { pruneUsageEvents } from './retention.ts'
 
 const server = await startTestServer()
 const { request } = server
