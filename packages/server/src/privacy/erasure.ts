@@ -15,6 +15,7 @@ import {
 import { deliver } from '../mail/transport.ts'
 import { purgeStorage } from '../media/service.ts'
 import type { Services } from '../services.ts'
+import { workspacesErasedWith } from './ownership.ts'
 
 /** The system actor of the erasure job. */
 const SYSTEM = { type: 'system', id: undefined, ip: undefined, requestId: undefined } as const
@@ -31,15 +32,9 @@ interface StepContext {
   userId: string
 }
 
-/** Workspaces whose only member is the person: they go with the account. */
-async function soleWorkspaces(services: Services, userId: string): Promise<string[]> {
-  const rows = await services.db.execute<{ id: string }>(sql`
-    select m.workspace_id as id from ${workspaceMembers} m
-    where m.user_id = ${userId}
-      and not exists (
-        select 1 from ${workspaceMembers} o where o.workspace_id = m.workspace_id and o.user_id <> ${userId}
-      )`)
-  return rows.map((row) => row.id)
+/** Ids of the workspaces that go with the person (see {@link workspacesErasedWith}). */
+async function erasedWorkspaceIds(services: Services, userId: string): Promise<string[]> {
+  return (await workspacesErasedWith(services.db, userId)).map((workspace) => workspace.id)
 }
 
 const textArray = (values: string[]) => sql`${`{${values.join(',')}}`}::text[]`
@@ -62,7 +57,7 @@ const STEPS = {
    * What was waiting to publish there is canceled first, so no new job is queued for it.
    */
   async revoke_tokens({ services, userId }: StepContext) {
-    const ids = await soleWorkspaces(services, userId)
+    const ids = await erasedWorkspaceIds(services, userId)
     if (ids.length === 0) return
     await services.db.execute(sql`
       update post_scheduler.post_series set status = 'canceled', canceled_at = now()
@@ -101,7 +96,7 @@ const STEPS = {
 
   /** Queued jobs that mention the person or what goes with them (publications, exports). */
   async queue_jobs({ services, userId }: StepContext) {
-    const ids = await soleWorkspaces(services, userId)
+    const ids = await erasedWorkspaceIds(services, userId)
     const mentioned = [userId, ...ids]
     if (ids.length > 0) {
       const rows = await services.db.execute<{ id: string }>(sql`
@@ -127,17 +122,20 @@ const STEPS = {
   },
 
   /**
-   * Workspaces: the person leaves the ones they share (the longest-standing other member becomes
-   * owner where they were the only one); the ones they alone belong to are deleted with all they
-   * hold — profiles, accounts, posts, media (their files to the clean-up), keys, webhooks.
+   * Workspaces: the ones they own with nobody else in them are deleted with all they hold —
+   * profiles, accounts, posts, media (their files to the clean-up), keys, webhooks. The person
+   * leaves every other one, whatever it holds. A deletion is refused while they are the only owner
+   * of a workspace others belong to; should they be one now all the same (it became so during the
+   * undo window, or a child's account is erased), the longest-standing admin, else member, becomes
+   * owner, so a workspace that had an owner keeps one.
    */
   async workspaces({ services, userId }: StepContext) {
-    const sole = new Set(await soleWorkspaces(services, userId))
+    const erased = new Set(await erasedWorkspaceIds(services, userId))
     const memberships = await services.db
       .select()
       .from(workspaceMembers)
       .where(eq(workspaceMembers.userId, userId))
-    for (const membership of memberships.filter((m) => !sole.has(m.workspaceId))) {
+    for (const membership of memberships.filter((m) => !erased.has(m.workspaceId))) {
       await services.db.transaction(async (tx) => {
         await tx.execute(
           sql`select 1 from ${workspaces} where id = ${membership.workspaceId} for update`,
@@ -153,7 +151,7 @@ const STEPS = {
             ),
           )
           .limit(1)
-        if (!otherOwner) {
+        if (membership.role === 'owner' && !otherOwner) {
           const [successor] = await tx
             .select()
             .from(workspaceMembers)
@@ -198,15 +196,15 @@ const STEPS = {
           )
       })
     }
-    if (sole.size === 0) return
-    const ids = textArray([...sole])
+    if (erased.size === 0) return
+    const ids = textArray([...erased])
     // Replays of the workspaces' API calls (sealed responses) go with them.
     await services.db.execute(sql`
       delete from post_scheduler.idempotency_keys where scope in (
         select 'api_key:' || id from post_scheduler.api_keys where workspace_id = any(${ids})
         union all
         select 'profile_token:' || id from post_scheduler.profile_tokens where workspace_id = any(${ids}))`)
-    await services.db.delete(workspaces).where(inArray(workspaces.id, [...sole]))
+    await services.db.delete(workspaces).where(inArray(workspaces.id, [...erased]))
   },
 
   /**
