@@ -3,7 +3,7 @@ import type { Database } from '../db/client.ts'
 import { workspaceMembers, workspaces } from '../db/schema/index.ts'
 
 /** A workspace as the deletion rules name it. */
-export interface NamedWorkspace {
+export type NamedWorkspace = {
   id: string
   name: string
 }
