@@ -8,7 +8,7 @@ import { fileForm, makeImage, mediaTestConfig } from '../../test/media.ts'
 import { servicesOf, startTestServer } from '../../test/server.ts'
 import { insertApiKey } from '../api-keys/service.ts'
 import { SECRET_PREFIXES } from '../auth/principal.ts'
-import { generateSecret } from '../auth/secrets.ts'
+import { generateSecret, hashSecret } from '../auth/secrets.ts'
 import { tokenContext } from '../connections/accounts.ts'
 import { createDatabaseClient } from '../db/client.ts'
 import { connectedAccounts } from '../db/schema/index.ts'
@@ -22,6 +22,7 @@ import {
   findDataSubject,
   NOT_PERSONAL_DATA,
   PERSONAL_DATA,
+  QUEUE_TABLES,
   readPersonalData,
 } from './inventory.ts'
 
@@ -433,6 +434,19 @@ describe('the access view', () => {
 })
 
 describe('the erasure', () => {
+  it('knows every table of the job queue (archives included, should pg-boss add one): each is classified, and partitions count as their parent', async () => {
+    const tables = await db.execute<{ name: string; parent: string | null }>(sql`
+      select c.relname as name, p.relname as parent from pg_class c
+      join pg_namespace n on n.oid = c.relnamespace
+      left join pg_inherits i on i.inhrelid = c.oid
+      left join pg_class p on p.oid = i.inhparent
+      where n.nspname = ${services.config.queueSchema} and c.relkind in ('r', 'p')`)
+    const named = tables.map((table) => table.parent ?? table.name)
+    expect(named).toContain('job')
+    expect([...new Set(named)].filter((name) => !(name in QUEUE_TABLES))).toEqual([])
+    expect(Object.keys(QUEUE_TABLES).filter((name) => !named.includes(name))).toEqual([])
+  })
+
   it('can be canceled during the undo window, and not without the password', async () => {
     const someone = await server.signUp()
     expect(
@@ -482,6 +496,48 @@ describe('the erasure', () => {
       name,
       ...new Set(sessionRows.map((row) => row.ip)),
     ]
+    // Sessions, in whatever form a rate-limit counter keys them. The pseudonymised audit log keeps
+    // them as the targets of what happened (sign-ins): with the sessions gone they name nothing.
+    const sessionIds = sessionRows.flatMap((row) => [row.id, hashSecret(row.id)])
+    const counters = await db.execute<{ key: string }>(
+      sql`select key from post_scheduler.rate_limits`,
+    )
+    expect(
+      counters.filter((counter) =>
+        sessionRows.some(
+          (row) => counter.key.includes(hashSecret(row.id)) || counter.key.includes(row.id),
+        ),
+      ),
+    ).not.toEqual([])
+    // The id of every row the person's workspace holds (from the schema: each table with an id and
+    // a workspace), which the job queue must not keep once the workspace is gone.
+    const workspaceTables = await db.execute<{ table: string }>(sql`
+      select w.table_name as table from information_schema.columns w
+      join information_schema.columns i on i.table_schema = w.table_schema and i.table_name = w.table_name
+        and i.column_name = 'id' and i.data_type = 'text'
+      join information_schema.tables t on t.table_schema = w.table_schema and t.table_name = w.table_name
+        and t.table_type = 'BASE TABLE'
+      where w.table_schema = 'post_scheduler' and w.column_name = 'workspace_id'`)
+    expect(workspaceTables.map((row) => row.table)).toEqual(
+      expect.arrayContaining(['events', 'webhook_endpoints', 'posts', 'publications']),
+    )
+    const held: string[] = [person.workspaceId]
+    for (const { table } of workspaceTables) {
+      const rows = await db.execute<{ id: string }>(
+        sql`select id from post_scheduler.${sql.identifier(table)} where workspace_id = ${person.workspaceId}`,
+      )
+      held.push(...rows.map((row) => row.id))
+    }
+    // A finished delivery job of the workspace's events, holding their ids, is there to be erased.
+    const queueLines = async () =>
+      (await dumpRows()).filter((line) => line.startsWith(`${services.config.queueSchema}.`))
+    await waitFor(async () => {
+      const jobs = await db.execute<{ id: string }>(sql`
+        select j.id from ${sql.identifier(services.config.queueSchema)}.job j
+        where j.name = 'webhooks.deliver' and j.state = 'completed'
+          and j.data->>'endpointId' = any(${`{${held.join(',')}}`}::text[])`)
+      return jobs.length > 0 ? jobs : undefined
+    }, 'a finished webhook delivery job')
     const grantsBefore = await db.execute<{ key: string }>(
       sql`select key from post_scheduler.sandbox_state where key like 'grant:%' and (value->>'revoked')::boolean is not true`,
     )
@@ -547,6 +603,18 @@ describe('the erasure', () => {
       forbidden.some((value) => line.toLowerCase().includes(value.toLowerCase())),
     )
     expect(leftovers).toEqual([])
+    const sessionLeftovers = (await dumpRows()).filter(
+      (line) =>
+        !line.startsWith('post_scheduler.audit_log ') &&
+        sessionIds.some((value) => line.includes(value)),
+    )
+    expect(sessionLeftovers).toEqual([])
+    // Nor does any table of the job queue (every one of its schema, finished jobs included) hold
+    // the id of anything that went with the person's workspace.
+    const queueLeftovers = (await queueLines()).filter((line) =>
+      held.some((id) => line.includes(id)),
+    )
+    expect(queueLeftovers).toEqual([])
     const replays = await db.execute(
       sql`select 1 from post_scheduler.idempotency_keys where scope = ${`api_key:${person.apiKeyId}`}`,
     )

@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray, isNotNull, isNull, lte, sql } from 'drizzle-orm'
+import { and, asc, eq, inArray, isNotNull, isNull, lte, type SQL, sql } from 'drizzle-orm'
 import { recordAudit } from '../audit/record.ts'
 import { hashSecret } from '../auth/secrets.ts'
 import { revokeAtPlatform } from '../connections/accounts.ts'
@@ -9,6 +9,8 @@ import {
   privacyExports,
   sessions,
   users,
+  webhookDeliveries,
+  webhookEndpoints,
   workspaceMembers,
   workspaces,
 } from '../db/schema/index.ts'
@@ -38,6 +40,56 @@ async function erasedWorkspaceIds(services: Services, userId: string): Promise<s
 }
 
 const textArray = (values: string[]) => sql`${`{${values.join(',')}}`}::text[]`
+
+/**
+ * A query of the ids of the workspaces and of every row they hold: each table of our schema with
+ * an `id` and a `workspace_id` (read from the database, so a new table is covered).
+ */
+async function heldBy(services: Services, workspaceIds: string[]): Promise<SQL> {
+  const tables = await services.db.execute<{ table: string }>(sql`
+    select c.table_name as table from information_schema.columns c
+    join information_schema.tables t on t.table_schema = c.table_schema and t.table_name = c.table_name
+      and t.table_type = 'BASE TABLE'
+    where c.table_schema = 'post_scheduler' and c.column_name = 'workspace_id'
+      and exists (
+        select 1 from information_schema.columns i
+        where i.table_schema = c.table_schema and i.table_name = c.table_name
+          and i.column_name = 'id' and i.data_type = 'text')
+    order by 1`)
+  const ids = textArray(workspaceIds)
+  return sql.join(
+    [
+      sql`select unnest(${ids})`,
+      ...tables.map(
+        ({ table }) =>
+          sql`select id from post_scheduler.${sql.identifier(table)} where workspace_id = any(${ids})`,
+      ),
+    ],
+    sql` union all `,
+  )
+}
+
+/**
+ * Disables the workspaces' webhook endpoints, so the dispatcher queues no more deliveries for
+ * them, then waits out a dispatcher that picked some before (it keeps them locked until its jobs
+ * are in), so the jobs it queued are there to be found.
+ */
+async function stopDeliveries(services: Services, workspaceIds: string[]) {
+  await services.db
+    .update(webhookEndpoints)
+    .set({
+      enabled: false,
+      disabledReason: 'manual',
+      disabledAt: sql`now()`,
+      updatedAt: sql`now()`,
+    })
+    .where(
+      and(inArray(webhookEndpoints.workspaceId, workspaceIds), eq(webhookEndpoints.enabled, true)),
+    )
+  await services.db.execute(sql`
+    select 1 from ${webhookDeliveries} where ${inArray(webhookDeliveries.workspaceId, workspaceIds)}
+    for update`)
+}
 
 /**
  * The steps of an erasure, in order. Each is idempotent: run again after a crash, it finds its
@@ -94,28 +146,33 @@ const STEPS = {
     }
   },
 
-  /** Queued jobs that mention the person or what goes with them (publications, exports). */
+  /**
+   * Jobs of the queue — waiting, running or finished — that mention the person (their id, their
+   * exports) or anything their workspaces that go hold (the workspaces, their posts, publications,
+   * events, webhook endpoints… every table with an id and a workspace). pg-boss 12 keeps finished
+   * jobs in the same `job` table (a partition per queue) until its retention removes them: it has
+   * no archive table. The workspaces' webhook endpoints are disabled first, so no delivery job
+   * is queued for them after this step.
+   */
   async queue_jobs({ services, userId }: StepContext) {
     const ids = await erasedWorkspaceIds(services, userId)
-    const mentioned = [userId, ...ids]
-    if (ids.length > 0) {
-      const rows = await services.db.execute<{ id: string }>(sql`
-        select id from post_scheduler.publications where workspace_id = any(${textArray(ids)})
-        union all select id from post_scheduler.posts where workspace_id = any(${textArray(ids)})`)
-      mentioned.push(...rows.map((row) => row.id))
-    }
+    if (ids.length > 0) await stopDeliveries(services, ids)
     const exportIds = await services.db
       .select({ id: privacyExports.id })
       .from(privacyExports)
       .where(eq(privacyExports.userId, userId))
-    mentioned.push(...exportIds.map((row) => row.id))
+    const mentions = [userId, ...exportIds.map((row) => row.id)]
+    const held = await heldBy(services, ids)
     const schema = sql.identifier(services.config.queueSchema)
+    // A mention may be part of a value (a note naming the person); a held id is a whole value.
     const jobs = await services.db.execute<{ id: string; name: string }>(sql`
       select j.id::text as id, j.name from ${schema}.job j
       where exists (
-        select 1 from unnest(${textArray(mentioned)}) as mention
-        where strpos(coalesce(j.data::text, ''), mention) > 0 or strpos(coalesce(j.output::text, ''), mention) > 0
-      )`)
+          select 1 from unnest(${textArray(mentions)}) as mention
+          where strpos(to_jsonb(j)::text, mention) > 0)
+        or exists (
+          select 1 from jsonb_path_query(to_jsonb(j), 'strict $.**') as value
+          where jsonb_typeof(value) = 'string' and value #>> '{}' in (${held}))`)
     const byQueue = new Map<string, string[]>()
     for (const job of jobs) byQueue.set(job.name, [...(byQueue.get(job.name) ?? []), job.id])
     for (const [name, jobIds] of byQueue) await services.queue.deleteJob(name, jobIds)
@@ -209,8 +266,9 @@ const STEPS = {
 
   /**
    * What points at the person elsewhere: authorship columns (`*_by`) of what stays in shared
-   * workspaces, invitations to their address, their rate-limit counters, the replays of their
-   * API calls (idempotency records).
+   * workspaces, invitations to their address, their rate-limit counters (by their address's or
+   * sessions' hash, and by their client addresses), the replays of their API calls (idempotency
+   * records).
    */
   async references({ services, userId }: StepContext) {
     const { db } = services
@@ -224,7 +282,7 @@ const STEPS = {
       )
     }
     const sessionRows = await db
-      .select({ ip: sessions.ip })
+      .select({ id: sessions.id, ip: sessions.ip })
       .from(sessions)
       .where(eq(sessions.userId, userId))
     await db.execute(
@@ -234,11 +292,13 @@ const STEPS = {
       await db.execute(
         sql`delete from post_scheduler.invitations where lower(email) = lower(${user.email})`,
       )
-      // Counters keyed by the address's hash, and unblocked counters of the person's client addresses.
+      // Counters keyed by the address's hash or a session's, and unblocked counters of the
+      // person's client addresses.
+      const hashes = [user.email.toLowerCase(), ...sessionRows.map((row) => row.id)].map(hashSecret)
       const ips = [...new Set(sessionRows.map((row) => row.ip).filter((ip) => ip !== null))]
       await db.execute(sql`
         delete from post_scheduler.rate_limits
-        where strpos(key, ${hashSecret(user.email.toLowerCase())}) > 0
+        where exists (select 1 from unnest(${textArray(hashes)}) hash where strpos(key, hash) > 0)
            or ((blocked_until is null or blocked_until < now())
                and exists (select 1 from unnest(${textArray(ips)}) ip where strpos(key, ':' || ip) > 0))`)
     }
