@@ -16,7 +16,7 @@ export const privacyMessages = {
     subject: 'Your account will be deleted',
     text: `Your Post Scheduler account and its data will be erased on ${eraseAt.toISOString()}.\n\n${
       workspaces.length > 0
-        ? `These workspaces, which only you belong to, will be deleted with it — their profiles, connected accounts, posts, media, API keys and webhooks: ${workspaces.map((workspace) => `“${workspace.name}” (${workspace.id})`).join(', ')}. To keep one, invite the person who should take it over and make them its owner before then.`
+        ? `These workspaces, which you own and nobody else belongs to, will be deleted with it — their profiles, connected accounts, posts, media, API keys and webhooks: ${workspaces.map((workspace) => `“${workspace.name}” (${workspace.id})`).join(', ')}. To keep one, invite the person who should take it over and make them its owner before then.`
         : 'No workspace will be deleted: you will leave the ones you belong to, and what you made there stays with them.'
     }\n\nChanged your mind? Sign in and DELETE /v1/me/deletion before then.\nIf you did not ask for this, sign in, cancel it and change your password.`,
   }),
