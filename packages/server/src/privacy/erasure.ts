@@ -79,6 +79,7 @@ async function stopDeliveries(services: Services, workspaceIds: string[]) {
     .update(webhookEndpoints)
     .set({
       enabled: false,
+      // No reason of its own: the endpoint goes with its workspace at the next step.
       disabledReason: 'manual',
       disabledAt: sql`now()`,
       updatedAt: sql`now()`,
