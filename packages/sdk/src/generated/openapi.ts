@@ -4066,7 +4066,7 @@ export interface paths {
     };
     /**
      * Delete my account
-     * @description Schedules the erasure of your account and data after an undo window (`PRIVACY_DELETION_UNDO_DAYS`, 7 by default, at most 14). Then platform tokens are revoked, workspaces only you belong to are deleted with everything in them, you leave shared ones, and the audit log keeps a pseudonym instead of you. Needs your password.
+     * @description Schedules the erasure of your account and data after an undo window (`PRIVACY_DELETION_UNDO_DAYS`, 7 by default, at most 14). Then platform tokens are revoked, the workspaces you own and nobody else belongs to are deleted with everything in them, you leave every other workspace (what you made there stays, without your name), and the audit log keeps a pseudonym instead of you. Refused with `409 CONFLICT` (listing them in `workspaces`) while you are the only owner of a workspace others belong to: make one of them owner first. Needs your password.
      */
     post: {
       requestBody: {

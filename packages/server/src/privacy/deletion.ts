@@ -9,6 +9,7 @@ import { ProblemError } from '../http/problem.ts'
 import { deliver } from '../mail/transport.ts'
 import type { Services } from '../services.ts'
 import { privacyMessages } from './messages.ts'
+import { workspacesErasedWith, workspacesOnlyOwnedBy } from './ownership.ts'
 
 type Deletion = typeof privacyDeletions.$inferSelect
 
@@ -64,9 +65,14 @@ async function insertDeletion(
 /**
  * Schedules the erasure of the signed-in person's account `PRIVACY_DELETION_UNDO_DAYS` from now
  * (the undo window, at most 14 days: erasure always completes well within the 30 days the policy
- * promises). Needs the password again; the person is told by email.
+ * promises). Needs the password again; the person is told by email, with the workspaces that
+ * will go with the account (see {@link workspacesErasedWith}).
  *
- * @throws {ProblemError} `INVALID_CREDENTIALS`, or `CONFLICT` when one is already scheduled.
+ * Refused while the person is the only owner of a workspace others belong to, as leaving it is:
+ * they choose who takes it over (or remove the others) first.
+ *
+ * @throws {ProblemError} `INVALID_CREDENTIALS`, or `CONFLICT` when one is already scheduled or
+ * when they are the only owner of a shared workspace (`workspaces` lists them).
  */
 export async function requestDeletion(
   services: Services,
@@ -78,6 +84,15 @@ export async function requestDeletion(
   const [user] = await services.db.select().from(users).where(eq(users.id, userId))
   if (!user || !(await verifyPassword(user.passwordHash, password))) {
     throw new ProblemError('INVALID_CREDENTIALS', 'The password is wrong')
+  }
+  const onlyOwned = await workspacesOnlyOwnedBy(services.db, userId)
+  if (onlyOwned.length > 0) {
+    const names = onlyOwned.map((workspace) => `“${workspace.name}” (${workspace.id})`).join(', ')
+    throw new ProblemError(
+      'CONFLICT',
+      `You are the only owner of ${names}, which others belong to. Make another member owner (PATCH /v1/workspaces/{workspaceId}/members/{userId} {"role": "owner"}) or remove the other members, then ask again.`,
+      { workspaces: onlyOwned },
+    )
   }
   const eraseAt = new Date(now.getTime() + services.config.privacy.deletionUndoDays * DAY_MS)
   const deletion = await services.db.transaction(async (tx) => {
@@ -91,7 +106,8 @@ export async function requestDeletion(
     })
     return row
   })
-  await deliver(services, privacyMessages.deletionScheduled(user.email, eraseAt))
+  const erased = await workspacesErasedWith(services.db, userId)
+  await deliver(services, privacyMessages.deletionScheduled(user.email, eraseAt, erased))
   return presentDeletion(deletion)
 }
 

@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray, isNotNull, isNull, lte, sql } from 'drizzle-orm'
+import { and, asc, eq, inArray, isNotNull, isNull, lte, type SQL, sql } from 'drizzle-orm'
 import { recordAudit } from '../audit/record.ts'
 import { hashSecret } from '../auth/secrets.ts'
 import { revokeAtPlatform } from '../connections/accounts.ts'
@@ -9,12 +9,15 @@ import {
   privacyExports,
   sessions,
   users,
+  webhookDeliveries,
+  webhookEndpoints,
   workspaceMembers,
   workspaces,
 } from '../db/schema/index.ts'
 import { deliver } from '../mail/transport.ts'
 import { purgeStorage } from '../media/service.ts'
 import type { Services } from '../services.ts'
+import { workspacesErasedWith } from './ownership.ts'
 
 /** The system actor of the erasure job. */
 const SYSTEM = { type: 'system', id: undefined, ip: undefined, requestId: undefined } as const
@@ -31,18 +34,63 @@ interface StepContext {
   userId: string
 }
 
-/** Workspaces whose only member is the person: they go with the account. */
-async function soleWorkspaces(services: Services, userId: string): Promise<string[]> {
-  const rows = await services.db.execute<{ id: string }>(sql`
-    select m.workspace_id as id from ${workspaceMembers} m
-    where m.user_id = ${userId}
-      and not exists (
-        select 1 from ${workspaceMembers} o where o.workspace_id = m.workspace_id and o.user_id <> ${userId}
-      )`)
-  return rows.map((row) => row.id)
+/** Ids of the workspaces that go with the person (see {@link workspacesErasedWith}). */
+async function erasedWorkspaceIds(services: Services, userId: string): Promise<string[]> {
+  return (await workspacesErasedWith(services.db, userId)).map((workspace) => workspace.id)
 }
 
 const textArray = (values: string[]) => sql`${`{${values.join(',')}}`}::text[]`
+
+/**
+ * A query of the ids of the workspaces and of every row they hold: each table of our schema with
+ * an `id` and a `workspace_id` (read from the database, so a new table is covered).
+ */
+async function heldBy(services: Services, workspaceIds: string[]): Promise<SQL> {
+  const tables = await services.db.execute<{ table: string }>(sql`
+    select c.table_name as table from information_schema.columns c
+    join information_schema.tables t on t.table_schema = c.table_schema and t.table_name = c.table_name
+      and t.table_type = 'BASE TABLE'
+    where c.table_schema = 'post_scheduler' and c.column_name = 'workspace_id'
+      and exists (
+        select 1 from information_schema.columns i
+        where i.table_schema = c.table_schema and i.table_name = c.table_name
+          and i.column_name = 'id' and i.data_type = 'text')
+    order by 1`)
+  const ids = textArray(workspaceIds)
+  return sql.join(
+    [
+      sql`select unnest(${ids})`,
+      ...tables.map(
+        ({ table }) =>
+          sql`select id from post_scheduler.${sql.identifier(table)} where workspace_id = any(${ids})`,
+      ),
+    ],
+    sql` union all `,
+  )
+}
+
+/**
+ * Disables the workspaces' webhook endpoints, so the dispatcher queues no more deliveries for
+ * them, then waits out a dispatcher that picked some before (it keeps them locked until its jobs
+ * are in), so the jobs it queued are there to be found.
+ */
+async function stopDeliveries(services: Services, workspaceIds: string[]) {
+  await services.db
+    .update(webhookEndpoints)
+    .set({
+      enabled: false,
+      // No reason of its own: the endpoint goes with its workspace at the next step.
+      disabledReason: 'manual',
+      disabledAt: sql`now()`,
+      updatedAt: sql`now()`,
+    })
+    .where(
+      and(inArray(webhookEndpoints.workspaceId, workspaceIds), eq(webhookEndpoints.enabled, true)),
+    )
+  await services.db.execute(sql`
+    select 1 from ${webhookDeliveries} where ${inArray(webhookDeliveries.workspaceId, workspaceIds)}
+    for update`)
+}
 
 /**
  * The steps of an erasure, in order. Each is idempotent: run again after a crash, it finds its
@@ -62,7 +110,7 @@ const STEPS = {
    * What was waiting to publish there is canceled first, so no new job is queued for it.
    */
   async revoke_tokens({ services, userId }: StepContext) {
-    const ids = await soleWorkspaces(services, userId)
+    const ids = await erasedWorkspaceIds(services, userId)
     if (ids.length === 0) return
     await services.db.execute(sql`
       update post_scheduler.post_series set status = 'canceled', canceled_at = now()
@@ -99,45 +147,53 @@ const STEPS = {
     }
   },
 
-  /** Queued jobs that mention the person or what goes with them (publications, exports). */
+  /**
+   * Jobs of the queue — waiting, running or finished — that mention the person (their id, their
+   * exports) or anything their workspaces that go hold (the workspaces, their posts, publications,
+   * events, webhook endpoints… every table with an id and a workspace). pg-boss 12 keeps finished
+   * jobs in the same `job` table (a partition per queue) until its retention removes them: it has
+   * no archive table. The workspaces' webhook endpoints are disabled first, so no delivery job
+   * is queued for them after this step.
+   */
   async queue_jobs({ services, userId }: StepContext) {
-    const ids = await soleWorkspaces(services, userId)
-    const mentioned = [userId, ...ids]
-    if (ids.length > 0) {
-      const rows = await services.db.execute<{ id: string }>(sql`
-        select id from post_scheduler.publications where workspace_id = any(${textArray(ids)})
-        union all select id from post_scheduler.posts where workspace_id = any(${textArray(ids)})`)
-      mentioned.push(...rows.map((row) => row.id))
-    }
+    const ids = await erasedWorkspaceIds(services, userId)
+    if (ids.length > 0) await stopDeliveries(services, ids)
     const exportIds = await services.db
       .select({ id: privacyExports.id })
       .from(privacyExports)
       .where(eq(privacyExports.userId, userId))
-    mentioned.push(...exportIds.map((row) => row.id))
+    const mentions = [userId, ...exportIds.map((row) => row.id)]
+    const held = await heldBy(services, ids)
     const schema = sql.identifier(services.config.queueSchema)
+    // A mention may be part of a value (a note naming the person); a held id is a whole value.
     const jobs = await services.db.execute<{ id: string; name: string }>(sql`
       select j.id::text as id, j.name from ${schema}.job j
       where exists (
-        select 1 from unnest(${textArray(mentioned)}) as mention
-        where strpos(coalesce(j.data::text, ''), mention) > 0 or strpos(coalesce(j.output::text, ''), mention) > 0
-      )`)
+          select 1 from unnest(${textArray(mentions)}) as mention
+          where strpos(to_jsonb(j)::text, mention) > 0)
+        or exists (
+          select 1 from jsonb_path_query(to_jsonb(j), 'strict $.**') as value
+          where jsonb_typeof(value) = 'string' and value #>> '{}' in (${held}))`)
     const byQueue = new Map<string, string[]>()
     for (const job of jobs) byQueue.set(job.name, [...(byQueue.get(job.name) ?? []), job.id])
     for (const [name, jobIds] of byQueue) await services.queue.deleteJob(name, jobIds)
   },
 
   /**
-   * Workspaces: the person leaves the ones they share (the longest-standing other member becomes
-   * owner where they were the only one); the ones they alone belong to are deleted with all they
-   * hold — profiles, accounts, posts, media (their files to the clean-up), keys, webhooks.
+   * Workspaces: the ones they own with nobody else in them are deleted with all they hold —
+   * profiles, accounts, posts, media (their files to the clean-up), keys, webhooks. The person
+   * leaves every other one, whatever it holds. A deletion is refused while they are the only owner
+   * of a workspace others belong to; should they be one now all the same (it became so during the
+   * undo window, or a child's account is erased), the longest-standing admin, else member, becomes
+   * owner, so a workspace that had an owner keeps one.
    */
   async workspaces({ services, userId }: StepContext) {
-    const sole = new Set(await soleWorkspaces(services, userId))
+    const erased = new Set(await erasedWorkspaceIds(services, userId))
     const memberships = await services.db
       .select()
       .from(workspaceMembers)
       .where(eq(workspaceMembers.userId, userId))
-    for (const membership of memberships.filter((m) => !sole.has(m.workspaceId))) {
+    for (const membership of memberships.filter((m) => !erased.has(m.workspaceId))) {
       await services.db.transaction(async (tx) => {
         await tx.execute(
           sql`select 1 from ${workspaces} where id = ${membership.workspaceId} for update`,
@@ -153,7 +209,7 @@ const STEPS = {
             ),
           )
           .limit(1)
-        if (!otherOwner) {
+        if (membership.role === 'owner' && !otherOwner) {
           const [successor] = await tx
             .select()
             .from(workspaceMembers)
@@ -198,21 +254,22 @@ const STEPS = {
           )
       })
     }
-    if (sole.size === 0) return
-    const ids = textArray([...sole])
+    if (erased.size === 0) return
+    const ids = textArray([...erased])
     // Replays of the workspaces' API calls (sealed responses) go with them.
     await services.db.execute(sql`
       delete from post_scheduler.idempotency_keys where scope in (
         select 'api_key:' || id from post_scheduler.api_keys where workspace_id = any(${ids})
         union all
         select 'profile_token:' || id from post_scheduler.profile_tokens where workspace_id = any(${ids}))`)
-    await services.db.delete(workspaces).where(inArray(workspaces.id, [...sole]))
+    await services.db.delete(workspaces).where(inArray(workspaces.id, [...erased]))
   },
 
   /**
    * What points at the person elsewhere: authorship columns (`*_by`) of what stays in shared
-   * workspaces, invitations to their address, their rate-limit counters, the replays of their
-   * API calls (idempotency records).
+   * workspaces, invitations to their address, their rate-limit counters (by their address's or
+   * sessions' hash, and by their client addresses), the replays of their API calls (idempotency
+   * records).
    */
   async references({ services, userId }: StepContext) {
     const { db } = services
@@ -226,7 +283,7 @@ const STEPS = {
       )
     }
     const sessionRows = await db
-      .select({ ip: sessions.ip })
+      .select({ id: sessions.id, ip: sessions.ip })
       .from(sessions)
       .where(eq(sessions.userId, userId))
     await db.execute(
@@ -236,11 +293,13 @@ const STEPS = {
       await db.execute(
         sql`delete from post_scheduler.invitations where lower(email) = lower(${user.email})`,
       )
-      // Counters keyed by the address's hash, and unblocked counters of the person's client addresses.
+      // Counters keyed by the address's hash or a session's, and unblocked counters of the
+      // person's client addresses.
+      const hashes = [user.email.toLowerCase(), ...sessionRows.map((row) => row.id)].map(hashSecret)
       const ips = [...new Set(sessionRows.map((row) => row.ip).filter((ip) => ip !== null))]
       await db.execute(sql`
         delete from post_scheduler.rate_limits
-        where strpos(key, ${hashSecret(user.email.toLowerCase())}) > 0
+        where exists (select 1 from unnest(${textArray(hashes)}) hash where strpos(key, hash) > 0)
            or ((blocked_until is null or blocked_until < now())
                and exists (select 1 from unnest(${textArray(ips)}) ip where strpos(key, ':' || ip) > 0))`)
     }

@@ -94,7 +94,7 @@ export const PERSONAL_DATA: Record<string, Section> = {
 /** Tables without personal data of their own, and why they are neither shown nor exported. */
 export const NOT_PERSONAL_DATA: Record<string, string> = {
   rate_limits:
-    'Short-lived counters of the rate limits and the sign-up age gate; keys are hashed or are client addresses kept one window.',
+    'Counters of the rate limits and the sign-up age gate, deleted a day after their window started (or once their block ends). A key names a client address, a hash (of an email address or a session id), or a workspace’s API key or profile token; an erasure deletes those of the person’s address, sessions and client addresses.',
   idempotency_keys:
     'Replays of API responses for 24 hours (sealed); the same data is in the tables above.',
   media_garbage: 'Storage keys of deleted files awaiting removal.',
@@ -104,6 +104,25 @@ export const NOT_PERSONAL_DATA: Record<string, string> = {
   policy_versions: 'The published privacy policies: public documents.',
   app_rate_limits:
     'When a platform app (by its client id) may be called again after reaching its app-wide limit.',
+}
+
+/**
+ * The job queue's tables (pg-boss 12, in the `QUEUE_SCHEMA` schema) and what they hold; a
+ * partition counts as its parent. A test compares this list with the database, so a table that a
+ * pg-boss upgrade adds (an archive of finished jobs, say) fails it until it is classified here
+ * and, if it holds jobs, erased.
+ */
+export const QUEUE_TABLES: Record<string, string> = {
+  job: 'Jobs — waiting, running and finished: pg-boss 12 has no archive table, finished jobs stay here (a partition per queue) until its retention deletes them. Payloads hold ids only; an erasure deletes every job that mentions the person or anything that goes with them.',
+  job_dependency: 'Which job waits for which: job ids.',
+  queue: 'The queues and their settings.',
+  queue_stats: 'How many jobs each queue held, over time.',
+  schedule: 'Recurring jobs (the sweeps and clean-ups), without data about anyone.',
+  subscription: 'pg-boss publish/subscribe routes (unused).',
+  version: 'The version of the queue schema.',
+  warning: 'Warnings pg-boss recorded about its queues (slow, large): names and counts.',
+  bam: 'pg-boss’s own schema maintenance commands.',
+  instance: 'The worker processes: host, process id, configuration.',
 }
 
 /** Columns never shown, whatever the table: names that say credential. */

@@ -1,4 +1,5 @@
 import type { PgBoss } from 'pg-boss'
+import { pruneRateLimits } from '../rate-limit/limiter.ts'
 import type { Services } from '../services.ts'
 import { pruneUsageEvents } from '../usage/retention.ts'
 import { runDueErasures } from './erasure.ts'
@@ -12,7 +13,7 @@ export const PRIVACY_QUEUES = {
   exports: EXPORT_QUEUE,
   /**
    * Every minute, one at a time: due erasures (and interrupted ones), expired exports, policy
-   * notices, media whose posts were all published past the grace period.
+   * notices, media whose posts were all published past the grace period, stale rate-limit counters.
    */
   sweep: 'privacy.sweep',
   /** Daily: raw usage events older than 24 months. */
@@ -31,7 +32,8 @@ export async function createPrivacyQueues(boss: PgBoss) {
 
 /**
  * One pass of the privacy sweep at `now`: erasures due, expired exports, policy notices, published
- * media past their grace period. Each part failing is logged and does not stop the others.
+ * media past their grace period, rate-limit counters past their window. Each part failing is
+ * logged and does not stop the others.
  */
 export async function sweepPrivacy(services: Services, now: Date) {
   const parts = {
@@ -39,6 +41,7 @@ export async function sweepPrivacy(services: Services, now: Date) {
     expiredExports: () => expireExports(services, now),
     policyNotices: () => sendPolicyNotices(services),
     publishedMedia: () => removePublishedMedia(services, now),
+    staleRateLimits: () => pruneRateLimits(services.db),
   }
   const result: Record<string, number> = {}
   for (const [name, part] of Object.entries(parts)) {

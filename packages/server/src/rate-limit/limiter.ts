@@ -106,3 +106,25 @@ export async function resetRateLimit(db: Database, key: string): Promise<void> {
     sql`delete from ${rateLimits} where ${rateLimits.key} = ${key} and ${rateLimits.blockedUntil} is null`,
   )
 }
+
+/** Longer than any window of a limit: a counter this old counts nothing any more. */
+const STALE_AFTER_SECONDS = 24 * 60 * 60
+
+/**
+ * Deletes the counters whose window started over a day ago and that block nothing: they would
+ * restart from zero at their next hit anyway, and their keys may name a client address.
+ *
+ * @returns how many were deleted.
+ * @example
+ * ```ts
+ * await pruneRateLimits(db)
+ * ```
+ */
+export async function pruneRateLimits(db: Pick<Database, 'execute'>): Promise<number> {
+  const deleted = await db.execute(sql`
+    delete from ${rateLimits}
+    where ${rateLimits.windowStartedAt} < now() - make_interval(secs => ${STALE_AFTER_SECONDS})
+      and (${rateLimits.blockedUntil} is null or ${rateLimits.blockedUntil} < now())
+    returning 1`)
+  return deleted.length
+}

@@ -1,4 +1,5 @@
 import type { Context, MiddlewareHandler } from 'hono'
+import { hashSecret } from '../auth/secrets.ts'
 import type { Database } from '../db/client.ts'
 import { coalescePerDatabase } from '../db/coalesce.ts'
 import { ProblemError } from '../http/problem.ts'
@@ -47,10 +48,15 @@ export function rateLimited(retryAfterSeconds: number, detail?: string) {
   )
 }
 
+/**
+ * The caller's part of a counter's key. A person is counted by a hash of their session, so the
+ * counter names no one (the erasure finds it by the same hash); keys and tokens are the
+ * workspace's, not a person's.
+ */
 function callerKey(c: Context<AppEnv>) {
   const principal = c.var.principal
   if (!principal) return `ip:${c.var.clientIP}`
-  if (principal.type === 'user') return `session:${principal.sessionId}`
+  if (principal.type === 'user') return `session:${hashSecret(principal.sessionId)}`
   if (principal.type === 'api_key') return `key:${principal.apiKeyId}`
   return `profile-token:${principal.tokenId}`
 }

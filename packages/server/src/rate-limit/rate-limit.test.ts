@@ -1,7 +1,11 @@
+import { sql } from 'drizzle-orm'
 import { afterAll, describe, expect, it } from 'vitest'
 import { testConfig } from '../../test/config.ts'
 import { MailRecorder, startTestServer } from '../../test/server.ts'
+import { hashSecret } from '../auth/secrets.ts'
+import { createDatabaseClient } from '../db/client.ts'
 import { createPostScheduler } from '../post-scheduler.ts'
+import { pruneRateLimits } from './limiter.ts'
 
 const server = await startTestServer({ rateLimitPerMinute: 5 })
 
@@ -12,6 +16,12 @@ const second = createPostScheduler({
 })
 await second.start({ listen: false, worker: false, migrate: false })
 afterAll(() => second.stop())
+const { db, close } = createDatabaseClient(server.databaseURL, { max: 1 })
+afterAll(close)
+const keys = async () =>
+  (await db.execute<{ key: string }>(sql`select key from post_scheduler.rate_limits`)).map(
+    (row) => row.key,
+  )
 
 describe('rate limits', () => {
   it('announce the policy and what is left with RateLimit headers', async () => {
@@ -54,5 +64,27 @@ describe('rate limits', () => {
       .filter((response) => response.status === 401)
       .map((response) => response.headers.get('ratelimit')?.match(/r=(\d+)/)?.[1])
     expect(remaining.sort()).toEqual(['0', '1', '2', '3', '4'])
+  })
+
+  it('count a signed-in person by a hash of their session, so no counter names the session', async () => {
+    const person = await server.signUp()
+    await server.request('/v1/me', { token: person.token })
+    const all = await keys()
+    expect(all).toContain(`api:session:${hashSecret(person.sessionId)}`)
+    expect(all.filter((key) => key.includes(person.sessionId))).toEqual([])
+  })
+
+  it('forget counters a day after their window started, unless they still block', async () => {
+    await db.execute(sql`
+      insert into post_scheduler.rate_limits (key, window_started_at, hits, blocked_until) values
+        ('test:ip:192.0.2.50', now() - interval '25 hours', 3, null),
+        ('test:ip:192.0.2.51', now() - interval '25 hours', 0, now() + interval '1 hour'),
+        ('test:ip:192.0.2.52', now() - interval '25 hours', 0, now() - interval '1 hour'),
+        ('test:ip:192.0.2.53', now() - interval '23 hours', 3, null)`)
+    expect(await pruneRateLimits(db)).toBeGreaterThanOrEqual(2)
+    expect((await keys()).filter((key) => key.startsWith('test:')).sort()).toEqual([
+      'test:ip:192.0.2.51',
+      'test:ip:192.0.2.53',
+    ])
   })
 })
