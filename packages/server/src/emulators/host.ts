@@ -109,13 +109,13 @@ export async function hostEmulator(options: {
   function showConsent(params: URLSearchParams): Response {
     const hidden = [...params]
       .map(
-        ([name, value]) => `<input type="hidden" name="${escape(name)}" value="${escape(value)}">`,
+        ([name, value]) => `<input type="hidden" name="${escapeHTML(name)}" value="${escapeHTML(value)}">`,
       )
       .join('')
     return html(
       200,
-      `<h1>Emulated ${escape(options.platform)}</h1>
-<p>${escape(params.get('client_id') ?? 'An app')} asks to act for you (${escape(params.get('scope') ?? '')}). This is an emulator run by Post Scheduler: nothing reaches the real platform.</p>
+      `<h1>Emulated ${escapeHTML(options.platform)}</h1>
+<p>${escapeHTML(params.get('client_id') ?? 'An app')} asks to act for you (${escapeHTML(params.get('scope') ?? '')}). This is an emulator run by Post Scheduler: nothing reaches the real platform.</p>
 <form method="post">${hidden}
 <label>Sign in as <input name="name" value="Emulated User" maxlength="60" required></label>
 <button name="decision" value="allow">Allow</button> <button name="decision" value="deny">Deny</button>
@@ -130,7 +130,7 @@ export async function hostEmulator(options: {
     form.delete('name')
     // Only to this server's callback: the emulator must not hand codes to other sites.
     if (form.get('redirect_uri') !== redirectURI) {
-      return html(400, `<p>redirect_uri must be ${escape(redirectURI)}.</p>`)
+      return html(400, `<p>redirect_uri must be ${escapeHTML(redirectURI)}.</p>`)
     }
     const back = new URL(redirectURI)
     const state = form.get('state')
@@ -147,7 +147,7 @@ export async function hostEmulator(options: {
     } catch (error) {
       return html(
         400,
-        `<p>The emulator refused the request: ${escape((error as Error).message)}</p>`,
+        `<p>The emulator refused the request: ${escapeHTML((error as Error).message)}</p>`,
       )
     }
     return new Response(null, { status: 303, headers: { location: back.href } })
@@ -179,7 +179,7 @@ function html(status: number, body: string): Response {
   )
 }
 
-function escape(text: string): string {
+function escapeHTML(text: string): string {
   return text
     .replaceAll('&', '&amp;')
     .replaceAll('<', '&lt;')
