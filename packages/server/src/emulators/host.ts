@@ -109,7 +109,8 @@ export async function hostEmulator(options: {
   function showConsent(params: URLSearchParams): Response {
     const hidden = [...params]
       .map(
-        ([name, value]) => `<input type="hidden" name="${escapeHTML(name)}" value="${escapeHTML(value)}">`,
+        ([name, value]) =>
+          `<input type="hidden" name="${escapeHTML(name)}" value="${escapeHTML(value)}">`,
       )
       .join('')
     return html(
