@@ -72,7 +72,7 @@ interface Running {
   workers?: Workers | undefined
   vault: Vault
   media: MediaServices
-  platforms: ReturnType<typeof createPlatformRegistry>
+  platforms: Awaited<ReturnType<typeof createPlatformRegistry>>
   database: ConnectedDatabase
   queue: PgBoss
   server: HTTPServer | undefined
@@ -142,6 +142,7 @@ export function createPostScheduler(options: PostSchedulerOptions = {}): PostSch
     vault: resources.vault,
     platforms: resources.platforms.registry,
     sandboxPlatform: resources.platforms.sandboxPlatform,
+    emulators: resources.platforms.emulators,
     queue: resources.queue,
     media: resources.media,
   })
@@ -154,10 +155,18 @@ export function createPostScheduler(options: PostSchedulerOptions = {}): PostSch
       started.vault = createVault(keyring)
       started.media = createMediaServices({ config, keys: keyring.map((entry) => entry.key) })
       started.database = await connectDatabase(config, logger)
-      started.platforms = createPlatformRegistry({
+      started.platforms = await createPlatformRegistry({
         config,
         sandboxStore: createPostgresSandboxStore(started.database.db),
+        key: keyring[0].key,
       })
+      const emulated = started.platforms.emulators.map((emulator) => emulator.platform)
+      if (emulated.length > 0) {
+        logger.warn(
+          { emulated },
+          `PLATFORM_EMULATORS is on: ${emulated.join(', ')} are emulated by this server (at /emulators/<platform>) and publish nowhere real. Development only.`,
+        )
+      }
       if (migrate) {
         const { applied } = await migrateDatabase(started.database.url)
         if (applied > 0) logger.info({ applied }, 'database migrations applied')

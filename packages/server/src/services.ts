@@ -2,6 +2,7 @@ import type { SandboxPlatform } from '@post-scheduler/adapter-sandbox'
 import type { PgBoss } from 'pg-boss'
 import type { Config } from './config/config.ts'
 import type { Database } from './db/client.ts'
+import type { HostedEmulator } from './emulators/host.ts'
 import type { Logger } from './logging/logger.ts'
 import type { MailTransport } from './mail/transport.ts'
 import type { MediaServices } from './media/media-services.ts'
@@ -22,6 +23,8 @@ export interface Services {
   queue: PgBoss
   /** The sandbox platform this server hosts at `/sandbox`. */
   sandboxPlatform: SandboxPlatform
+  /** The platform emulators this server hosts at `/emulators/<platform>` (`PLATFORM_EMULATORS`). */
+  emulators: HostedEmulator[]
   /** Media storage driver, URL signer and references check. */
   media: MediaServices
 }

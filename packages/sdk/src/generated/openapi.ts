@@ -5497,6 +5497,8 @@ export interface components {
       displayName: string;
       /** @description Whether accounts can be connected: an OAuth app is registered for the workspace or the server */
       configured: boolean;
+      /** @description Whether this server connects the platform to the emulator it hosts (`PLATFORM_EMULATORS`, development only) instead of the real platform: posts reach no real network */
+      emulated: boolean;
       /** @description Text, media, thread and feature limits; `optionsSchema` is a JSON Schema of the per-post options */
       capabilities: {
         [key: string]: unknown;

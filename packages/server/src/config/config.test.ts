@@ -48,6 +48,7 @@ describe('loadConfig', () => {
       PUBLISH_MAX_ATTEMPTS: '3',
       SWEEP_INTERVAL_SECONDS: '5',
       SANDBOX_LATENCY_MS: '250',
+      PLATFORM_EMULATORS: 'true',
       X_CLIENT_ID: 'x-client',
       X_CLIENT_SECRET: 'x-secret',
       LINKEDIN_CLIENT_ID: 'li-client',
@@ -112,6 +113,7 @@ describe('loadConfig', () => {
         sweepIntervalSeconds: 5,
       },
       sandboxLatencyMs: 250,
+      platformEmulators: true,
       platformApps: {
         x: { clientId: 'x-client', clientSecret: 'x-secret' },
         linkedin: { clientId: 'li-client', clientSecret: 'li-secret' },
@@ -168,6 +170,7 @@ describe('loadConfig', () => {
     ],
     ['QUEUE_SCHEMA', 'Robert"); drop', 'QUEUE_SCHEMA must be a lower-case PostgreSQL identifier'],
     ['TRUST_PROXY', 'yes', 'TRUST_PROXY must be true or false'],
+    ['PLATFORM_EMULATORS', 'on', 'PLATFORM_EMULATORS must be true or false'],
     ['PUBLIC_URL', 'scheduler.example.com', 'PUBLIC_URL must be the http(s) URL'],
     ['SMTP_URL', 'mail.example.com', 'SMTP_URL must be an SMTP URL'],
     ['MEDIA_STORAGE', 'ftp', 'MEDIA_STORAGE must be local or s3'],

@@ -96,6 +96,10 @@ const environmentSchema = z.object({
   PUBLISH_PLATFORM_CONCURRENCY: integer(1, 10_000).default(200),
   SWEEP_INTERVAL_SECONDS: integer(1, 3600).default(10),
   SANDBOX_LATENCY_MS: integer(0, 60_000).default(0),
+  PLATFORM_EMULATORS: z
+    .enum(['true', 'false'], { error: 'must be true or false' })
+    .default('false')
+    .transform((value) => value === 'true'),
   X_CLIENT_ID: z.string().min(1).optional(),
   X_CLIENT_SECRET: z.string().min(1).optional(),
   LINKEDIN_CLIENT_ID: z.string().min(1).optional(),
@@ -228,6 +232,11 @@ export interface Config {
   }
   /** Delay the sandbox platform adds to every API call, to make the network feel real. */
   sandboxLatencyMs: number
+  /**
+   * Development: host each platform's emulator at `/emulators/<platform>` and connect that
+   * platform to it instead of the real one. Refused when `NODE_ENV=production`.
+   */
+  platformEmulators: boolean
   /** Server-wide OAuth apps per platform; workspaces may register their own instead. */
   platformApps: {
     x: { clientId: string; clientSecret: string } | undefined
@@ -376,6 +385,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       sweepIntervalSeconds: e.SWEEP_INTERVAL_SECONDS,
     },
     sandboxLatencyMs: e.SANDBOX_LATENCY_MS,
+    platformEmulators: e.PLATFORM_EMULATORS,
     platformApps: {
       x:
         e.X_CLIENT_ID && e.X_CLIENT_SECRET

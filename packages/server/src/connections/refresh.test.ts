@@ -24,9 +24,10 @@ const vault = createVault(parseKeyring(TEST_KEYS))
 const config = testConfig(server.databaseURL)
 
 // The services a worker has, built from the same parts, to call the refresh directly.
-const { registry } = createPlatformRegistry({
+const { registry } = await createPlatformRegistry({
   config,
   sandboxStore: createPostgresSandboxStore(client.db),
+  key: parseKeyring(TEST_KEYS)[0].key,
 })
 const services: RefreshServices = {
   db: client.db,
@@ -112,13 +113,15 @@ describe('token refresh', () => {
       row.refreshTokenSealed as string,
       tokenContext(row, 'refresh_token'),
     )
+    // The workspace's own sandbox client, as the server uses it.
+    const app = registry.get('sandbox').workspaceApp?.(tenant.workspaceId)
     const revoked = await server.scheduler.app.request('/sandbox/oauth/revoke', {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
       body: new URLSearchParams({
         token: refreshToken,
-        client_id: 'post-scheduler',
-        client_secret: 'sandbox-client-secret',
+        client_id: app?.clientId ?? '',
+        client_secret: app?.clientSecret ?? '',
       }).toString(),
     })
     expect(revoked.status).toBe(200)

@@ -103,6 +103,13 @@ export function createApp(deps: AppDependencies): OpenAPIHono<AppEnv> {
   app.route('/', healthRoutes({ checkReadiness: deps.checkReadiness }))
   // The sandbox platform this server hosts (consent page, its API), outside the OpenAPI document.
   app.all('/sandbox/*', (c) => deps.services().sandboxPlatform(c.req.raw))
+  // The platform emulators it hosts with PLATFORM_EMULATORS, likewise outside the document.
+  app.all('/emulators/:platform/*', (c) => {
+    const emulator = deps
+      .services()
+      .emulators.find((hosted) => hosted.platform === c.req.param('platform'))
+    return emulator ? emulator.handle(c.req.raw) : c.notFound()
+  })
   // Signed URLs of locally stored media, for platforms that pull them; outside the OpenAPI document.
   app.route('/', mediaFileRoutes(deps.services))
   app.route('/v1', v1Routes())

@@ -1,20 +1,22 @@
 import { and, eq } from 'drizzle-orm'
 import { afterAll, describe, expect, it } from 'vitest'
-import { testConfig } from '../../test/config.ts'
+import { TEST_KEYS, testConfig } from '../../test/config.ts'
 import { startTestServer } from '../../test/server.ts'
 import { generateId } from '../auth/secrets.ts'
 import { createDatabaseClient } from '../db/client.ts'
 import { media, profiles } from '../db/schema/index.ts'
 import { createPlatformRegistry } from '../platforms/registry.ts'
 import { createPostgresSandboxStore } from '../sandbox/store.ts'
+import { parseKeyring } from '../vault/vault.ts'
 import { validateMediaForPlatforms } from './service.ts'
 
 const server = await startTestServer()
 const { db, close } = createDatabaseClient(server.databaseURL, { max: 2 })
 afterAll(close)
-const { registry } = createPlatformRegistry({
+const { registry } = await createPlatformRegistry({
   config: testConfig(server.databaseURL),
   sandboxStore: createPostgresSandboxStore(db),
+  key: parseKeyring(TEST_KEYS)[0].key,
 })
 const services = { db, platforms: registry }
 const tenant = await server.createTenant()

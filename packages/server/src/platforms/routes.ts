@@ -13,6 +13,10 @@ const PlatformSchema = z
       description:
         'Whether accounts can be connected: an OAuth app is registered for the workspace or the server',
     }),
+    emulated: z.boolean().openapi({
+      description:
+        'Whether this server connects the platform to the emulator it hosts (`PLATFORM_EMULATORS`, development only) instead of the real platform: posts reach no real network',
+    }),
     capabilities: z.record(z.string(), z.unknown()).openapi({
       description:
         'Text, media, thread and feature limits; `optionsSchema` is a JSON Schema of the per-post options',

@@ -17,6 +17,7 @@ export function presentPlatform(platform: Platform, configured: boolean) {
     id: platform.id,
     displayName: capabilities.displayName,
     configured,
+    emulated: platform.emulated,
     capabilities: {
       ...capabilities,
       optionsSchema: z.toJSONSchema(optionsSchema, { io: 'input' }),
@@ -34,12 +35,18 @@ export async function listPlatforms(services: Services, workspaceId: string) {
   return services.platforms
     .list()
     .map((platform) =>
-      presentPlatform(platform, withOwnApp.has(platform.id) || platform.serverApp !== undefined),
+      presentPlatform(
+        platform,
+        withOwnApp.has(platform.id) ||
+          platform.workspaceApp !== undefined ||
+          platform.serverApp !== undefined,
+      ),
     )
 }
 
 /**
- * The OAuth app to use for a workspace: its own when it registered one, else the server's.
+ * The OAuth app to use for a workspace: its own when it registered one, else the one the server
+ * gives it (the sandbox's), else the server's.
  *
  * @throws {ProblemError} `CONFLICT` when neither exists.
  */
@@ -76,6 +83,7 @@ export function chooseOAuthApp(
       ),
     }
   }
+  if (platform.workspaceApp) return platform.workspaceApp(workspaceId)
   if (platform.serverApp) return platform.serverApp
   throw new ProblemError(
     'CONFLICT',

@@ -1,12 +1,10 @@
 import { createRoute, z } from '@hono/zod-openapi'
-import { and, desc, eq, inArray, isNull, lt, or, sql } from 'drizzle-orm'
-import { requireTenant, type TenantContext } from '../auth/middleware.ts'
-import { connectedAccounts, sandboxPosts } from '../db/schema/index.ts'
+import { requireTenant } from '../auth/middleware.ts'
 import { AUTHENTICATED, jsonResponse } from '../http/openapi-helpers.ts'
-import { decodeCursor, PageQuerySchema, toPage } from '../http/pagination.ts'
+import { PageQuerySchema } from '../http/pagination.ts'
 import { problemResponses } from '../http/problem.ts'
 import { createRouter } from '../http/router.ts'
-import type { Services } from '../services.ts'
+import { listSandboxPosts } from './store.ts'
 
 const SandboxPostSchema = z
   .object({
@@ -51,77 +49,10 @@ const listRoute = createRoute({
   },
 })
 
-async function listSandboxPosts(
-  services: Services,
-  tenant: TenantContext,
-  query: {
-    limit: number
-    cursor?: string | undefined
-    includeDeleted?: 'true' | 'false' | undefined
-  },
-) {
-  const accounts = services.db
-    .select({ id: connectedAccounts.platformAccountId })
-    .from(connectedAccounts)
-    .where(
-      and(
-        eq(connectedAccounts.workspaceId, tenant.workspaceId),
-        eq(connectedAccounts.platform, 'sandbox'),
-        tenant.profileId === undefined
-          ? undefined
-          : eq(connectedAccounts.profileId, tenant.profileId),
-      ),
-    )
-  const position = query.cursor ? decodeCursor(query.cursor) : undefined
-  const rows = await services.db
-    .select()
-    .from(sandboxPosts)
-    .where(
-      and(
-        inArray(sandboxPosts.accountId, accounts),
-        query.includeDeleted === 'true' ? undefined : isNull(sandboxPosts.deletedAt),
-        position
-          ? or(
-              lt(sandboxPosts.createdAt, new Date(position.key)),
-              and(
-                eq(sandboxPosts.createdAt, new Date(position.key)),
-                lt(sandboxPosts.id, position.id),
-              ),
-            )
-          : undefined,
-      ),
-    )
-    .orderBy(desc(sandboxPosts.createdAt), desc(sandboxPosts.id))
-    .limit(query.limit + 1)
-  const [duplicates] = await services.db.execute<{ count: number }>(sql`
-    select count(*)::int as count from (
-      select 1 from ${sandboxPosts}
-      where ${sandboxPosts.accountId} in (${accounts}) and ${sandboxPosts.deletedAt} is null
-      group by ${sandboxPosts.contentDigest} having count(*) > 1) twice`)
-  return {
-    ...toPage(
-      rows,
-      query.limit,
-      (row) => ({ key: row.createdAt.toISOString(), id: row.id }),
-      (row) => ({
-        id: row.id,
-        accountId: row.accountId,
-        text: row.text,
-        media: row.media as { id: string; kind: string; mimeType: string; sizeBytes: number }[],
-        thread: row.thread as { id: string; text: string }[],
-        idempotencyKey: row.idempotencyKey,
-        createdAt: row.createdAt.toISOString(),
-        deletedAt: row.deletedAt?.toISOString() ?? null,
-      }),
-    ),
-    duplicates: duplicates?.count ?? 0,
-  }
-}
-
 /** What reached the sandbox platform, for the caller's sandbox accounts. */
 export function sandboxRoutes() {
   return createRouter().openapi(listRoute, async (c) => {
     const tenant = await requireTenant(c, 'read', { profileTokens: true })
-    return c.json(await listSandboxPosts(c.var.services, tenant, c.req.valid('query')), 200)
+    return c.json(await listSandboxPosts(c.var.services.db, tenant, c.req.valid('query')), 200)
   })
 }

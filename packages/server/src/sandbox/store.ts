@@ -1,9 +1,10 @@
 import type { SandboxPost, SandboxStore } from '@post-scheduler/adapter-sandbox'
-import { and, desc, eq, isNull, lt, or, sql } from 'drizzle-orm'
+import { and, desc, eq, inArray, isNull, lt, or, sql } from 'drizzle-orm'
 import type { Database } from '../db/client.ts'
 import { coalesce } from '../db/coalesce.ts'
 import { anyOf } from '../db/predicates.ts'
-import { sandboxPosts, sandboxState } from '../db/schema/index.ts'
+import { connectedAccounts, sandboxPosts, sandboxState } from '../db/schema/index.ts'
+import { decodeCursor, toPage } from '../http/pagination.ts'
 
 type Row = typeof sandboxPosts.$inferSelect
 
@@ -181,5 +182,77 @@ export function createPostgresSandboxStore(db: Database): SandboxStore {
       if (!row || (row.expiresAt && row.expiresAt.getTime() <= Date.now())) return undefined
       return row.value
     },
+  }
+}
+
+/**
+ * What reached the sandbox for the accounts a tenant connected (a workspace, or one of its
+ * profiles), newest first, and how many live posts were received twice. Sandbox account ids are
+ * scoped to the workspace's own sandbox client, so an account id names one workspace's account.
+ */
+export async function listSandboxPosts(
+  db: Database,
+  scope: { workspaceId: string; profileId?: string | undefined },
+  query: {
+    limit: number
+    cursor?: string | undefined
+    includeDeleted?: 'true' | 'false' | undefined
+  },
+) {
+  const accounts = db
+    .select({ id: connectedAccounts.platformAccountId })
+    .from(connectedAccounts)
+    .where(
+      and(
+        eq(connectedAccounts.workspaceId, scope.workspaceId),
+        eq(connectedAccounts.platform, 'sandbox'),
+        scope.profileId === undefined
+          ? undefined
+          : eq(connectedAccounts.profileId, scope.profileId),
+      ),
+    )
+  const position = query.cursor ? decodeCursor(query.cursor) : undefined
+  const rows = await db
+    .select()
+    .from(sandboxPosts)
+    .where(
+      and(
+        inArray(sandboxPosts.accountId, accounts),
+        query.includeDeleted === 'true' ? undefined : isNull(sandboxPosts.deletedAt),
+        position
+          ? or(
+              lt(sandboxPosts.createdAt, new Date(position.key)),
+              and(
+                eq(sandboxPosts.createdAt, new Date(position.key)),
+                lt(sandboxPosts.id, position.id),
+              ),
+            )
+          : undefined,
+      ),
+    )
+    .orderBy(desc(sandboxPosts.createdAt), desc(sandboxPosts.id))
+    .limit(query.limit + 1)
+  const [duplicates] = await db.execute<{ count: number }>(sql`
+    select count(*)::int as count from (
+      select 1 from ${sandboxPosts}
+      where ${sandboxPosts.accountId} in (${accounts}) and ${sandboxPosts.deletedAt} is null
+      group by ${sandboxPosts.contentDigest} having count(*) > 1) twice`)
+  return {
+    ...toPage(
+      rows,
+      query.limit,
+      (row) => ({ key: row.createdAt.toISOString(), id: row.id }),
+      (row) => ({
+        id: row.id,
+        accountId: row.accountId,
+        text: row.text,
+        media: row.media as { id: string; kind: string; mimeType: string; sizeBytes: number }[],
+        thread: row.thread as { id: string; text: string }[],
+        idempotencyKey: row.idempotencyKey,
+        createdAt: row.createdAt.toISOString(),
+        deletedAt: row.deletedAt?.toISOString() ?? null,
+      }),
+    ),
+    duplicates: duplicates?.count ?? 0,
   }
 }

@@ -15,8 +15,10 @@ export const PLATFORM = 'linkedin'
 export const API_ORIGIN = 'https://api.linkedin.com'
 export const OAUTH_BASE_URL = 'https://www.linkedin.com/oauth/v2'
 
-/** What every versioned call needs: the API version and the clock. */
+/** What every call needs: where the API is, the API version and the clock. */
 export interface LinkedInHTTPContext {
+  /** `https://api.linkedin.com` unless configured (an emulator). */
+  apiBaseURL: string
   version: string
   now: () => Date
 }
@@ -24,7 +26,7 @@ export interface LinkedInHTTPContext {
 /** One call to LinkedIn's API. */
 export interface LinkedInRequest {
   method: PlatformRequest['method']
-  /** A path on `https://api.linkedin.com` (with its query), or an absolute upload URL. */
+  /** A path on the API (`https://api.linkedin.com`, with its query), or an absolute upload URL. */
   url: string
   accessToken?: string
   /** Adds `LinkedIn-Version` and `X-Restli-Protocol-Version` (the `/rest` API). */
@@ -56,7 +58,7 @@ export async function sendLinkedInRequest(
       {
         platform: PLATFORM,
         method: request.method,
-        url: request.url.startsWith('/') ? `${API_ORIGIN}${request.url}` : request.url,
+        url: request.url.startsWith('/') ? `${context.apiBaseURL}${request.url}` : request.url,
         headers,
         ...(request.json === undefined ? {} : { json: request.json }),
         ...(request.body === undefined ? {} : { body: request.body }),

@@ -23,6 +23,7 @@ import {
   linkedinOptionsSchema,
 } from '../capabilities.ts'
 import {
+  API_ORIGIN,
   duplicateOf,
   type LinkedInHTTPContext,
   OAUTH_BASE_URL,
@@ -79,6 +80,13 @@ export interface LinkedInConfig {
   lookUp?: Partial<Omit<LookUpSettings, 'memberPostsReadable'>>
   /** The clock (for the daily limit reset and reconciliation windows). Default `new Date()`. */
   now?: () => Date
+  /** Where the API is, e.g. an emulator (`createLinkedInEmulator`). Default `https://api.linkedin.com`. */
+  apiBaseURL?: string
+  /**
+   * Where the OAuth consent page (`/authorization`) and token endpoint (`/accessToken`) are, e.g.
+   * an emulator. Default `https://www.linkedin.com/oauth/v2`.
+   */
+  oauthBaseURL?: string
 }
 
 /**
@@ -154,7 +162,9 @@ const ACL_PROJECTION =
  * ```
  */
 export function linkedin(config: LinkedInConfig) {
+  const oauthBaseURL = (config.oauthBaseURL ?? OAUTH_BASE_URL).replace(/\/+$/, '')
   const context: LinkedInHTTPContext = {
+    apiBaseURL: (config.apiBaseURL ?? API_ORIGIN).replace(/\/+$/, ''),
     version: config.version ?? '202608',
     now: config.now ?? (() => new Date()),
   }
@@ -174,7 +184,7 @@ export function linkedin(config: LinkedInConfig) {
 
   const tokenRequest = (body: Record<string, string>) => ({
     platform: PLATFORM,
-    url: `${OAUTH_BASE_URL}/accessToken`,
+    url: `${oauthBaseURL}/accessToken`,
     clientId: config.clientId,
     clientSecret: config.clientSecret,
     // LinkedIn wants client_id and client_secret in the form body, not HTTP Basic.
@@ -392,7 +402,7 @@ export function linkedin(config: LinkedInConfig) {
     capabilities: linkedinCapabilities,
 
     createAuthorizationURL({ state, codeVerifier, scopes }) {
-      const url = new URL(`${OAUTH_BASE_URL}/authorization`)
+      const url = new URL(`${oauthBaseURL}/authorization`)
       url.searchParams.set('response_type', 'code')
       url.searchParams.set('client_id', config.clientId)
       url.searchParams.set('redirect_uri', config.redirectURI)

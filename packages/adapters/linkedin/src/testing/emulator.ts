@@ -47,6 +47,13 @@ export interface LinkedInEmulatorOptions {
   postsPerMemberPerDay?: number
   /** The platform's clock; `clock.set`/`clock.advance` move it. Default the system clock. */
   now?: () => Date
+  /** Where the emulated API is (the adapter's `apiBaseURL`). Default `https://api.linkedin.com`. */
+  apiBaseURL?: string
+  /**
+   * Where the emulated `www.linkedin.com` is: OAuth at `<wwwBaseURL>/oauth/v2` (the adapter's
+   * `oauthBaseURL`) and the upload URLs it hands out. Default `https://www.linkedin.com`.
+   */
+  wwwBaseURL?: string
 }
 
 /** The API calls a failure can be injected into. */
@@ -119,8 +126,6 @@ interface Asset {
   parts: { firstByte: number; lastByte: number; etag: string | undefined }[]
 }
 
-const API = 'https://api.linkedin.com'
-const WWW = 'https://www.linkedin.com'
 const ACCESS_TOKEN_SECONDS = 60 * 24 * 60 * 60
 const REFRESH_TOKEN_SECONDS = 365 * 24 * 60 * 60
 const CODE_SECONDS = 30 * 60
@@ -244,6 +249,8 @@ const OPERATIONS: Record<LinkedInOperation, { method: string; path: string | Reg
  * ```
  */
 export function createLinkedInEmulator(options: LinkedInEmulatorOptions = {}) {
+  const API = (options.apiBaseURL ?? 'https://api.linkedin.com').replace(/\/+$/, '')
+  const WWW = (options.wwwBaseURL ?? 'https://www.linkedin.com').replace(/\/+$/, '')
   const baseNow = options.now ?? (() => new Date())
   let offsetMs = 0
   const clock = {
@@ -445,7 +452,8 @@ export function createLinkedInEmulator(options: LinkedInEmulatorOptions = {}) {
 
   async function api(request: Request): Promise<Response> {
     const url = new URL(request.url)
-    const path = url.pathname
+    // The API's own path (`/rest/…`), also when it is served under a prefix (hosted by a dev server).
+    const path = url.pathname.slice(new URL(API).pathname.replace(/\/+$/, '').length)
     const grant = authenticate(request)
     if (grant instanceof Response) return grant
 

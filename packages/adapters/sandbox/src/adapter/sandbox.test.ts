@@ -27,7 +27,8 @@ async function connect() {
     adapter.createAuthorizationURL({ state: 's', codeVerifier }),
   )
   const { accessToken } = await adapter.validateAuthorizationCode({ code, codeVerifier })
-  return { accessToken, accountId: 'sbx_user_conformance-user' }
+  const [personal] = await adapter.listAccounts({ accessToken })
+  return { accessToken, accountId: personal?.id ?? '' }
 }
 
 function image(sizeBytes: number): PublishMedia {

@@ -35,7 +35,8 @@ function setUp(options: Partial<SandboxPlatformOptions> = {}) {
       { code: location.searchParams.get('code') ?? '', codeVerifier: 'v'.repeat(43) },
       { fetch },
     )
-    return { tokens, accessToken: tokens.accessToken, accountId: 'sbx_user_ada' }
+    const [personal] = await adapter.listAccounts({ accessToken: tokens.accessToken }, { fetch })
+    return { tokens, accessToken: tokens.accessToken, accountId: personal?.id ?? '' }
   }
   async function post(accessToken: string, body: unknown, key: string) {
     return platform(
@@ -90,9 +91,61 @@ describe('the sandbox consent step', () => {
     const { adapter, connect, fetch } = setUp()
     const { accessToken } = await connect()
     expect(await adapter.listAccounts({ accessToken }, { fetch })).toEqual([
-      { id: 'sbx_user_ada', kind: 'personal', name: 'Ada', username: 'ada' },
-      { id: 'sbx_page_ada', kind: 'page', name: "Ada's Page", username: 'ada-page' },
+      {
+        id: expect.stringMatching(/^sbx_user_[0-9a-f]{12}_ada$/),
+        kind: 'personal',
+        name: 'Ada',
+        username: 'ada',
+      },
+      {
+        id: expect.stringMatching(/^sbx_page_[0-9a-f]{12}_ada$/),
+        kind: 'page',
+        name: "Ada's Page",
+        username: 'ada-page',
+      },
     ])
+  })
+
+  it('keeps people of different clients apart, however alike the names they type', async () => {
+    const other = { clientId: 'other-app', clientSecret: 'other', redirectURIs: [redirectURI] }
+    const store = createMemorySandboxStore()
+    const clients = (clientId: string) => [client, other].find((c) => c.clientId === clientId)
+    const ours = setUp({ store, clients })
+    const theirs = setUp({ store, clients })
+    const theirAdapter = sandbox({ ...other, baseURL, redirectURI })
+    const mine = await ours.connect()
+    expect(
+      (await ours.post(mine.accessToken, { accountId: mine.accountId, text: 'mine' }, 'k1')).status,
+    ).toBe(201)
+
+    const url = theirAdapter.createAuthorizationURL({ state: 's', codeVerifier: 'w'.repeat(43) })
+    const form = new URLSearchParams({
+      ...Object.fromEntries(url.searchParams),
+      decision: 'allow',
+      name: 'Ada',
+    })
+    const consent = await theirs.platform(
+      new Request(`${baseURL}/oauth/authorize`, { method: 'POST', body: form }),
+    )
+    const code = new URL(consent.headers.get('location') ?? '').searchParams.get('code') ?? ''
+    const tokens = await theirAdapter.validateAuthorizationCode(
+      { code, codeVerifier: 'w'.repeat(43) },
+      { fetch: theirs.fetch },
+    )
+    const [personal] = await theirAdapter.listAccounts(tokens, { fetch: theirs.fetch })
+    expect(personal?.name).toBe('Ada')
+    expect(personal?.id).not.toBe(mine.accountId)
+    // Their token can neither post as our Ada nor read what she posted.
+    expect(
+      (await theirs.post(tokens.accessToken, { accountId: mine.accountId, text: 'x' }, 'k2'))
+        .status,
+    ).toBe(403)
+    const lookUp = await theirs.platform(
+      new Request(`${baseURL}/v1/posts?accountId=${mine.accountId}&idempotencyKey=k1`, {
+        headers: { authorization: `Bearer ${tokens.accessToken}` },
+      }),
+    )
+    expect(lookUp.status).toBe(403)
   })
 })
 

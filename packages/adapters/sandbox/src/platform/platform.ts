@@ -30,10 +30,15 @@ export interface SandboxPlatformOptions {
    */
   baseURL?: string
   /**
-   * Registered clients. When omitted, any client id is accepted with any secret (a demo with no
-   * configuration); codes and tokens are still bound to the client that got them.
+   * Registered clients: a list, or a function that finds a client by id (a host that gives each
+   * of its tenants a client of its own). When omitted, any client id is accepted with any secret
+   * (a demo with no configuration); codes and tokens are still bound to the client that got them.
+   *
+   * People are scoped to the client they consent to: the same name typed on the consent page for
+   * two clients signs in as two different people, with different account ids, so one client
+   * never sees or posts as another's accounts.
    */
-  clients?: SandboxClient[]
+  clients?: SandboxClient[] | ((clientId: string) => SandboxClient | undefined)
   /** Delay before answering each API call, to make the network feel real. Defaults to 0. */
   latencyMs?: number
   /** Decides which calls fail and how. Defaults to `#sandbox-fail:<kind>` markers in post text. */
@@ -49,7 +54,11 @@ export type SandboxPlatform = (request: Request) => Promise<Response>
 interface Grant {
   id: string
   clientId: string
-  user: { id: string; name: string }
+  /**
+   * `id` is unique across clients (see {@link userIdOf}); `username` is the name's slug. Grants
+   * saved before identities were scoped to the client have no `username`: their `id` is the slug.
+   */
+  user: { id: string; name: string; username?: string }
   scopes: string[]
   revoked: boolean
 }
@@ -224,7 +233,7 @@ export function createSandboxPlatform(options: SandboxPlatformOptions): SandboxP
       clientId: client.clientId,
       redirectURI: form.get('redirect_uri') ?? '',
       codeChallenge: form.get('code_challenge') ?? undefined,
-      user: { id: slug(name), name },
+      user: { id: userIdOf(client.clientId, name), name, username: slug(name) },
       scopes: scopesOf(form.get('scope')),
     }
     await store.putState(`code:${digest(code)}`, codeState, secondsFromNow(CODE_SECONDS))
@@ -246,7 +255,7 @@ export function createSandboxPlatform(options: SandboxPlatformOptions): SandboxP
       return 'The sandbox supports code_challenge_method=S256 only.'
     }
     if (options.clients) {
-      const client = options.clients.find((candidate) => candidate.clientId === clientId)
+      const client = findClient(clientId)
       if (!client) return `Unknown client ${clientId}.`
       // Never redirect to an unregistered URI: that would leak the code to an attacker.
       if (!client.redirectURIs.includes(redirectURI))
@@ -339,7 +348,7 @@ export function createSandboxPlatform(options: SandboxPlatformOptions): SandboxP
     }
     if (!clientId) return undefined
     if (!options.clients) return clientId
-    const client = options.clients.find((candidate) => candidate.clientId === clientId)
+    const client = findClient(clientId)
     return client && client.clientSecret === clientSecret ? clientId : undefined
   }
 
@@ -380,19 +389,26 @@ export function createSandboxPlatform(options: SandboxPlatformOptions): SandboxP
     return grant && !grant.revoked ? grant : undefined
   }
 
+  function findClient(clientId: string): SandboxClient | undefined {
+    const { clients } = options
+    if (typeof clients === 'function') return clients(clientId)
+    return clients?.find((candidate) => candidate.clientId === clientId)
+  }
+
   function accountsOf(grant: Grant) {
+    const username = grant.user.username ?? grant.user.id
     return [
       {
         id: `sbx_user_${grant.user.id}`,
         kind: 'personal',
         name: grant.user.name,
-        username: grant.user.id,
+        username,
       },
       {
         id: `sbx_page_${grant.user.id}`,
         kind: 'page',
         name: `${grant.user.name}'s Page`,
-        username: `${grant.user.id}-page`,
+        username: `${username}-page`,
       },
     ]
   }
@@ -755,6 +771,17 @@ async function readBody(request: Request): Promise<unknown> {
 
 function scopesOf(scope: string | null): string[] {
   return scope ? scope.split(' ').filter(Boolean) : DEFAULT_SCOPES
+}
+
+/**
+ * The sandbox's id of the person who signs in as `name` for `clientId`:
+ * `<first 12 hex digits of SHA-256(clientId)>_<slug of name>`. The client part keeps people of
+ * different clients apart (a name is all the sandbox asks for, so without it anyone typing the
+ * same name would be the same person everywhere); the slug keeps ids readable. A host migrating
+ * stored account ids computes the same in SQL.
+ */
+function userIdOf(clientId: string, name: string): string {
+  return `${digest(clientId).slice(0, 12)}_${slug(name)}`
 }
 
 function slug(name: string): string {

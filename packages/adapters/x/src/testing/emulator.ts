@@ -101,6 +101,9 @@ const FIELDS_OF_PROBLEM = (
  */
 export function createXEmulator(options: XEmulatorOptions = {}) {
   const api = (options.apiBaseURL ?? 'https://api.x.com').replace(/\/+$/, '')
+  // The API's own path (`/2/…`), also when it is served under a prefix (hosted by a dev server).
+  const apiPath = new URL(api).pathname.replace(/\/+$/, '')
+  const pathOf = (request: Request) => new URL(request.url).pathname.slice(apiPath.length)
   const now = options.now ?? Date.now
   const kit = createEmulatorKit({ platform: 'x', now })
   const users = new Map<string, { id: string; name: string; username: string }>()
@@ -346,7 +349,7 @@ export function createXEmulator(options: XEmulatorOptions = {}) {
       const auth = authenticate(request, ['tweet.read', 'users.read'])
       if (auth.error) return auth.error
       const url = new URL(request.url)
-      const userId = url.pathname.split('/')[3] ?? ''
+      const userId = pathOf(request).split('/')[3] ?? ''
       const startTime = url.searchParams.get('start_time')
       const from = startTime ? Date.parse(startTime) : 0
       const pageSize = Number(url.searchParams.get('max_results') ?? '10')
@@ -520,7 +523,7 @@ export function createXEmulator(options: XEmulatorOptions = {}) {
     kit.route('delete', `${api}/2/tweets/:id`, ({ request }) => {
       const auth = authenticate(request, ['tweet.read', 'tweet.write', 'users.read'])
       if (auth.error) return auth.error
-      const id = new URL(request.url).pathname.split('/').pop() ?? ''
+      const id = pathOf(request).split('/').pop() ?? ''
       const post = posts.find((candidate) => candidate.id === id && !candidate.deleted)
       // X's answer for an unknown or already deleted post is UNCONFIRMED; a 404 problem here.
       if (!post) {
@@ -566,7 +569,7 @@ export function createXEmulator(options: XEmulatorOptions = {}) {
     kit.route('post', `${api}/2/media/upload/:id/append`, async ({ request }) => {
       const auth = authenticate(request, ['media.write'])
       if (auth.error) return auth.error
-      const upload = uploads.get(new URL(request.url).pathname.split('/')[4] ?? '')
+      const upload = uploads.get(pathOf(request).split('/')[4] ?? '')
       if (!upload || upload.ownerId !== auth.grant.subject || upload.finalized) {
         return problem(
           400,
@@ -594,7 +597,7 @@ export function createXEmulator(options: XEmulatorOptions = {}) {
     kit.route('post', `${api}/2/media/upload/:id/finalize`, ({ request }) => {
       const auth = authenticate(request, ['media.write'])
       if (auth.error) return auth.error
-      const id = new URL(request.url).pathname.split('/')[4] ?? ''
+      const id = pathOf(request).split('/')[4] ?? ''
       const upload = uploads.get(id)
       if (!upload || upload.ownerId !== auth.grant.subject) {
         return problem(

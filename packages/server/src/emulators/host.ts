@@ -1,0 +1,200 @@
+import type { Adapter } from '@post-scheduler/adapter-core'
+import type { RequestHandler } from 'msw'
+import { StartupError } from '../errors.ts'
+import type { OAuthApp } from '../platforms/registry.ts'
+
+/** A person on an emulator's consent page. */
+export interface EmulatedPerson {
+  name: string
+  /** The name as a handle (`ada_lovelace`). */
+  username: string
+}
+
+/** A platform's emulator, loaded and serving the platform at a base URL. */
+export interface LoadedEmulator {
+  /** msw handlers answering the platform's API and OAuth endpoints under the base URL. */
+  handlers: RequestHandler[]
+  /** The consent page the adapter sends people to (the host serves it). */
+  authorizationURL: string
+  /** Consents as `person` to the authorization request `url`; the code to send back. */
+  approve(url: URL, person: EmulatedPerson): Promise<{ code: string; state: string }>
+}
+
+/**
+ * What a platform that ships an emulator gives the registry: how to load the emulator at a base
+ * URL for an app, and its adapter pointed at that base URL.
+ */
+export interface PlatformEmulator {
+  load(baseURL: string, app: OAuthApp): Promise<LoadedEmulator>
+  adapter(app: OAuthApp, baseURL: string): Adapter
+}
+
+/** An emulator the server hosts at `path` (`/emulators/<platform>`). */
+export interface HostedEmulator {
+  platform: string
+  path: string
+  /** Serves an HTTP request under `path`: the platform's API, OAuth and a consent page. */
+  handle(request: Request): Promise<Response>
+  /** A `fetch` for the adapter: calls the emulator in-process, and nothing else. */
+  fetch: typeof fetch
+  /** The adapter pointed at the emulator. */
+  adapter(app: OAuthApp): Adapter
+}
+
+/**
+ * Loads a platform's emulator and hosts it at `<publicURL>/emulators/<platform>`, with a consent
+ * page a person (or a test, over HTTP) can use. Development only: refused when
+ * `NODE_ENV=production`, and msw (the emulators' engine) must be installed.
+ *
+ * @throws {StartupError} in production, or without msw.
+ */
+export async function hostEmulator(options: {
+  platform: string
+  publicURL: string
+  app: OAuthApp
+  emulator: PlatformEmulator
+}): Promise<HostedEmulator> {
+  if (process.env.NODE_ENV === 'production') {
+    throw new StartupError(
+      'PLATFORM_EMULATORS=true is refused when NODE_ENV=production: emulated platforms publish nowhere. Unset PLATFORM_EMULATORS.',
+    )
+  }
+  let getResponse: typeof import('msw').getResponse
+  try {
+    ;({ getResponse } = await import('msw'))
+  } catch (error) {
+    throw new StartupError(
+      `PLATFORM_EMULATORS=true needs the msw package, which runs the platform emulators: install it (npm install msw) or unset PLATFORM_EMULATORS. ${(error as Error).message}`,
+    )
+  }
+  const path = `/emulators/${options.platform}`
+  const baseURL = `${options.publicURL}${path}`
+  const redirectURI = `${options.publicURL}/v1/oauth/${options.platform}/callback`
+  const loaded = await options.emulator.load(baseURL, options.app)
+  const consentPath = new URL(loaded.authorizationURL).pathname.slice(
+    new URL(baseURL).pathname.length,
+  )
+
+  async function handle(request: Request): Promise<Response> {
+    const url = new URL(request.url)
+    // Under the base URL whatever host or mount the request came through.
+    const at = url.pathname.indexOf(path)
+    const rest = at === -1 ? url.pathname : url.pathname.slice(at + path.length)
+    if (rest === consentPath && request.method === 'GET') return showConsent(url.searchParams)
+    if (rest === consentPath && request.method === 'POST') {
+      return decideConsent(new URLSearchParams(await request.text()))
+    }
+    const hasBody = request.method !== 'GET' && request.method !== 'HEAD'
+    const answer = await getResponse(
+      loaded.handlers,
+      new Request(`${baseURL}${rest}${url.search}`, {
+        method: request.method,
+        headers: request.headers,
+        body: hasBody ? await request.arrayBuffer() : undefined,
+        signal: request.signal,
+      }),
+    )
+    return (
+      answer ??
+      Response.json(
+        {
+          error: 'not_found',
+          message: `The ${options.platform} emulator has no ${request.method} ${rest}`,
+        },
+        { status: 404 },
+      )
+    )
+  }
+
+  function showConsent(params: URLSearchParams): Response {
+    const hidden = [...params]
+      .map(
+        ([name, value]) =>
+          `<input type="hidden" name="${escapeHTML(name)}" value="${escapeHTML(value)}">`,
+      )
+      .join('')
+    return html(
+      200,
+      `<h1>Emulated ${escapeHTML(options.platform)}</h1>
+<p>${escapeHTML(params.get('client_id') ?? 'An app')} asks to act for you (${escapeHTML(params.get('scope') ?? '')}). This is an emulator run by Post Scheduler: nothing reaches the real platform.</p>
+<form method="post">${hidden}
+<label>Sign in as <input name="name" value="Emulated User" maxlength="60" required></label>
+<button name="decision" value="allow">Allow</button> <button name="decision" value="deny">Deny</button>
+</form>`,
+    )
+  }
+
+  async function decideConsent(form: URLSearchParams): Promise<Response> {
+    const decision = form.get('decision')
+    const name = (form.get('name') ?? '').trim().slice(0, 60) || 'Emulated User'
+    form.delete('decision')
+    form.delete('name')
+    // Only to this server's callback: the emulator must not hand codes to other sites.
+    if (form.get('redirect_uri') !== redirectURI) {
+      return html(400, `<p>redirect_uri must be ${escapeHTML(redirectURI)}.</p>`)
+    }
+    const back = new URL(redirectURI)
+    const state = form.get('state')
+    if (state !== null) back.searchParams.set('state', state)
+    if (decision !== 'allow') {
+      back.searchParams.set('error', 'access_denied')
+      return new Response(null, { status: 303, headers: { location: back.href } })
+    }
+    const authorization = new URL(loaded.authorizationURL)
+    authorization.search = form.toString()
+    try {
+      const { code } = await loaded.approve(authorization, { name, username: handleOf(name) })
+      back.searchParams.set('code', code)
+    } catch (error) {
+      return html(
+        400,
+        `<p>The emulator refused the request: ${escapeHTML((error as Error).message)}</p>`,
+      )
+    }
+    return new Response(null, { status: 303, headers: { location: back.href } })
+  }
+
+  return {
+    platform: options.platform,
+    path,
+    handle,
+    async fetch(input, init) {
+      const request = new Request(input, init)
+      // An emulated platform never reaches the real one, or anything else.
+      if (!request.url.startsWith(`${baseURL}/`)) {
+        throw new TypeError(`The emulated ${options.platform} cannot reach ${request.url}`)
+      }
+      const response = await handle(request)
+      // A fault the emulator injects as a broken connection.
+      if (response.type === 'error') throw new TypeError('fetch failed')
+      return response
+    },
+    adapter: (app) => options.emulator.adapter(app, baseURL),
+  }
+}
+
+function html(status: number, body: string): Response {
+  return new Response(
+    `<!doctype html><html><head><meta charset="utf-8"><title>Emulated platform</title></head><body>${body}</body></html>`,
+    { status, headers: { 'content-type': 'text/html; charset=utf-8' } },
+  )
+}
+
+function escapeHTML(text: string): string {
+  return text
+    .replaceAll('&', '&amp;')
+    .replaceAll('<', '&lt;')
+    .replaceAll('>', '&gt;')
+    .replaceAll('"', '&quot;')
+}
+
+function handleOf(name: string): string {
+  return (
+    name
+      .normalize('NFKD')
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '_')
+      .replace(/^_|_$/g, '')
+      .slice(0, 15) || 'emulated_user'
+  )
+}
