@@ -36,7 +36,8 @@ export type Site =
   | { in: 'path' | 'query'; name: string }
   | { in: 'body'; path: (string | number)[]; schemas: Schema[] }
 
-interface Document {
+/** The parts of the OpenAPI document the fuzzer reads. */
+export interface Document {
   paths: Record<string, Record<string, Record<string, unknown>>>
   components: { schemas: Record<string, Schema> }
 }
@@ -89,6 +90,9 @@ export const HOSTILE_CURSORS = [
   Buffer.from(JSON.stringify(['not a date', 'id'])).toString('base64url'),
   Buffer.from(JSON.stringify(['2024-01-01T00:00:00.000000Z', '\u0000'])).toString('base64url'),
   Buffer.from(JSON.stringify(['99999-01-01T00:00:00.000000Z', 'x'])).toString('base64url'),
+  Buffer.from(JSON.stringify(['2024-02-30T25:00:00.000000Z', 'x'])).toString('base64url'),
+  Buffer.from(JSON.stringify(['0000-01-01T00:00:00.000000Z', 'x'])).toString('base64url'),
+  Buffer.from(JSON.stringify(['', '0'])).toString('base64url'),
   Buffer.from(JSON.stringify([1, 2])).toString('base64url'),
   Buffer.from(JSON.stringify([])).toString('base64url'),
   Buffer.from('not json').toString('base64url'),
@@ -229,7 +233,10 @@ function sampleString(schema: Schema): string {
       return 'https://example.com/'
   }
   if (schema.pattern) {
-    const [value] = fc.sample(fc.stringMatching(new RegExp(schema.pattern)), { seed: 1, numRuns: 1 })
+    const [value] = fc.sample(fc.stringMatching(new RegExp(schema.pattern)), {
+      seed: 1,
+      numRuns: 1,
+    })
     return value ?? ''
   }
   return 'fuzz'.padEnd(schema.minLength ?? 4, 'z')

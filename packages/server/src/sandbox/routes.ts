@@ -1,9 +1,9 @@
 import { createRoute, z } from '@hono/zod-openapi'
-import { and, desc, eq, inArray, isNull, lt, or, sql } from 'drizzle-orm'
+import { and, eq, inArray, isNull, sql } from 'drizzle-orm'
 import { requireTenant, type TenantContext } from '../auth/middleware.ts'
 import { connectedAccounts, sandboxPosts } from '../db/schema/index.ts'
 import { AUTHENTICATED, jsonResponse } from '../http/openapi-helpers.ts'
-import { decodeCursor, PageQuerySchema, toPage } from '../http/pagination.ts'
+import { chronological, PageQuerySchema, toPage } from '../http/pagination.ts'
 import { problemResponses } from '../http/problem.ts'
 import { createRouter } from '../http/router.ts'
 import type { Services } from '../services.ts'
@@ -72,26 +72,18 @@ async function listSandboxPosts(
           : eq(connectedAccounts.profileId, tenant.profileId),
       ),
     )
-  const position = query.cursor ? decodeCursor(query.cursor) : undefined
+  const order = chronological(sandboxPosts.createdAt, sandboxPosts.id, query.cursor, 'desc')
   const rows = await services.db
-    .select()
+    .select({ post: sandboxPosts, key: order.key })
     .from(sandboxPosts)
     .where(
       and(
         inArray(sandboxPosts.accountId, accounts),
         query.includeDeleted === 'true' ? undefined : isNull(sandboxPosts.deletedAt),
-        position
-          ? or(
-              lt(sandboxPosts.createdAt, new Date(position.key)),
-              and(
-                eq(sandboxPosts.createdAt, new Date(position.key)),
-                lt(sandboxPosts.id, position.id),
-              ),
-            )
-          : undefined,
+        order.after,
       ),
     )
-    .orderBy(desc(sandboxPosts.createdAt), desc(sandboxPosts.id))
+    .orderBy(...order.orderBy)
     .limit(query.limit + 1)
   const [duplicates] = await services.db.execute<{ count: number }>(sql`
     select count(*)::int as count from (
@@ -102,8 +94,8 @@ async function listSandboxPosts(
     ...toPage(
       rows,
       query.limit,
-      (row) => ({ key: row.createdAt.toISOString(), id: row.id }),
-      (row) => ({
+      (row) => ({ key: row.key, id: row.post.id }),
+      ({ post: row }) => ({
         id: row.id,
         accountId: row.accountId,
         text: row.text,
