@@ -57,7 +57,9 @@ describe('the browser entry without Node', () => {
     expect((await client.profiles.list().toArray()).map((found) => found.id)).toContain(profile.id)
 
     // An error from the other realm is still an instance of this realm's classes.
-    const error = await client.posts.get('post_nothing').catch((caught: unknown) => caught)
+    const error = await client.posts
+      .get('post_mzxw6ytboi2dkmzvgq3tqnrvhe')
+      .catch((caught: unknown) => caught)
     expect(error).toBeInstanceOf(sdk.NotFoundError)
     const { NotFoundError } = await import('../src/index.ts')
     expect(error).toBeInstanceOf(NotFoundError)

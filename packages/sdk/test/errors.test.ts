@@ -51,7 +51,7 @@ describe('errors by status, against the real server', () => {
 
   it('404: an unknown post is a NotFoundError', async () => {
     const { client } = await server.createTenant()
-    const error = await failure(client.posts.get('post_doesnotexist'))
+    const error = await failure(client.posts.get('post_mzxw6ytboi2dkmzvgq3tqnrvhe'))
     expect(error).toBeInstanceOf(NotFoundError)
     expect(error).toMatchObject({ status: 404, code: 'NOT_FOUND' })
   })

@@ -1,7 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import { requireTenant } from '../auth/middleware.ts'
 import { SCOPES } from '../auth/principal.ts'
-import { AUTHENTICATED, jsonBody, jsonResponse } from '../http/openapi-helpers.ts'
+import { AUTHENTICATED, idSchema, jsonBody, jsonResponse } from '../http/openapi-helpers.ts'
 import { problemResponses } from '../http/problem.ts'
 import { createRouter } from '../http/router.ts'
 import { createApiKey, listApiKeys, revokeApiKey } from './service.ts'
@@ -80,7 +80,7 @@ const revokeKeyRoute = createRoute({
   summary: 'Revoke an API key',
   description: 'Takes effect at once. Needs the admin scope.',
   security: AUTHENTICATED,
-  request: { params: z.object({ apiKeyId: z.string().max(100) }) },
+  request: { params: z.object({ apiKeyId: idSchema('key') }) },
   responses: {
     200: jsonResponse('The revoked key', ApiKeySchema),
     ...problemResponses('UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND', 'WORKSPACE_REQUIRED'),

@@ -1,6 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import { requireTenant } from '../auth/middleware.ts'
-import { AUTHENTICATED, jsonResponse } from '../http/openapi-helpers.ts'
+import { AnyIdSchema, AUTHENTICATED, jsonResponse } from '../http/openapi-helpers.ts'
 import { PageQuerySchema, pageSchema } from '../http/pagination.ts'
 import { problemResponses } from '../http/problem.ts'
 import { createRouter } from '../http/router.ts'
@@ -38,8 +38,8 @@ const listRoute = createRoute({
         .max(100)
         .optional()
         .openapi({ description: 'Exact action, or a prefix ending in `.*`', example: 'api_key.*' }),
-      actorId: z.string().max(100).optional(),
-      targetId: z.string().max(100).optional(),
+      actorId: AnyIdSchema.optional(),
+      targetId: AnyIdSchema.optional(),
       since: z.iso.datetime({ offset: true }).optional(),
       until: z.iso.datetime({ offset: true }).optional(),
     }),

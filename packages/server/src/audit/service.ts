@@ -1,6 +1,6 @@
-import { and, desc, eq, gte, lt, lte, type SQL } from 'drizzle-orm'
+import { and, eq, gte, lt, lte, type SQL } from 'drizzle-orm'
 import { auditLog } from '../db/schema/index.ts'
-import { decodeCursor, toPage } from '../http/pagination.ts'
+import { sequential, toPage } from '../http/pagination.ts'
 import type { Services } from '../services.ts'
 import { type Actor, recordAudit } from './record.ts'
 
@@ -55,15 +55,13 @@ export async function listAuditLog(
   if (filter.targetId) conditions.push(eq(auditLog.targetId, filter.targetId))
   if (filter.since) conditions.push(gte(auditLog.createdAt, new Date(filter.since)))
   if (filter.until) conditions.push(lte(auditLog.createdAt, new Date(filter.until)))
-  if (filter.cursor) {
-    const { id } = decodeCursor(filter.cursor)
-    conditions.push(lt(auditLog.id, Number(id)))
-  }
+  const order = sequential(auditLog.id, filter.cursor)
+  conditions.push(order.after)
   const rows = await services.db
     .select()
     .from(auditLog)
     .where(and(...conditions))
-    .orderBy(desc(auditLog.id))
+    .orderBy(...order.orderBy)
     .limit(filter.limit + 1)
   const page = toPage(
     rows,

@@ -7,6 +7,12 @@ const CHECKSUM_LENGTH = 6
 const random = (bytes: number) => crypto.getRandomValues(new Uint8Array(bytes))
 
 /**
+ * The random part of every identifier {@link generateId} makes: 128 bits in lower-case base32
+ * without padding, 26 characters. Routes check ids against it before any query.
+ */
+export const ID_RANDOM_PATTERN = '[a-z2-7]{26}'
+
+/**
  * A new identifier such as `ws_3k9x…`: a type prefix and 128 random bits in lower-case base32.
  *
  * @example

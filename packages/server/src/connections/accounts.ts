@@ -1,10 +1,10 @@
 import { isAdapterError, type OAuthTokens } from '@post-scheduler/adapter-core'
-import { and, desc, eq, inArray, lt, or, sql } from 'drizzle-orm'
+import { and, eq, inArray, sql } from 'drizzle-orm'
 import { type Actor, recordAudit } from '../audit/record.ts'
 import type { TenantContext } from '../auth/middleware.ts'
 import { connectedAccounts, publications } from '../db/schema/index.ts'
 import { recordAccountEvent } from '../events/emit.ts'
-import { decodeCursor, toPage } from '../http/pagination.ts'
+import { chronological, toPage } from '../http/pagination.ts'
 import { ProblemError } from '../http/problem.ts'
 import { resolveOAuthApp } from '../platforms/service.ts'
 import { lockPosts, refreshPostStatus } from '../publishing/post-status.ts'
@@ -72,9 +72,14 @@ export async function listAccounts(
     cursor?: string | undefined
   },
 ) {
-  const position = query.cursor ? decodeCursor(query.cursor) : undefined
+  const order = chronological(
+    connectedAccounts.createdAt,
+    connectedAccounts.id,
+    query.cursor,
+    'desc',
+  )
   const rows = await services.db
-    .select()
+    .select({ account: connectedAccounts, key: order.key })
     .from(connectedAccounts)
     .where(
       and(
@@ -82,24 +87,16 @@ export async function listAccounts(
         query.profileId ? eq(connectedAccounts.profileId, query.profileId) : undefined,
         query.platform ? eq(connectedAccounts.platform, query.platform) : undefined,
         query.status ? eq(connectedAccounts.status, query.status) : undefined,
-        position
-          ? or(
-              lt(connectedAccounts.createdAt, new Date(position.key)),
-              and(
-                eq(connectedAccounts.createdAt, new Date(position.key)),
-                lt(connectedAccounts.id, position.id),
-              ),
-            )
-          : undefined,
+        order.after,
       ),
     )
-    .orderBy(desc(connectedAccounts.createdAt), desc(connectedAccounts.id))
+    .orderBy(...order.orderBy)
     .limit(query.limit + 1)
   return toPage(
     rows,
     query.limit,
-    (row) => ({ key: row.createdAt.toISOString(), id: row.id }),
-    presentAccount,
+    (row) => ({ key: row.key, id: row.account.id }),
+    (row) => presentAccount(row.account),
   )
 }
 

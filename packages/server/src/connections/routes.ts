@@ -1,6 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import { requireTenant } from '../auth/middleware.ts'
-import { AUTHENTICATED, jsonBody, jsonResponse, PUBLIC } from '../http/openapi-helpers.ts'
+import { AUTHENTICATED, idSchema, jsonBody, jsonResponse, PUBLIC } from '../http/openapi-helpers.ts'
 import { PageQuerySchema, pageSchema } from '../http/pagination.ts'
 import { problemResponses } from '../http/problem.ts'
 import { createRouter } from '../http/router.ts'
@@ -68,7 +68,7 @@ const startRoute = createRoute({
     'Returns the platform’s authorization URL to send the person to (valid 15 minutes). After consent the platform returns them to this server, which connects the account — or, when the login gives several (pages, organisations), waits for the choice — and then sends them to `returnURL` with `connection`, `status` (`connected`, `choosing`, `error`) and `error` in the query. `returnURL` must be on one of the workspace’s `corsOrigins`. Profile tokens may start connections for their own profile.',
   security: AUTHENTICATED,
   request: {
-    params: z.object({ profileId: z.string().max(100) }),
+    params: z.object({ profileId: idSchema('prof') }),
     body: jsonBody(
       z
         .object({
@@ -128,7 +128,7 @@ const getConnectionRoute = createRoute({
   summary: 'Get a connection',
   description: 'Its status and, while `choosing`, the accounts the login offers (headless flow).',
   security: AUTHENTICATED,
-  request: { params: z.object({ connectionId: z.string().max(100) }) },
+  request: { params: z.object({ connectionId: idSchema('conn') }) },
   responses: {
     200: jsonResponse('The connection', ConnectionSchema),
     ...problemResponses('UNAUTHENTICATED', 'NOT_FOUND'),
@@ -144,7 +144,7 @@ const chooseRoute = createRoute({
     'For a login that gives several accounts; within an hour of consent. The login’s tokens are then forgotten.',
   security: AUTHENTICATED,
   request: {
-    params: z.object({ connectionId: z.string().max(100) }),
+    params: z.object({ connectionId: idSchema('conn') }),
     body: jsonBody(
       z
         .object({ accountIds: z.array(z.string().max(200)).min(1).max(50) })
@@ -171,7 +171,7 @@ const listAccountsRoute = createRoute({
   security: AUTHENTICATED,
   request: {
     query: PageQuerySchema.extend({
-      profileId: z.string().max(100).optional(),
+      profileId: idSchema('prof').optional(),
       platform: z.string().max(50).optional(),
       status: z.enum(['active', 'reauth_required', 'revoked']).optional(),
     }),
@@ -192,7 +192,7 @@ const getAccountRoute = createRoute({
   summary: 'Get a connected account',
   description: 'With its health: `active`, `reauth_required` (reconnect it) or `revoked`.',
   security: AUTHENTICATED,
-  request: { params: z.object({ accountId: z.string().max(100) }) },
+  request: { params: z.object({ accountId: idSchema('acct') }) },
   responses: {
     200: jsonResponse('The account', AccountSchema),
     ...problemResponses('UNAUTHENTICATED', 'NOT_FOUND'),
@@ -207,7 +207,7 @@ const disconnectRoute = createRoute({
   description:
     'Revokes the token at the platform where it can be revoked (a failure there is recorded, never blocking), deletes the encrypted tokens and marks the account `revoked`.',
   security: AUTHENTICATED,
-  request: { params: z.object({ accountId: z.string().max(100) }) },
+  request: { params: z.object({ accountId: idSchema('acct') }) },
   responses: {
     200: jsonResponse('The disconnected account', AccountSchema),
     ...problemResponses('UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND'),

@@ -1,6 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import { requireTenant } from '../auth/middleware.ts'
-import { AUTHENTICATED, jsonResponse } from '../http/openapi-helpers.ts'
+import { AUTHENTICATED, idSchema, jsonResponse } from '../http/openapi-helpers.ts'
 import { PageQuerySchema, pageSchema } from '../http/pagination.ts'
 import { problemResponses } from '../http/problem.ts'
 import { createRouter } from '../http/router.ts'
@@ -27,7 +27,7 @@ const listEventsRoute = createRoute({
           description: `One or more types, comma-separated: ${EVENT_TYPES.map((type) => `\`${type}\``).join(', ')}`,
           example: 'post.published,post.failed',
         }),
-      profileId: z.string().max(100).optional(),
+      profileId: idSchema('prof').optional(),
       from: z.iso.datetime({ offset: true }).optional().openapi({
         description: 'At or after this instant',
       }),
@@ -52,7 +52,7 @@ const getEventRoute = createRoute({
   description:
     'By its id, which is also the `webhook-id` of its deliveries. A profile token sees its own profile’s events only.',
   security: AUTHENTICATED,
-  request: { params: z.object({ eventId: z.string().max(100) }) },
+  request: { params: z.object({ eventId: idSchema('evt') }) },
   responses: {
     200: jsonResponse('The event', EventSchema),
     ...problemResponses('UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND', 'WORKSPACE_REQUIRED'),

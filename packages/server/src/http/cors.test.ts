@@ -112,7 +112,7 @@ describe('requests with a profile token from a browser', () => {
   })
 
   it('may read their errors too, from a listed origin', async () => {
-    const response = await request('/v1/profiles/prof_unknown', {
+    const response = await request('/v1/profiles/prof_mzxw6ytboi2dkmzvgq3tqnrvhe', {
       token: profileToken,
       headers: { origin: APP_ORIGIN },
     })

@@ -1,6 +1,7 @@
 import { z } from '@hono/zod-openapi'
 import { asc, desc, type SQL, sql } from 'drizzle-orm'
 import type { PgColumn } from 'drizzle-orm/pg-core'
+import { isStorableText } from './openapi-helpers.ts'
 import { ProblemError } from './problem.ts'
 
 /** Query parameters of every list operation: `limit` (1–100, default 20) and an opaque `cursor`. */
@@ -31,14 +32,17 @@ export function encodeCursor(position: { key: string; id: string }): string {
 }
 
 /**
- * Decodes a cursor made by {@link encodeCursor}.
+ * Decodes a cursor made by {@link encodeCursor}. Lists decode through {@link chronological} or
+ * {@link sequential}, which also check the key is one their ordering can compare.
  *
  * @throws {ProblemError} `VALIDATION_FAILED` on the `cursor` query parameter when it is not one.
  */
-export function decodeCursor(cursor: string): { key: string; id: string } {
+function decodeCursor(cursor: string): { key: string; id: string } {
   try {
     const [key, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[]
-    if (typeof key === 'string' && typeof id === 'string') return { key, id }
+    if (typeof key === 'string' && typeof id === 'string' && isStorableText(key + id)) {
+      return { key, id }
+    }
   } catch {}
   throw invalidCursor()
 }
@@ -75,6 +79,15 @@ export function toPage<Row, Item>(
 
 const MICROSECOND_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/
 
+/** Whether `key` is an instant PostgreSQL can cast: the shape, and a real day and time in it. */
+function isMicrosecondInstant(key: string): boolean {
+  if (!MICROSECOND_INSTANT.test(key) || key.startsWith('0000')) return false
+  const milliseconds = `${key.slice(0, 23)}Z`
+  const date = new Date(milliseconds)
+  // February 30th parses (rolled over to March); only an instant that prints back as given is real.
+  return !Number.isNaN(date.getTime()) && date.toISOString() === milliseconds
+}
+
 /**
  * Ordering and cursor condition for a list sorted by creation time, with the id as tie-breaker.
  * The cursor key is the creation time to the microsecond, as PostgreSQL stores it: a JavaScript
@@ -101,7 +114,7 @@ export function chronological(
 ): { key: SQL<string>; after: SQL | undefined; orderBy: SQL[] } {
   const key = sql<string>`to_char(${createdAt} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`
   const position = cursor === undefined ? undefined : decodeCursor(cursor)
-  if (position && !MICROSECOND_INSTANT.test(position.key)) {
+  if (position && !isMicrosecondInstant(position.key)) {
     // A well-formed cursor from another list (or a forged one) must not reach the SQL cast.
     throw invalidCursor()
   }
@@ -113,5 +126,31 @@ export function chronological(
       ? sql`(${createdAt}, ${id}) ${comparison} (${position.key}::timestamptz, ${position.id})`
       : undefined,
     orderBy: [order(createdAt), order(id)],
+  }
+}
+
+const SEQUENCE_ID = /^[1-9]\d{0,14}$/
+
+/**
+ * Ordering and cursor condition for a list sorted by a `bigserial` id, newest first: the cursor's
+ * id must be such a number (its key is unused), so a cursor from another list is refused before
+ * the query.
+ *
+ * @example
+ * ```ts
+ * const order = sequential(auditLog.id, query.cursor)
+ * const rows = await db.select().from(auditLog).where(order.after).orderBy(...order.orderBy)
+ * return toPage(rows, query.limit, (row) => ({ key: '', id: String(row.id) }), present)
+ * ```
+ */
+export function sequential(
+  id: PgColumn,
+  cursor: string | undefined,
+): { after: SQL | undefined; orderBy: SQL[] } {
+  const position = cursor === undefined ? undefined : decodeCursor(cursor)
+  if (position && !SEQUENCE_ID.test(position.id)) throw invalidCursor()
+  return {
+    after: position ? sql`${id} < ${Number(position.id)}` : undefined,
+    orderBy: [desc(id)],
   }
 }

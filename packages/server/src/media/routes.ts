@@ -1,9 +1,10 @@
+import { rm } from 'node:fs/promises'
 import { createRoute, z } from '@hono/zod-openapi'
 import { requireTenant } from '../auth/middleware.ts'
-import { AUTHENTICATED, jsonBody, jsonResponse } from '../http/openapi-helpers.ts'
+import { AUTHENTICATED, idSchema, jsonBody, jsonResponse } from '../http/openapi-helpers.ts'
 import { PageQuerySchema, pageSchema } from '../http/pagination.ts'
 import { IssueSchema, problemResponses } from '../http/problem.ts'
-import { createRouter } from '../http/router.ts'
+import { createRouter, refuseUnstorableText } from '../http/router.ts'
 import { receiveMultipart } from './receive.ts'
 import {
   abortUpload,
@@ -31,7 +32,7 @@ const AltTextSchema = z.string().trim().max(1000).openapi({
 
 const FilenameSchema = z.string().trim().min(1).max(255).openapi({ example: 'launch.mp4' })
 
-const ProfileIdSchema = z.string().max(100).openapi({
+const ProfileIdSchema = idSchema('prof').openapi({
   description:
     'The profile the media belongs to; the workspace’s default profile when absent (a profile token’s own profile always)',
   example: 'prof_mzxw6ytboi2dkmzvgq3tqnrvhe',
@@ -122,8 +123,8 @@ const UploadSchema = z
   })
   .openapi('MediaUpload')
 
-const MediaParams = z.object({ mediaId: z.string().max(100) })
-const UploadParams = z.object({ uploadId: z.string().max(100) })
+const MediaParams = z.object({ mediaId: idSchema('med') })
+const UploadParams = z.object({ uploadId: idSchema('mup') })
 
 const COMMON = ['UNAUTHENTICATED', 'FORBIDDEN', 'WORKSPACE_REQUIRED'] as const
 
@@ -477,6 +478,12 @@ export function mediaRoutes() {
         services.media.temporaryDir,
         services.config.media.maxFileBytes,
       )
+      try {
+        refuseUnstorableText({ altText: upload.fields.altText, filename: upload.filename }, 'body')
+      } catch (error) {
+        await rm(upload.file.path, { force: true })
+        throw error
+      }
       const altText = AltTextSchema.optional().safeParse(upload.fields.altText ?? query.altText)
       const created = await storeMedia(
         services,

@@ -465,7 +465,8 @@ export async function getMedia(services: MediaDeps, scope: MediaScope, mediaId: 
 }
 
 /**
- * Changes a media file's alternative text (or clears it with `null`).
+ * Changes a media file's alternative text (or clears it with `null`). An empty patch changes
+ * nothing and records nothing: it answers the media as it is, like every PATCH of the API.
  *
  * @throws {ProblemError} `NOT_FOUND`.
  */
@@ -476,10 +477,19 @@ export async function updateMedia(
   patch: { altText?: string | null | undefined },
   actor: Actor,
 ) {
+  if (patch.altText === undefined) {
+    const [row] = await services.db
+      .select()
+      .from(media)
+      .where(visible(scope, eq(media.id, mediaId)))
+    if (!row) throw notFound(mediaId)
+    return presentMedia(services, row)
+  }
+  const altText = patch.altText
   const row = await services.db.transaction(async (tx) => {
     const [row] = await tx
       .update(media)
-      .set({ ...(patch.altText !== undefined && { altText: patch.altText }) })
+      .set({ altText })
       .where(visible(scope, eq(media.id, mediaId)))
       .returning()
     if (!row) throw notFound(mediaId)

@@ -1,6 +1,12 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import { requireTenant, requireUser } from '../auth/middleware.ts'
-import { AUTHENTICATED, EmailSchema, jsonBody, jsonResponse } from '../http/openapi-helpers.ts'
+import {
+  AUTHENTICATED,
+  EmailSchema,
+  idSchema,
+  jsonBody,
+  jsonResponse,
+} from '../http/openapi-helpers.ts'
 import { PageQuerySchema, pageSchema } from '../http/pagination.ts'
 import { problemResponses } from '../http/problem.ts'
 import { createRouter } from '../http/router.ts'
@@ -46,9 +52,9 @@ export const InvitationSchema = z
   })
   .openapi('Invitation')
 
-const WorkspaceParams = z.object({ workspaceId: z.string().max(100) })
-const MemberParams = WorkspaceParams.extend({ userId: z.string().max(100) })
-const InvitationParams = WorkspaceParams.extend({ invitationId: z.string().max(100) })
+const WorkspaceParams = z.object({ workspaceId: idSchema('ws') })
+const MemberParams = WorkspaceParams.extend({ userId: idSchema('usr') })
+const InvitationParams = WorkspaceParams.extend({ invitationId: idSchema('inv') })
 
 const listMembersRoute = createRoute({
   method: 'get',

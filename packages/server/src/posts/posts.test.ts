@@ -66,7 +66,7 @@ describe('listing posts', () => {
     expect((await list('')).data.map((post) => post.id)).toEqual([third.id, draft.id, scheduled.id])
     expect((await list('status=draft')).data.map((post) => post.id)).toEqual([draft.id])
     expect((await list(`accountId=${accountId}`)).data).toHaveLength(3)
-    expect((await list('accountId=acct_other')).data).toHaveLength(0)
+    expect((await list('accountId=acct_mzxw6ytboi2dkmzvgq3tqnrvhe')).data).toHaveLength(0)
     expect((await list('platform=sandbox')).data).toHaveLength(3)
     expect((await list('platform=x')).data).toHaveLength(0)
     const window = `from=${encodeURIComponent(new Date(Date.now() + 2 * 86_400_000).toISOString())}`

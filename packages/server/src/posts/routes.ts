@@ -1,7 +1,13 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import { requireTenant } from '../auth/middleware.ts'
 import { IdempotencyHeaders } from '../http/idempotency.ts'
-import { AUTHENTICATED, jsonBody, jsonResponse, TimezoneSchema } from '../http/openapi-helpers.ts'
+import {
+  AUTHENTICATED,
+  idSchema,
+  jsonBody,
+  jsonResponse,
+  TimezoneSchema,
+} from '../http/openapi-helpers.ts'
 import { PageQuerySchema, pageSchema } from '../http/pagination.ts'
 import { IssueSchema, problemResponses } from '../http/problem.ts'
 import { createRouter } from '../http/router.ts'
@@ -162,6 +168,8 @@ const createPostRoute = createRoute({
   },
 })
 
+const PostParams = z.object({ postId: idSchema('post') })
+
 const getPostRoute = createRoute({
   method: 'get',
   path: '/posts/{postId}',
@@ -170,14 +178,12 @@ const getPostRoute = createRoute({
   description:
     'With each publication’s status, platform id and URL, error, and the timeline of its attempts.',
   security: AUTHENTICATED,
-  request: { params: z.object({ postId: z.string().max(100) }) },
+  request: { params: PostParams },
   responses: {
     200: jsonResponse('The post', PostSchema),
     ...problemResponses('UNAUTHENTICATED', 'NOT_FOUND'),
   },
 })
-
-const PostParams = z.object({ postId: z.string().max(100) })
 
 const POST_STATUSES = [
   'draft',
@@ -200,8 +206,8 @@ const listPostsRoute = createRoute({
   request: {
     query: PageQuerySchema.extend({
       status: z.enum(POST_STATUSES).optional(),
-      profileId: z.string().max(100).optional(),
-      accountId: z.string().max(100).optional(),
+      profileId: idSchema('prof').optional(),
+      accountId: idSchema('acct').optional(),
       platform: z.string().max(50).optional(),
       from: z.iso.datetime({ offset: true }).optional().openapi({
         description: 'Scheduled at or after this instant',
@@ -376,7 +382,7 @@ const retryPublicationRoute = createRoute({
     'Only a `failed` or `unconfirmed` one (else `409`). For an unconfirmed publication the platform is asked first whether the earlier attempt made the post; it is published again only if not.',
   security: AUTHENTICATED,
   request: {
-    params: PostParams.extend({ publicationId: z.string().max(100) }),
+    params: PostParams.extend({ publicationId: idSchema('pub') }),
     headers: IdempotencyHeaders,
   },
   responses: {

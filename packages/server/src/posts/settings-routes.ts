@@ -1,6 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import { requireTenant } from '../auth/middleware.ts'
-import { AUTHENTICATED, jsonBody, jsonResponse } from '../http/openapi-helpers.ts'
+import { AUTHENTICATED, idSchema, jsonBody, jsonResponse } from '../http/openapi-helpers.ts'
 import { problemResponses } from '../http/problem.ts'
 import { createRouter } from '../http/router.ts'
 import { getPublishingSettings, updatePublishingSettings } from './publishing-settings.ts'
@@ -33,7 +33,7 @@ const PublishingSettingsSchema = z
   })
   .openapi('PublishingSettings')
 
-const WorkspaceParams = z.object({ workspaceId: z.string().max(100) })
+const WorkspaceParams = z.object({ workspaceId: idSchema('ws') })
 
 const getSettingsRoute = createRoute({
   method: 'get',

@@ -1,6 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import { requireTenant, requireUser } from '../auth/middleware.ts'
-import { AUTHENTICATED, jsonBody, jsonResponse, PUBLIC } from '../http/openapi-helpers.ts'
+import { AUTHENTICATED, idSchema, jsonBody, jsonResponse, PUBLIC } from '../http/openapi-helpers.ts'
 import { problemResponses } from '../http/problem.ts'
 import { createRouter } from '../http/router.ts'
 import { readAccessView } from './access.ts'
@@ -137,7 +137,7 @@ const getExportRoute = createRoute({
   tags: ['Privacy'],
   summary: 'One export, with a download link once ready',
   security: AUTHENTICATED,
-  request: { params: z.object({ exportId: z.string().max(100) }) },
+  request: { params: z.object({ exportId: idSchema('exp') }) },
   responses: {
     200: jsonResponse('The export', ExportSchema),
     ...problemResponses('UNAUTHENTICATED', 'NOT_FOUND'),
@@ -239,7 +239,7 @@ const deleteHistoryRoute = createRoute({
   description:
     'Deletes every post of the workspace (or of one profile) that is published, partially published, failed or canceled, with its publications: text, platform ids, links. Posts still to publish stay. Profile tokens delete their own profile’s history.',
   security: AUTHENTICATED,
-  request: { query: z.object({ profileId: z.string().max(100).optional() }) },
+  request: { query: z.object({ profileId: idSchema('prof').optional() }) },
   responses: {
     200: jsonResponse('How many posts were deleted', z.object({ deleted: z.number().int() })),
     ...problemResponses('UNAUTHENTICATED', 'FORBIDDEN', 'WORKSPACE_REQUIRED'),

@@ -1,6 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import { requireTenant } from '../auth/middleware.ts'
-import { AUTHENTICATED, jsonBody, jsonResponse } from '../http/openapi-helpers.ts'
+import { AUTHENTICATED, idSchema, jsonBody, jsonResponse } from '../http/openapi-helpers.ts'
 import { PageQuerySchema, pageSchema } from '../http/pagination.ts'
 import { problemResponses } from '../http/problem.ts'
 import { createRouter } from '../http/router.ts'
@@ -35,7 +35,7 @@ export const ProfileSchema = z
   })
   .openapi('Profile')
 
-const ProfileParams = z.object({ profileId: z.string().max(100) })
+const ProfileParams = z.object({ profileId: idSchema('prof') })
 
 const createProfileRoute = createRoute({
   method: 'post',

@@ -4,7 +4,7 @@ import type { Database } from '../db/client.ts'
 import { coalesce } from '../db/coalesce.ts'
 import { anyOf } from '../db/predicates.ts'
 import { connectedAccounts, sandboxPosts, sandboxState } from '../db/schema/index.ts'
-import { decodeCursor, toPage } from '../http/pagination.ts'
+import { chronological, toPage } from '../http/pagination.ts'
 
 type Row = typeof sandboxPosts.$inferSelect
 
@@ -211,26 +211,18 @@ export async function listSandboxPosts(
           : eq(connectedAccounts.profileId, scope.profileId),
       ),
     )
-  const position = query.cursor ? decodeCursor(query.cursor) : undefined
+  const order = chronological(sandboxPosts.createdAt, sandboxPosts.id, query.cursor, 'desc')
   const rows = await db
-    .select()
+    .select({ post: sandboxPosts, key: order.key })
     .from(sandboxPosts)
     .where(
       and(
         inArray(sandboxPosts.accountId, accounts),
         query.includeDeleted === 'true' ? undefined : isNull(sandboxPosts.deletedAt),
-        position
-          ? or(
-              lt(sandboxPosts.createdAt, new Date(position.key)),
-              and(
-                eq(sandboxPosts.createdAt, new Date(position.key)),
-                lt(sandboxPosts.id, position.id),
-              ),
-            )
-          : undefined,
+        order.after,
       ),
     )
-    .orderBy(desc(sandboxPosts.createdAt), desc(sandboxPosts.id))
+    .orderBy(...order.orderBy)
     .limit(query.limit + 1)
   const [duplicates] = await db.execute<{ count: number }>(sql`
     select count(*)::int as count from (
@@ -241,8 +233,8 @@ export async function listSandboxPosts(
     ...toPage(
       rows,
       query.limit,
-      (row) => ({ key: row.createdAt.toISOString(), id: row.id }),
-      (row) => ({
+      (row) => ({ key: row.key, id: row.post.id }),
+      ({ post: row }) => ({
         id: row.id,
         accountId: row.accountId,
         text: row.text,

@@ -1,6 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import { requireTenant } from '../auth/middleware.ts'
-import { AUTHENTICATED, jsonBody, jsonResponse } from '../http/openapi-helpers.ts'
+import { AUTHENTICATED, idSchema, jsonBody, jsonResponse } from '../http/openapi-helpers.ts'
 import { problemResponses } from '../http/problem.ts'
 import { createRouter } from '../http/router.ts'
 import { getPostingSchedule, previewFreeSlots, putPostingSchedule } from './schedules.ts'
@@ -80,8 +80,8 @@ const SeriesSchema = z
   })
   .openapi('Series')
 
-const ProfileParams = z.object({ profileId: z.string().max(100) })
-const SeriesParams = z.object({ seriesId: z.string().max(100) })
+const ProfileParams = z.object({ profileId: idSchema('prof') })
+const SeriesParams = z.object({ seriesId: idSchema('ser') })
 
 const getScheduleRoute = createRoute({
   method: 'get',

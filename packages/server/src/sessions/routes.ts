@@ -3,6 +3,7 @@ import { actorOf, clearSessionCookie, requireUser, setSessionCookie } from '../a
 import {
   AUTHENTICATED,
   EmailSchema,
+  idSchema,
   jsonBody,
   jsonResponse,
   PUBLIC,
@@ -78,7 +79,7 @@ const revokeRoute = createRoute({
   tags: ['Sessions'],
   summary: 'Revoke one of my sessions',
   security: AUTHENTICATED,
-  request: { params: z.object({ sessionId: z.string().max(100) }) },
+  request: { params: z.object({ sessionId: idSchema('ses') }) },
   responses: {
     204: { description: 'The session has ended' },
     ...problemResponses('UNAUTHENTICATED', 'NOT_FOUND'),

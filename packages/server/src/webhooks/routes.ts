@@ -2,7 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi'
 import { requireTenant } from '../auth/middleware.ts'
 import { EventTypeSchema } from '../events/schemas.ts'
 import { IdempotencyHeaders } from '../http/idempotency.ts'
-import { AUTHENTICATED, jsonBody, jsonResponse } from '../http/openapi-helpers.ts'
+import { AUTHENTICATED, idSchema, jsonBody, jsonResponse } from '../http/openapi-helpers.ts'
 import { PageQuerySchema, pageSchema } from '../http/pagination.ts'
 import { problemResponses } from '../http/problem.ts'
 import { createRouter } from '../http/router.ts'
@@ -65,7 +65,7 @@ const EndpointWithSecretSchema = EndpointSchema.extend({
   }),
 }).openapi('WebhookEndpointWithSecret')
 
-const EndpointParams = z.object({ endpointId: z.string().max(100) })
+const EndpointParams = z.object({ endpointId: idSchema('whe') })
 
 const Filters = {
   description: z.string().max(500).optional(),
@@ -255,7 +255,7 @@ const listDeliveriesRoute = createRoute({
     params: EndpointParams,
     query: PageQuerySchema.extend({
       status: z.enum(['pending', 'delivering', 'succeeded', 'failed']).optional(),
-      eventId: z.string().max(100).optional(),
+      eventId: idSchema('evt').optional(),
     }),
   },
   responses: {
@@ -297,7 +297,7 @@ const listAttemptsRoute = createRoute({
   security: AUTHENTICATED,
   request: {
     params: EndpointParams,
-    query: PageQuerySchema.extend({ eventId: z.string().max(100).optional() }),
+    query: PageQuerySchema.extend({ eventId: idSchema('evt').optional() }),
   },
   responses: {
     200: jsonResponse(

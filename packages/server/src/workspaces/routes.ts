@@ -1,6 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import { requireTenant, requireUser } from '../auth/middleware.ts'
-import { AUTHENTICATED, jsonBody, jsonResponse } from '../http/openapi-helpers.ts'
+import { AUTHENTICATED, idSchema, jsonBody, jsonResponse } from '../http/openapi-helpers.ts'
 import { problemResponses } from '../http/problem.ts'
 import { createRouter } from '../http/router.ts'
 import { createWorkspace, getWorkspace, listMyWorkspaces, updateWorkspace } from './service.ts'
@@ -26,7 +26,7 @@ const OriginSchema = z
     error: 'must be an origin such as https://app.example.com (scheme, host and port only)',
   })
 
-const WorkspaceParams = z.object({ workspaceId: z.string().max(100) })
+const WorkspaceParams = z.object({ workspaceId: idSchema('ws') })
 
 const createRouteDefinition = createRoute({
   method: 'post',
