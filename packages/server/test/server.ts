@@ -1,7 +1,11 @@
 import { afterAll } from 'vitest'
 import type { Config } from '../src/config/config.ts'
 import type { MailMessage, MailTransport } from '../src/mail/transport.ts'
-import { createPostScheduler, type PostScheduler } from '../src/post-scheduler.ts'
+import {
+  createPostScheduler,
+  type PostScheduler,
+  type PostSchedulerOptions,
+} from '../src/post-scheduler.ts'
 import type { Services } from '../src/services.ts'
 import { testConfig } from './config.ts'
 import { createTestDatabase } from './database.ts'
@@ -45,13 +49,14 @@ export interface RequestOptions {
  */
 export async function startTestServer(
   overrides: Partial<Config> = {},
-  options: { worker?: boolean } = {},
+  options: { worker?: boolean; platforms?: PostSchedulerOptions['platforms'] } = {},
 ) {
   const mail = new MailRecorder()
   const databaseURL = await createTestDatabase()
   const scheduler: PostScheduler = createPostScheduler({
     config: testConfig(databaseURL, { trustProxy: true, ...overrides }),
     mailTransport: mail,
+    platforms: options.platforms,
   })
   await scheduler.start({ listen: false, worker: options.worker ?? false })
   afterAll(() => scheduler.stop())
