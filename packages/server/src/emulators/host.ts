@@ -59,7 +59,7 @@ export async function hostEmulator(options: {
     }
     const hasBody = request.method !== 'GET' && request.method !== 'HEAD'
     const answer = await getResponse(
-      loaded.handlers,
+      loaded.handlers as Parameters<typeof getResponse>[0],
       new Request(`${baseURL}${rest}${url.search}`, {
         method: request.method,
         headers: request.headers,

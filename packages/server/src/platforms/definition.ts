@@ -1,5 +1,4 @@
 import type { Adapter, CallOptions, Capabilities } from '@post-scheduler/adapter-core'
-import type { RequestHandler } from 'msw'
 import type { Config } from '../config/config.ts'
 import type { Database } from '../db/client.ts'
 
@@ -51,8 +50,12 @@ export interface EmulatedPerson {
 
 /** A platform's emulator, loaded and serving the platform at a base URL. */
 export interface LoadedEmulator {
-  /** msw handlers answering the platform's API and OAuth endpoints under the base URL. */
-  handlers: RequestHandler[]
+  /**
+   * msw handlers (`RequestHandler[]`, as an adapter package's emulator gives them) answering the
+   * platform's API and OAuth endpoints under the base URL. Typed loosely so this type does not
+   * need msw, which only `PLATFORM_EMULATORS` loads.
+   */
+  handlers: readonly object[]
   /** The consent page the adapter sends people to (the host serves it). */
   authorizationURL: string
   /** Consents as `person` to the authorization request `url`; the code to send back. */
