@@ -4,8 +4,9 @@
 
 /** The server's request kit and what lies below it: they serve every domain and know none. */
 const KIT = '(^|/)packages/server/src/(http|db|errors|logging|config|outbound|mail)/'
-/** The assembly: the app, the workers' list, the lifecycle and the entry points. */
-const APP = '(^|/)packages/server/src/(app/|post-scheduler\\.ts$|cli\\.ts$|index\\.ts$)'
+/** The assembly: the app, the workers' list, the lifecycle and the entry points (`testing` too). */
+const APP =
+  '(^|/)packages/server/src/(app/|testing/|post-scheduler\\.ts$|cli\\.ts$|index\\.ts$|testing\\.ts$)'
 const SERVER_SRC = '(^|/)packages/server/src/'
 /** The packages published apart from the server. */
 const PUBLISHED = '(^|/)packages/(adapters/[^/]+|sdk|react-widgets)/'

@@ -2,9 +2,9 @@ import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { makeImage } from '@post-scheduler/server/testing'
 import { Webhook } from 'standardwebhooks'
 import { afterAll, describe, expect, it, vi } from 'vitest'
-import { makeImage } from '../../server/test/media.ts'
 import { startSDKTestServer } from './server.ts'
 
 const here = dirname(fileURLToPath(import.meta.url))

@@ -1,5 +1,5 @@
+import { makeImage } from '@post-scheduler/server/testing'
 import { describe, expect, it } from 'vitest'
-import { makeImage } from '../../server/test/media.ts'
 import {
   AuthenticationError,
   ConflictError,

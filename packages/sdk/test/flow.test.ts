@@ -1,12 +1,11 @@
-import { writeFile } from 'node:fs/promises'
+import { mkdtemp, writeFile } from 'node:fs/promises'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterAll, describe, expect, it } from 'vitest'
-import { loadConfig } from '../../server/src/config/config.ts'
-import { makeImage, makeNoisyPNG, mediaTestConfig } from '../../server/test/media.ts'
-import { startReceiver } from '../../server/test/webhooks.ts'
+import { loadConfig } from '@post-scheduler/server'
+import { makeImage, makeNoisyPNG, startReceiver } from '@post-scheduler/server/testing'
+import { afterAll, describe, expect, it, onTestFinished } from 'vitest'
 import {
   MediaUploadError,
   type Post,
@@ -26,10 +25,12 @@ const publishing = {
 }
 // Small parts, so a resumable upload of a few hundred kilobytes has several; imports may reach
 // the loopback listener below (a stand-in for a public file host).
-const media = await mediaTestConfig({
+const media = {
+  ...loadConfig({}).media,
+  localDir: await mkdtemp(join(tmpdir(), 'post-scheduler-media-')),
   uploadPartBytes: 64 * 1024,
   importAllowedNetworks: ['127.0.0.1/32'],
-})
+}
 // Webhook receivers listen on loopback, which the operator allows here (a self-hosted receiver).
 const webhooks = { allowedNetworks: ['127.0.0.0/8'], timeoutSeconds: 5, concurrency: 4 }
 const server = await startSDKTestServer({ publishing, media, webhooks }, { worker: true })
@@ -62,6 +63,7 @@ describe('the whole flow through the SDK against a real server', () => {
   }, async () => {
     const { client } = await server.createTenant()
     const receiver = await startReceiver()
+    onTestFinished(() => receiver.close())
     const endpoint = await client.webhookEndpoints.create({
       url: receiver.url,
       eventTypes: ['post.published'],
@@ -132,6 +134,7 @@ describe('the whole flow through the SDK against a real server', () => {
   it('manages webhook endpoints: events, test, deliveries, attempts, rotation and redelivery', async () => {
     const { client } = await server.createTenant()
     const receiver = await startReceiver()
+    onTestFinished(() => receiver.close())
     const endpoint = await client.webhookEndpoints.create({ url: receiver.url })
     const profile = await client.profiles.create({ name: 'Hooks' })
     const account = await server.connectSandboxAccount(client, profile.id)

@@ -1,32 +1,37 @@
-import { afterAll, expect } from 'vitest'
-import { serveHTTP } from '../../server/src/http/serve.ts'
-import { local, RETURN_URL } from '../../server/test/connections.ts'
-import { startTestServer } from '../../server/test/server.ts'
+import type { Config } from '@post-scheduler/server'
+import { connectTestDatabases, startTestServer } from '@post-scheduler/server/testing'
+import { afterAll, inject } from 'vitest'
 import { type ClientOptions, createClient, type PostSchedulerClient } from '../src/index.ts'
 
-type Overrides = Parameters<typeof startTestServer>[0]
+/** Where the sandbox's connections send people back (the workspace allows its origin). */
+export const RETURN_URL = 'https://app.example.com/connected'
 
 /**
- * The server's test server (its own database copied from the run's template), listening on a
- * loopback port so the SDK talks to it over real HTTP.
+ * A real server (the server's `./testing` entry) on its own database copied from the run's
+ * template, listening on a loopback port so the SDK talks to it over real HTTP. Stopped, and its
+ * database dropped, after the file's tests.
  */
 export async function startSDKTestServer(
-  overrides: Overrides = {},
+  config: Partial<Config> = {},
   options: { worker?: boolean } = {},
 ) {
-  const server = await startTestServer(overrides, options)
-  const http = await serveHTTP((request) => server.scheduler.app.fetch(request), {
-    host: '127.0.0.1',
-    port: 0,
-    tls: undefined,
+  const databases = connectTestDatabases({
+    adminURL: inject('adminDatabaseURL'),
+    templateDatabase: inject('templateDatabase'),
   })
-  afterAll(() => http.close(1_000))
+  const databaseURL = await databases.createDatabase()
+  const server = await startTestServer({ databaseURL, config, worker: options.worker ?? false })
+  afterAll(async () => {
+    await server.stop()
+    await databases.dropDatabase(databaseURL)
+  })
+  const url = server.url as string
 
   /** A client of this server. */
   const clientFor = (
     auth: Pick<ClientOptions, 'apiKey' | 'token' | 'getToken'>,
     rest: Partial<ClientOptions> = {},
-  ) => createClient({ baseURL: http.url, ...auth, ...rest })
+  ) => createClient({ baseURL: url, ...auth, ...rest })
 
   /** A new person, workspace and API key with every scope; the workspace allows {@link RETURN_URL}. */
   async function createTenant() {
@@ -38,30 +43,14 @@ export async function startSDKTestServer(
     return { ...tenant, client }
   }
 
-  /** Plays the person on the sandbox consent page and follows the redirect to the callback. */
-  async function consentOnSandbox(authorizationURL: string) {
-    const form = new URLSearchParams(new URL(authorizationURL).searchParams)
-    form.set('decision', 'allow')
-    form.set('name', `Ada ${crypto.randomUUID().slice(0, 8)}`)
-    const decided = await fetch(`${http.url}/sandbox/oauth/authorize`, {
-      method: 'POST',
-      body: form,
-      redirect: 'manual',
-    })
-    expect(decided.status).toBe(303)
-    const callback = await fetch(`${http.url}${local(decided.headers.get('location') as string)}`, {
-      redirect: 'manual',
-    })
-    expect(callback.status).toBe(302)
-  }
-
   /** Connects the sandbox's personal account to `profileId` through the SDK; returns the account. */
   async function connectSandboxAccount(client: PostSchedulerClient, profileId: string) {
     const started = await client.connections.create(profileId, {
       platform: 'sandbox',
       returnURL: RETURN_URL,
     })
-    await consentOnSandbox(started.authorizationURL)
+    const callback = await server.consentOnSandbox(started.authorizationURL)
+    if (callback.status !== 302) throw new Error(`the OAuth callback answered ${callback.status}`)
     const choosing = await client.connections.get(started.id)
     const personal = choosing.choices.find((choice) => choice.kind === 'personal')
     const connected = await client.connections.selectAccounts(started.id, {
@@ -72,5 +61,5 @@ export async function startSDKTestServer(
     return account
   }
 
-  return { ...server, url: http.url, clientFor, createTenant, connectSandboxAccount }
+  return { ...server, url, clientFor, createTenant, connectSandboxAccount }
 }

@@ -18,6 +18,17 @@ export {
 } from './http/problem.ts'
 export type { AppEnv } from './http/router.ts'
 export { createLogger, type Logger } from './logging/logger.ts'
+export { bundledPlatforms } from './platforms/bundled/index.ts'
+export {
+  definePlatform,
+  type EmulatedPerson,
+  type HostedPlatform,
+  type LoadedEmulator,
+  type OAuthApp,
+  type PlatformContext,
+  type PlatformDefinition,
+  type PlatformEmulator,
+} from './platforms/definition.ts'
 export {
   createPostScheduler,
   type PostScheduler,

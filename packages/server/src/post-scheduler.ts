@@ -15,9 +15,10 @@ import { createLogger, type Logger } from './logging/logger.ts'
 import { createLogTransport, createSMTPTransport, type MailTransport } from './mail/transport.ts'
 import { startMediaWorkers } from './media/jobs.ts'
 import { createMediaServices, type MediaServices } from './media/media-services.ts'
-import { createPlatformRegistry } from './platforms/registry.ts'
+import { bundledPlatforms } from './platforms/bundled/index.ts'
+import type { PlatformDefinition } from './platforms/definition.ts'
+import { checkPlatformDefinitions, createPlatformRegistry } from './platforms/registry.ts'
 import { startPrivacyWorkers } from './privacy/jobs.ts'
-import { createPostgresSandboxStore } from './sandbox/store.ts'
 import type { Services } from './services.ts'
 import { usageEventsWritten } from './usage/events.ts'
 import { loadKeyring } from './vault/keyring.ts'
@@ -33,6 +34,13 @@ export interface PostSchedulerOptions {
    * Where emails go. Defaults to SMTP when `SMTP_URL` is set, otherwise to the log (development).
    */
   mailTransport?: MailTransport
+  /**
+   * The platforms to install; the bundled ones (`bundledPlatforms`: sandbox, X, LinkedIn) when
+   * absent. Add an adapter package of your own with `[...bundledPlatforms, definePlatform({…})]`.
+   *
+   * @throws {StartupError} from `createPostScheduler` for a malformed or repeated id or path.
+   */
+  platforms?: readonly PlatformDefinition[]
 }
 
 /** What {@link PostScheduler.start} runs in this process. */
@@ -100,6 +108,8 @@ interface Running {
  */
 export function createPostScheduler(options: PostSchedulerOptions = {}): PostScheduler {
   const config = options.config ?? loadConfig()
+  const platforms = options.platforms ?? bundledPlatforms
+  checkPlatformDefinitions(platforms)
   const logger = options.logger ?? createLogger(config)
   let state: 'idle' | 'starting' | 'running' | 'stopping' | 'stopped' = 'idle'
   let running: Running | undefined
@@ -115,6 +125,7 @@ export function createPostScheduler(options: PostSchedulerOptions = {}): PostSch
   const app = createApp({
     config,
     logger,
+    platformPaths: platforms.flatMap((platform) => platform.hosted?.path ?? []),
     services: () => {
       if (state !== 'running' || !running) {
         throw new ProblemError('NOT_READY', 'The server is not running; retry shortly')
@@ -141,7 +152,7 @@ export function createPostScheduler(options: PostSchedulerOptions = {}): PostSch
     config,
     vault: resources.vault,
     platforms: resources.platforms.registry,
-    sandboxPlatform: resources.platforms.sandboxPlatform,
+    platformRoutes: resources.platforms.routes,
     emulators: resources.platforms.emulators,
     queue: resources.queue,
     media: resources.media,
@@ -157,8 +168,9 @@ export function createPostScheduler(options: PostSchedulerOptions = {}): PostSch
       started.database = await connectDatabase(config, logger)
       started.platforms = await createPlatformRegistry({
         config,
-        sandboxStore: createPostgresSandboxStore(started.database.db),
+        db: started.database.db,
         key: keyring[0].key,
+        platforms,
       })
       const emulated = started.platforms.emulators.map((emulator) => emulator.platform)
       if (emulated.length > 0) {

@@ -1,4 +1,3 @@
-import type { SandboxPlatform } from '@post-scheduler/adapter-sandbox'
 import type { PgBoss } from 'pg-boss'
 import type { Config } from './config/config.ts'
 import type { Database } from './db/client.ts'
@@ -6,7 +5,7 @@ import type { HostedEmulator } from './emulators/host.ts'
 import type { Logger } from './logging/logger.ts'
 import type { MailTransport } from './mail/transport.ts'
 import type { MediaServices } from './media/media-services.ts'
-import type { PlatformRegistry } from './platforms/registry.ts'
+import type { PlatformRegistry, PlatformRoute } from './platforms/registry.ts'
 import type { Vault } from './vault/vault.ts'
 
 /** What route handlers hand to services: the edges of the system, created once at start. */
@@ -21,8 +20,8 @@ export interface Services {
   platforms: PlatformRegistry
   /** The job queue, for enqueueing inside a transaction (`fromDrizzle`). */
   queue: PgBoss
-  /** The sandbox platform this server hosts at `/sandbox`. */
-  sandboxPlatform: SandboxPlatform
+  /** What the platforms host in this server, each at its path (the sandbox at `/sandbox`). */
+  platformRoutes: PlatformRoute[]
   /** The platform emulators this server hosts at `/emulators/<platform>` (`PLATFORM_EMULATORS`). */
   emulators: HostedEmulator[]
   /** Media storage driver, URL signer and references check. */

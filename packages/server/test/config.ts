@@ -1,21 +1,10 @@
-import { type Config, loadConfig } from '../src/config/config.ts'
+import type { Config } from '../src/config/config.ts'
+import { TEST_ENCRYPTION_KEYS } from '../src/testing.ts'
+
+export { testConfig } from '../src/testing.ts'
 
 /** A fixed test keyring (never use it elsewhere). */
-export const TEST_KEYS = `test1:${Buffer.alloc(32, 7).toString('base64')}`
-
-/** A configuration for tests: quiet logs, a free port, the given database. */
-export function testConfig(databaseURL: string, overrides: Partial<Config> = {}): Config {
-  return {
-    ...loadConfig({
-      DATABASE_URL: databaseURL,
-      PORT: '0',
-      LOG_LEVEL: 'silent',
-      ENCRYPTION_KEYS: TEST_KEYS,
-      PUBLIC_URL: 'http://post-scheduler.test',
-    }),
-    ...overrides,
-  }
-}
+export const TEST_KEYS = TEST_ENCRYPTION_KEYS
 
 /**
  * Publishing settings for tests that run workers: short deadlines and sweeps, small concurrency,

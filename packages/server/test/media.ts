@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto'
 import { mkdtemp, readFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
@@ -12,24 +11,7 @@ const fixtures = join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'medi
 /** A real MP4 (H.264 + AAC, 160×90, 1.2 s, 25 fps) or MOV (90×160, 0.6 s, 30 fps) made by ffmpeg. */
 export const readVideoFixture = (name: 'clip.mp4' | 'clip.mov') => readFile(join(fixtures, name))
 
-/** A solid image of the given format, made by sharp. */
-export function makeImage(
-  format: 'png' | 'jpeg' | 'gif' | 'webp',
-  width = 64,
-  height = 48,
-): Promise<Buffer> {
-  return sharp({ create: { width, height, channels: 3, background: '#3366cc' } })
-    .toFormat(format)
-    .toBuffer()
-}
-
-/** A noisy PNG (so it does not compress away), a few tens of kilobytes. */
-export function makeNoisyPNG(width = 120, height = 90): Promise<Buffer> {
-  const pixels = randomBytes(width * height * 3)
-  return sharp(pixels, { raw: { width, height, channels: 3 } })
-    .png()
-    .toBuffer()
-}
+export { makeImage, makeNoisyPNG } from '../src/testing.ts'
 
 /** A JPEG a phone would make: EXIF with GPS coordinates, a marker string and orientation 6. */
 export function makePhoneJPEG(): Promise<Buffer> {

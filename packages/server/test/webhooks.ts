@@ -1,79 +1,14 @@
-import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { afterAll } from 'vitest'
+import { startReceiver as startListener } from '../src/testing.ts'
 
-/** One request a {@link startReceiver} listener got, as it arrived. */
-export interface ReceivedRequest {
-  method: string
-  url: string
-  headers: IncomingHttpHeaders
-  /** The exact bytes received, as text. */
-  body: string
-}
+export type { ReceivedRequest } from '../src/testing.ts'
 
 /**
  * A real HTTP listener on loopback that records every request and answers with `respond` (200 by
  * default; return `'hang'` to never answer). Closed after the file's tests.
  */
-export async function startReceiver(
-  respond: (
-    request: ReceivedRequest,
-    index: number,
-  ) => number | 'hang' | ((response: ServerResponse) => void) = () => 200,
-  options: { host?: string } = {},
-) {
-  const received: ReceivedRequest[] = []
-  const waiting: (() => void)[] = []
-  const server = createServer((request, response) => {
-    const chunks: Buffer[] = []
-    request.on('data', (chunk: Buffer) => chunks.push(chunk))
-    request.on('end', () => {
-      const entry = {
-        method: request.method ?? '',
-        url: request.url ?? '',
-        headers: request.headers,
-        body: Buffer.concat(chunks).toString('utf8'),
-      }
-      received.push(entry)
-      for (const wake of waiting.splice(0)) wake()
-      const answer = respond(entry, received.length - 1)
-      if (answer === 'hang') return
-      if (typeof answer === 'function') return answer(response)
-      response.writeHead(answer, { 'content-type': 'text/plain' }).end(`answer ${answer}`)
-    })
-  })
-  // Connections that hang would keep close() waiting.
-  const sockets = new Set<import('node:net').Socket>()
-  server.on('connection', (socket) => {
-    sockets.add(socket)
-    socket.on('close', () => sockets.delete(socket))
-  })
-  await new Promise<void>((resolve) => server.listen(0, options.host ?? '127.0.0.1', resolve))
-  const { port } = server.address() as AddressInfo
-  const close = () =>
-    new Promise<void>((resolve) => {
-      for (const socket of sockets) socket.destroy()
-      server.close(() => resolve())
-    })
-  afterAll(close)
-  return {
-    url: `http://${options.host ?? '127.0.0.1'}:${port}/hook`,
-    port,
-    received,
-    close,
-    /** Resolves once `count` requests have arrived. */
-    async waitFor(count: number, timeoutMs = 15_000) {
-      const deadline = Date.now() + timeoutMs
-      while (received.length < count) {
-        if (Date.now() > deadline) {
-          throw new Error(`the receiver got ${received.length} requests, not ${count}`)
-        }
-        await new Promise<void>((resolve) => {
-          waiting.push(resolve)
-          setTimeout(resolve, 100)
-        })
-      }
-      return received
-    },
-  }
+export async function startReceiver(...args: Parameters<typeof startListener>) {
+  const receiver = await startListener(...args)
+  afterAll(() => receiver.close())
+  return receiver
 }

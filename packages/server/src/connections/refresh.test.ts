@@ -10,7 +10,6 @@ import { QUEUES } from '../jobs/workers.ts'
 import { createLogger } from '../logging/logger.ts'
 import { createPlatformRegistry } from '../platforms/registry.ts'
 import { createPostScheduler } from '../post-scheduler.ts'
-import { createPostgresSandboxStore } from '../sandbox/store.ts'
 import { createVault, parseKeyring } from '../vault/vault.ts'
 import { tokenContext } from './accounts.ts'
 import { type RefreshServices, refreshAccount } from './refresh.ts'
@@ -26,7 +25,7 @@ const config = testConfig(server.databaseURL)
 // The services a worker has, built from the same parts, to call the refresh directly.
 const { registry } = await createPlatformRegistry({
   config,
-  sandboxStore: createPostgresSandboxStore(client.db),
+  db: client.db,
   key: parseKeyring(TEST_KEYS)[0].key,
 })
 const services: RefreshServices = {

@@ -1,33 +1,6 @@
 import type { Adapter } from '@post-scheduler/adapter-core'
-import type { RequestHandler } from 'msw'
 import { StartupError } from '../errors.ts'
-import type { OAuthApp } from '../platforms/registry.ts'
-
-/** A person on an emulator's consent page. */
-export interface EmulatedPerson {
-  name: string
-  /** The name as a handle (`ada_lovelace`). */
-  username: string
-}
-
-/** A platform's emulator, loaded and serving the platform at a base URL. */
-export interface LoadedEmulator {
-  /** msw handlers answering the platform's API and OAuth endpoints under the base URL. */
-  handlers: RequestHandler[]
-  /** The consent page the adapter sends people to (the host serves it). */
-  authorizationURL: string
-  /** Consents as `person` to the authorization request `url`; the code to send back. */
-  approve(url: URL, person: EmulatedPerson): Promise<{ code: string; state: string }>
-}
-
-/**
- * What a platform that ships an emulator gives the registry: how to load the emulator at a base
- * URL for an app, and its adapter pointed at that base URL.
- */
-export interface PlatformEmulator {
-  load(baseURL: string, app: OAuthApp): Promise<LoadedEmulator>
-  adapter(app: OAuthApp, baseURL: string): Adapter
-}
+import type { OAuthApp, PlatformContext, PlatformEmulator } from '../platforms/definition.ts'
 
 /** An emulator the server hosts at `path` (`/emulators/<platform>`). */
 export interface HostedEmulator {
@@ -50,9 +23,9 @@ export interface HostedEmulator {
  */
 export async function hostEmulator(options: {
   platform: string
-  publicURL: string
   app: OAuthApp
   emulator: PlatformEmulator
+  context: PlatformContext
 }): Promise<HostedEmulator> {
   if (process.env.NODE_ENV === 'production') {
     throw new StartupError(
@@ -67,10 +40,10 @@ export async function hostEmulator(options: {
       `PLATFORM_EMULATORS=true needs the msw package, which runs the platform emulators: install it (npm install msw) or unset PLATFORM_EMULATORS. ${(error as Error).message}`,
     )
   }
+  const { publicURL, redirectURI } = options.context
   const path = `/emulators/${options.platform}`
-  const baseURL = `${options.publicURL}${path}`
-  const redirectURI = `${options.publicURL}/v1/oauth/${options.platform}/callback`
-  const loaded = await options.emulator.load(baseURL, options.app)
+  const baseURL = `${publicURL}${path}`
+  const loaded = await options.emulator.load(baseURL, options.app, options.context)
   const consentPath = new URL(loaded.authorizationURL).pathname.slice(
     new URL(baseURL).pathname.length,
   )
@@ -86,7 +59,7 @@ export async function hostEmulator(options: {
     }
     const hasBody = request.method !== 'GET' && request.method !== 'HEAD'
     const answer = await getResponse(
-      loaded.handlers,
+      loaded.handlers as Parameters<typeof getResponse>[0],
       new Request(`${baseURL}${rest}${url.search}`, {
         method: request.method,
         headers: request.headers,
@@ -169,7 +142,7 @@ export async function hostEmulator(options: {
       if (response.type === 'error') throw new TypeError('fetch failed')
       return response
     },
-    adapter: (app) => options.emulator.adapter(app, baseURL),
+    adapter: (app) => options.emulator.adapter(app, baseURL, options.context),
   }
 }
 

@@ -31,6 +31,8 @@ export interface AppDependencies {
   checkReadiness: () => Promise<ReadinessReport>
   /** The running server's services; throws `NOT_READY` before start and after stop. */
   services: () => Services
+  /** Paths the installed platforms host under (`/sandbox`), served by `services().platformRoutes`. */
+  platformPaths?: readonly string[]
 }
 
 /**
@@ -101,8 +103,13 @@ export function createApp(deps: AppDependencies): OpenAPIHono<AppEnv> {
   })
 
   app.route('/', healthRoutes({ checkReadiness: deps.checkReadiness }))
-  // The sandbox platform this server hosts (consent page, its API), outside the OpenAPI document.
-  app.all('/sandbox/*', (c) => deps.services().sandboxPlatform(c.req.raw))
+  // What the platforms host here (the sandbox's consent page and API), outside the OpenAPI document.
+  for (const path of deps.platformPaths ?? []) {
+    app.all(`${path}/*`, (c) => {
+      const route = deps.services().platformRoutes.find((hosted) => hosted.path === path)
+      return route ? route.handle(c.req.raw) : c.notFound()
+    })
+  }
   // The platform emulators it hosts with PLATFORM_EMULATORS, likewise outside the document.
   app.all('/emulators/:platform/*', (c) => {
     const emulator = deps

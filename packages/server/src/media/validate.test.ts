@@ -6,7 +6,6 @@ import { generateId } from '../auth/secrets.ts'
 import { createDatabaseClient } from '../db/client.ts'
 import { media, profiles } from '../db/schema/index.ts'
 import { createPlatformRegistry } from '../platforms/registry.ts'
-import { createPostgresSandboxStore } from '../sandbox/store.ts'
 import { parseKeyring } from '../vault/vault.ts'
 import { validateMediaForPlatforms } from './service.ts'
 
@@ -15,7 +14,7 @@ const { db, close } = createDatabaseClient(server.databaseURL, { max: 2 })
 afterAll(close)
 const { registry } = await createPlatformRegistry({
   config: testConfig(server.databaseURL),
-  sandboxStore: createPostgresSandboxStore(db),
+  db,
   key: parseKeyring(TEST_KEYS)[0].key,
 })
 const services = { db, platforms: registry }

@@ -1,25 +1,21 @@
-import { createHmac, hkdfSync } from 'node:crypto'
+import { hkdfSync } from 'node:crypto'
 import type { Adapter, CallOptions, Capabilities } from '@post-scheduler/adapter-core'
-import { linkedin, linkedinCapabilities } from '@post-scheduler/adapter-linkedin'
-import {
-  createSandboxPlatform,
-  type SandboxPlatform,
-  type SandboxStore,
-  sandbox,
-  sandboxCapabilities,
-} from '@post-scheduler/adapter-sandbox'
-import { x, xCapabilities } from '@post-scheduler/adapter-x'
 import type { Config } from '../config/config.ts'
-import { type HostedEmulator, hostEmulator, type PlatformEmulator } from '../emulators/host.ts'
+import type { Database } from '../db/client.ts'
+import { type HostedEmulator, hostEmulator } from '../emulators/host.ts'
+import { StartupError } from '../errors.ts'
 import { ProblemError } from '../http/problem.ts'
+import { bundledPlatforms } from './bundled/index.ts'
+import {
+  callbackURL,
+  type OAuthApp,
+  type PlatformContext,
+  type PlatformDefinition,
+} from './definition.ts'
 
-/** OAuth client credentials registered with a platform. */
-export interface OAuthApp {
-  clientId: string
-  clientSecret: string
-}
+export type { OAuthApp } from './definition.ts'
 
-/** A platform the server can connect accounts to and publish on. */
+/** A platform the server can connect accounts to and publish on: the runtime view of a definition. */
 export interface Platform {
   id: string
   capabilities: Capabilities
@@ -40,14 +36,6 @@ export interface Platform {
   emulated: boolean
 }
 
-/**
- * A platform as the registry is built from it. `emulator`, when the platform ships one, is what
- * `PLATFORM_EMULATORS` needs: the emulator, and the adapter pointed at it.
- */
-interface PlatformDefinition extends Omit<Platform, 'validatePost' | 'emulated'> {
-  emulator?: PlatformEmulator
-}
-
 /** The installed platforms, by id. */
 export interface PlatformRegistry {
   list(): Platform[]
@@ -55,168 +43,120 @@ export interface PlatformRegistry {
   get(id: string): Platform
 }
 
-/** Where a platform sends people back after consent: `<PUBLIC_URL>/v1/oauth/<platform>/callback`. */
-export const callbackURL = (publicURL: string, platform: string) =>
-  `${publicURL}/v1/oauth/${platform}/callback`
-
-/** The client id of a workspace's sandbox client. */
-const SANDBOX_CLIENT_PREFIX = 'post-scheduler.'
-export const sandboxClientId = (workspaceId: string) => `${SANDBOX_CLIENT_PREFIX}${workspaceId}`
+/** HTTP a platform serves from this server at `path` and under it, outside `/v1`. */
+export interface PlatformRoute {
+  path: string
+  handle(request: Request): Promise<Response>
+}
 
 /** The OAuth app every emulated platform is connected with (the emulator knows no other). */
 const EMULATOR_APP: OAuthApp = { clientId: 'post-scheduler-emulator', clientSecret: 'emulator' }
 
+const PLATFORM_ID = /^[a-z][a-z0-9-]{0,31}$/
+/** Paths of the server's own, which no platform may host under. */
+const RESERVED_PATHS = new Set(['/v1', '/emulators', '/media', '/docs', '/healthz', '/readyz'])
+
 /**
- * Builds the registry of installed platforms, the handler of the sandbox platform this server
- * hosts at `/sandbox` (its state in PostgreSQL through `sandboxStore`) and, with
- * `platformEmulators`, the emulators it hosts at `/emulators/<platform>`.
+ * Checks a list of platform definitions before anything starts: ids well-formed and unique,
+ * hosted paths unique.
  *
- * `key` (the vault's primary key) derives the secrets of the workspaces' sandbox clients, so
- * nobody outside the server can use a workspace's client to read what its accounts posted.
+ * @throws {StartupError} naming the definition at fault.
+ */
+export function checkPlatformDefinitions(definitions: readonly PlatformDefinition[]): void {
+  const ids = new Set<string>()
+  const paths = new Set<string>()
+  for (const definition of definitions) {
+    if (!PLATFORM_ID.test(definition.id)) {
+      throw new StartupError(
+        `Platform id "${definition.id}" must be lower-case letters, digits and -, starting with a letter (at most 32)`,
+      )
+    }
+    if (ids.has(definition.id)) {
+      throw new StartupError(`Platform "${definition.id}" is installed twice; list it once`)
+    }
+    ids.add(definition.id)
+    const path = definition.hosted?.path
+    if (path !== undefined) {
+      if (!/^\/[a-z0-9-]+$/.test(path) || RESERVED_PATHS.has(path)) {
+        throw new StartupError(
+          `Platform "${definition.id}" cannot be hosted at "${path}": use one free segment such as /${definition.id}`,
+        )
+      }
+      if (paths.has(path)) {
+        throw new StartupError(`Two platforms are hosted at "${path}"; give each its own path`)
+      }
+      paths.add(path)
+    }
+  }
+}
+
+/**
+ * Builds the installed platforms from their definitions (the bundled ones by default): starts
+ * what each hosts (the sandbox at `/sandbox`) and, with `platformEmulators`, the emulators it
+ * hosts at `/emulators/<platform>`.
+ *
+ * `key` (the vault's primary key) derives the secrets definitions ask for (`deriveSecret`).
  */
 export async function createPlatformRegistry(options: {
-  config: Pick<
-    Config,
-    | 'publicURL'
-    | 'platformApps'
-    | 'linkedinRefreshTokens'
-    | 'sandboxLatencyMs'
-    | 'platformEmulators'
-  >
-  sandboxStore: SandboxStore
+  config: Config
+  db: Database
   key: Uint8Array
+  platforms?: readonly PlatformDefinition[] | undefined
 }): Promise<{
   registry: PlatformRegistry
-  sandboxPlatform: SandboxPlatform
+  routes: PlatformRoute[]
   emulators: HostedEmulator[]
 }> {
-  const { publicURL, platformApps } = options.config
-  const sandboxBaseURL = `${publicURL}/sandbox`
-  const secretKey = Buffer.from(
-    hkdfSync('sha256', options.key, 'post-scheduler', 'sandbox-client-secrets', 32),
-  )
-  const sandboxApp = (clientId: string): OAuthApp => ({
-    clientId,
-    clientSecret: createHmac('sha256', secretKey).update(clientId).digest('base64url'),
-  })
-  const sandboxPlatform = createSandboxPlatform({
-    store: options.sandboxStore,
-    baseURL: sandboxBaseURL,
-    clients: (clientId) =>
-      clientId.startsWith(SANDBOX_CLIENT_PREFIX)
-        ? { ...sandboxApp(clientId), redirectURIs: [callbackURL(publicURL, 'sandbox')] }
-        : undefined,
-    latencyMs: options.config.sandboxLatencyMs,
-  })
-  const definitions: PlatformDefinition[] = [
-    {
-      id: 'sandbox',
-      capabilities: sandboxCapabilities,
-      serverApp: undefined,
-      workspaceApp: (workspaceId) => sandboxApp(sandboxClientId(workspaceId)),
-      adapter: (app) =>
-        sandbox({
-          ...app,
-          baseURL: sandboxBaseURL,
-          redirectURI: callbackURL(publicURL, 'sandbox'),
-        }),
-      // Calls to the sandbox go straight to its handler: no network, same process.
-      callOptions: { fetch: async (input, init) => sandboxPlatform(new Request(input, init)) },
-    },
-    {
-      id: 'x',
-      capabilities: xCapabilities,
-      serverApp: platformApps.x,
-      adapter: (app) => x({ ...app, redirectURI: callbackURL(publicURL, 'x') }),
-      callOptions: {},
-      emulator: {
-        async load(baseURL, app) {
-          const { createXEmulator } = await import('@post-scheduler/adapter-x/testing')
-          const emulator = createXEmulator({
-            ...app,
-            apiBaseURL: `${baseURL}/api`,
-            authorizationURL: `${baseURL}/oauth/authorize`,
-          })
-          return {
-            handlers: emulator.handlers,
-            authorizationURL: `${baseURL}/oauth/authorize`,
-            approve: (url, person) =>
-              emulator.approve(url, { name: person.name, username: person.username }),
-          }
-        },
-        adapter: (app, baseURL) =>
-          x({
-            ...app,
-            redirectURI: callbackURL(publicURL, 'x'),
-            apiBaseURL: `${baseURL}/api`,
-            authorizationURL: `${baseURL}/oauth/authorize`,
-          }),
-      },
-    },
-    {
-      id: 'linkedin',
-      capabilities: linkedinCapabilities,
-      serverApp: platformApps.linkedin,
-      adapter: (app) =>
-        linkedin({
-          ...app,
-          redirectURI: callbackURL(publicURL, 'linkedin'),
-          refreshTokens: options.config.linkedinRefreshTokens,
-        }),
-      callOptions: {},
-      emulator: {
-        async load(baseURL, app) {
-          const { createLinkedInEmulator } = await import(
-            '@post-scheduler/adapter-linkedin/testing'
-          )
-          const emulator = createLinkedInEmulator({
-            ...app,
-            redirectURIs: [callbackURL(publicURL, 'linkedin')],
-            refreshTokens: true,
-            apiBaseURL: `${baseURL}/api`,
-            wwwBaseURL: `${baseURL}/www`,
-          })
-          return {
-            handlers: emulator.handlers,
-            authorizationURL: `${baseURL}/www/oauth/v2/authorization`,
-            // The emulated LinkedIn has one member (and the pages they administer).
-            approve: (url) => emulator.approve(url),
-          }
-        },
-        adapter: (app, baseURL) =>
-          linkedin({
-            ...app,
-            redirectURI: callbackURL(publicURL, 'linkedin'),
-            refreshTokens: true,
-            apiBaseURL: `${baseURL}/api`,
-            oauthBaseURL: `${baseURL}/www/oauth/v2`,
-          }),
-      },
-    },
-  ]
+  const { config, db, key } = options
+  const definitions = options.platforms ?? bundledPlatforms
+  checkPlatformDefinitions(definitions)
+  const deriveSecret = (purpose: string) =>
+    Buffer.from(hkdfSync('sha256', key, 'post-scheduler', purpose, 32))
 
   const emulators: HostedEmulator[] = []
+  const routes: PlatformRoute[] = []
   const platforms: Platform[] = []
-  for (const { emulator, ...definition } of definitions) {
-    const hosted =
-      options.config.platformEmulators && emulator
+  for (const definition of definitions) {
+    const context: PlatformContext = {
+      config,
+      publicURL: config.publicURL,
+      redirectURI: callbackURL(config.publicURL, definition.id),
+      deriveSecret,
+      db,
+    }
+    const hosted = definition.hosted ? await definition.hosted.start(context) : undefined
+    if (hosted && definition.hosted) {
+      routes.push({ path: definition.hosted.path, handle: (request) => hosted.handle(request) })
+    }
+    const emulator =
+      config.platformEmulators && definition.emulator
         ? await hostEmulator({
             platform: definition.id,
-            publicURL,
             app: EMULATOR_APP,
-            emulator,
+            emulator: definition.emulator,
+            context,
           })
         : undefined
-    if (hosted) emulators.push(hosted)
-    const platform: Omit<Platform, 'validatePost'> = hosted
+    if (emulator) emulators.push(emulator)
+    const platform: Omit<Platform, 'validatePost'> = emulator
       ? {
-          ...definition,
+          id: definition.id,
+          capabilities: definition.capabilities,
           serverApp: EMULATOR_APP,
-          adapter: (app) => hosted.adapter(app),
-          callOptions: { fetch: hosted.fetch },
+          workspaceApp: hosted?.workspaceApp,
+          adapter: (app) => emulator.adapter(app),
+          callOptions: { fetch: emulator.fetch },
           emulated: true,
         }
-      : { ...definition, emulated: false }
+      : {
+          id: definition.id,
+          capabilities: definition.capabilities,
+          serverApp: definition.serverApp?.(context),
+          workspaceApp: hosted?.workspaceApp,
+          adapter: (app) => definition.adapter(app, context),
+          callOptions: hosted?.callOptions ?? {},
+          emulated: false,
+        }
     platforms.push({
       ...platform,
       // validatePost is pure: any app will do to reach it.
@@ -228,7 +168,7 @@ export async function createPlatformRegistry(options: {
   }
   const byId = new Map(platforms.map((platform) => [platform.id, platform]))
   return {
-    sandboxPlatform,
+    routes,
     emulators,
     registry: {
       list: () => platforms,

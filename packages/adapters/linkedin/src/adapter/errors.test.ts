@@ -1,7 +1,7 @@
 import { http } from 'msw'
 import { describe, expect, it } from 'vitest'
+import { attempt, rejection, useLinkedIn } from '../test/harness.ts'
 import { secondsUntilNextMidnightUTC } from './http.ts'
-import { attempt, rejection, useLinkedIn } from './test-harness.ts'
 
 describe('secondsUntilNextMidnightUTC', () => {
   it('counts whole seconds to the next midnight UTC, whatever the local offset', () => {

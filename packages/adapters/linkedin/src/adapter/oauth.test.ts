@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
+import { redirectURI, rejection, useLinkedIn } from '../test/harness.ts'
 import { calculateReauthorizationAt, linkedinDefaultScopes } from './linkedin.ts'
-import { redirectURI, rejection, useLinkedIn } from './test-harness.ts'
 
 const DAY_MS = 24 * 60 * 60 * 1000
 

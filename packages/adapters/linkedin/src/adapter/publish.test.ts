@@ -1,6 +1,6 @@
 import { http } from 'msw'
 import { describe, expect, it } from 'vitest'
-import { attempt, media, rejection, useLinkedIn } from './test-harness.ts'
+import { attempt, media, rejection, useLinkedIn } from '../test/harness.ts'
 
 describe('linkedin().publish', () => {
   const linkedIn = useLinkedIn({ videoPartSizeBytes: 1024, videoProcessingPolls: 2 })

@@ -1,7 +1,7 @@
 import type { PublicationHandles } from '@post-scheduler/adapter-core'
 import { describe, expect, it } from 'vitest'
+import { attempt, rejection, useLinkedIn } from '../test/harness.ts'
 import type { LinkedInConfig } from './linkedin.ts'
-import { attempt, rejection, useLinkedIn } from './test-harness.ts'
 
 describe('exactly once on LinkedIn: a lost answer, then the look-up', () => {
   const linkedIn = useLinkedIn()

@@ -1,4 +1,5 @@
-// Shared set-up of this package's tests: an msw server with a fresh LinkedIn emulator per test.
+// Test-only (no entry reaches it): shared set-up of the adapter tests, an msw server with a
+// fresh LinkedIn emulator per test.
 import type {
   PostContent,
   PublicationHandles,
@@ -7,12 +8,12 @@ import type {
 } from '@post-scheduler/adapter-core'
 import { setupServer } from 'msw/node'
 import { afterAll, beforeAll, beforeEach } from 'vitest'
+import { type LinkedInConfig, linkedin } from '../adapter/linkedin.ts'
 import {
   createLinkedInEmulator,
   type LinkedInEmulator,
   type LinkedInEmulatorOptions,
 } from '../testing/emulator.ts'
-import { type LinkedInConfig, linkedin } from './linkedin.ts'
 
 export const redirectURI = 'https://app.test/v1/connections/linkedin/callback'
 const app = { clientId: 'app-id', clientSecret: 'app-secret' }
