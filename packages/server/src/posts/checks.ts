@@ -12,7 +12,7 @@ import {
   publishingSettings,
 } from '../db/schema/index.ts'
 import { type Issue, ProblemError } from '../http/problem.ts'
-import { validateMediaForPlatforms } from '../media/service.ts'
+import { validateMediaForPlatforms } from '../media/publishing.ts'
 import { contentFor, mediaIdsFor } from '../publishing/engine.ts'
 import type { Services } from '../services.ts'
 import {
