@@ -14,16 +14,10 @@ import { PageQuerySchema, pageSchema } from '../http/pagination.ts'
 import { IssueSchema, problemResponses } from '../http/problem.ts'
 import { createRouter } from '../http/router.ts'
 import { RecurrenceInputSchema, RecurrenceSchema } from '../scheduling/routes.ts'
-import {
-  cancelPost,
-  deletePost,
-  listPosts,
-  publishPostNow,
-  retryPublication,
-  updatePost,
-  validatePost,
-} from './lifecycle.ts'
-import { createPost, getPost } from './service.ts'
+import { cancelPost, publishPostNow, retryPublication, updatePost } from './changes.ts'
+import { createPost, validatePost } from './create.ts'
+import { deletePost } from './deletion.ts'
+import { getPost, listPosts } from './list.ts'
 
 const PublicationErrorSchema = PublicationErrorData.openapi('PublicationError')
 
