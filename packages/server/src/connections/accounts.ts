@@ -6,10 +6,10 @@ import { connectedAccounts, publications } from '../db/schema/index.ts'
 import { recordAccountEvent } from '../events/emit.ts'
 import { chronological, toPage } from '../http/pagination.ts'
 import { ProblemError } from '../http/problem.ts'
-import { resolveOAuthApp } from '../platforms/service.ts'
 import { lockPosts, refreshPostStatus } from '../publishing/post-status.ts'
 import type { Services } from '../services.ts'
 import type { Vault } from '../vault/vault.ts'
+import { openAccountAdapter } from './adapter.ts'
 
 export type ConnectedAccount = typeof connectedAccounts.$inferSelect
 
@@ -185,14 +185,11 @@ export async function revokeAtPlatform(
   services: Services,
   account: ConnectedAccount,
 ): Promise<string> {
-  const platform = services.platforms.get(account.platform)
-  const sealed = account.refreshTokenSealed ?? account.accessTokenSealed
-  if (!sealed) return 'no_token'
+  if (!account.refreshTokenSealed && !account.accessTokenSealed) return 'no_token'
   try {
-    const adapter = platform.adapter(await resolveOAuthApp(services, account.workspaceId, platform))
+    const { platform, adapter, openToken } = await openAccountAdapter(services, account)
     if (!adapter.revokeToken) return 'not_supported'
-    const column = account.refreshTokenSealed ? 'refresh_token' : 'access_token'
-    const token = services.vault.open(sealed, tokenContext(account, column))
+    const token = openToken(account.refreshTokenSealed ? 'refresh_token' : 'access_token')
     await adapter.revokeToken({ token }, platform.callOptions)
     return 'revoked'
   } catch (error) {

@@ -3,9 +3,9 @@ import { and, eq, isNotNull, lt, sql } from 'drizzle-orm'
 import { connectedAccounts, users, workspaceMembers } from '../db/schema/index.ts'
 import { messages } from '../mail/messages.ts'
 import { deliver } from '../mail/transport.ts'
-import { resolveOAuthApp } from '../platforms/service.ts'
 import type { Services } from '../services.ts'
-import { type ConnectedAccount, markReauthRequired, sealTokens, tokenContext } from './accounts.ts'
+import { type ConnectedAccount, markReauthRequired, sealTokens } from './accounts.ts'
+import { openAccountAdapter } from './adapter.ts'
 
 /** Refresh tokens that expire within this window. */
 const REFRESH_AHEAD_MS = 15 * 60 * 1000
@@ -67,8 +67,7 @@ export async function refreshAccount(
       .where(and(eq(connectedAccounts.id, accountId), eq(connectedAccounts.status, 'active')))
     const expiresAt = account?.accessTokenExpiresAt?.getTime()
     if (!account || expiresAt === undefined) return 'fresh'
-    const platform = services.platforms.get(account.platform)
-    const adapter = platform.adapter(await resolveOAuthApp(services, account.workspaceId, platform))
+    const { platform, adapter, openToken } = await openAccountAdapter(services, account)
     if (!adapter.refreshAccessToken || !account.refreshTokenSealed) {
       if (expiresAt - now.getTime() > REAUTH_NOTICE_MS) return 'fresh'
       flagged = { account, reason: 'token_expiring' }
@@ -76,10 +75,7 @@ export async function refreshAccount(
     }
     if (expiresAt - now.getTime() > REFRESH_AHEAD_MS) return 'fresh'
     try {
-      const refreshToken = vault.open(
-        account.refreshTokenSealed,
-        tokenContext(account, 'refresh_token'),
-      )
+      const refreshToken = openToken('refresh_token')
       const tokens = await adapter.refreshAccessToken({ refreshToken }, platform.callOptions)
       const sealed = sealTokens(vault, account, tokens)
       await tx

@@ -1,5 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import { requireTenant } from '../auth/middleware.ts'
+import { ACCOUNT_STATUSES } from '../db/schema/index.ts'
 import { AUTHENTICATED, idSchema, jsonBody, jsonResponse, PUBLIC } from '../http/openapi-helpers.ts'
 import { PageQuerySchema, pageSchema } from '../http/pagination.ts'
 import { problemResponses } from '../http/problem.ts'
@@ -26,7 +27,7 @@ const AccountSchema = z
     avatarURL: z.string().nullable(),
     profileURL: z.string().nullable(),
     scopes: z.array(z.string()),
-    status: z.enum(['active', 'reauth_required', 'revoked']),
+    status: z.enum(ACCOUNT_STATUSES),
     statusReason: z.string().nullable(),
     accessTokenExpiresAt: z.iso.datetime({ offset: true }).nullable(),
     connectedAt: z.iso.datetime({ offset: true }),
@@ -173,7 +174,7 @@ const listAccountsRoute = createRoute({
     query: PageQuerySchema.extend({
       profileId: idSchema('prof').optional(),
       platform: z.string().max(50).optional(),
-      status: z.enum(['active', 'reauth_required', 'revoked']).optional(),
+      status: z.enum(ACCOUNT_STATUSES).optional(),
     }),
   },
   responses: {

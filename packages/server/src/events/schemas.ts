@@ -1,24 +1,26 @@
 import { z } from '@hono/zod-openapi'
+import {
+  ACCOUNT_STATUSES,
+  POST_STATUSES,
+  PUBLICATION_ERROR_ACTIONS,
+  PUBLICATION_STATUSES,
+} from '../db/schema/index.ts'
 
 const instant = () => z.iso.datetime({ offset: true })
 
-const PublicationErrorData = z.object({
+/**
+ * Why a publication failed, as the API and events show it. Unnamed here, so events inline it;
+ * the post routes name their copy `PublicationError` in the OpenAPI document.
+ */
+export const PublicationErrorData = z.object({
   code: z.string().openapi({ example: 'RATE_LIMITED' }),
   message: z.string(),
   retryable: z.boolean(),
-  action: z.enum(['reconnect', 'fix_content', 'retry_later']).optional(),
+  action: z.enum(PUBLICATION_ERROR_ACTIONS).optional(),
   platformCode: z.string().optional(),
 })
 
-const PublicationStatus = z.enum([
-  'scheduled',
-  'queued',
-  'publishing',
-  'published',
-  'failed',
-  'unconfirmed',
-  'canceled',
-])
+const PublicationStatus = z.enum(PUBLICATION_STATUSES)
 
 /** One publication of a post as events carry it (no content: fetch the post for that). */
 const PublicationSummary = z.object({
@@ -37,15 +39,7 @@ export const PostEventDataSchema = z
   .object({
     postId: z.string().openapi({ example: 'post_mzxw6ytboi2dkmzvgq3tqnrvhe' }),
     profileId: z.string(),
-    status: z.enum([
-      'draft',
-      'scheduled',
-      'publishing',
-      'published',
-      'partially_published',
-      'failed',
-      'canceled',
-    ]),
+    status: z.enum(POST_STATUSES),
     scheduledAt: instant().nullable(),
     timezone: z.string().openapi({ example: 'Europe/Paris' }),
     seriesId: z.string().nullable(),
@@ -69,7 +63,7 @@ export const AccountEventDataSchema = z
     platformAccountId: z.string(),
     displayName: z.string(),
     username: z.string().nullable(),
-    status: z.enum(['active', 'reauth_required', 'revoked']),
+    status: z.enum(ACCOUNT_STATUSES),
     statusReason: z.string().nullable().openapi({
       description: 'Why it needs attention: `token_expiring`, `refresh_refused`, `disconnected`…',
     }),

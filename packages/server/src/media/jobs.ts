@@ -1,6 +1,6 @@
 import type { PgBoss } from 'pg-boss'
 import type { Services } from '../services.ts'
-import { cleanUpMedia } from './service.ts'
+import { cleanUpMedia } from './cleanup.ts'
 
 /** The media feature's queue. Its jobs carry no payload. */
 export const MEDIA_QUEUES = {

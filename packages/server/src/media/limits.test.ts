@@ -3,7 +3,7 @@ import { fileForm, makeNoisyPNG, mediaTestConfig } from '../../test/media.ts'
 import { startTestServer } from '../../test/server.ts'
 import { createDatabaseClient } from '../db/client.ts'
 import { mediaUploads } from '../db/schema/index.ts'
-import { cleanUpMedia } from './service.ts'
+import { cleanUpMedia } from './cleanup.ts'
 
 const MAX_FILE_BYTES = 64 * 1024
 const QUOTA_BYTES = 100 * 1024

@@ -7,7 +7,7 @@ import { createDatabaseClient } from '../db/client.ts'
 import { media, profiles } from '../db/schema/index.ts'
 import { createPlatformRegistry } from '../platforms/registry.ts'
 import { parseKeyring } from '../vault/vault.ts'
-import { validateMediaForPlatforms } from './service.ts'
+import { validateMediaForPlatforms } from './publishing.ts'
 
 const server = await startTestServer()
 const { db, close } = createDatabaseClient(server.databaseURL, { max: 2 })

@@ -1,4 +1,4 @@
-import { and, eq, sql } from 'drizzle-orm'
+import { sql } from 'drizzle-orm'
 import type { TenantContext } from '../auth/middleware.ts'
 import type { Database, Transaction } from '../db/client.ts'
 import { lockKeys } from '../db/locks.ts'
@@ -12,9 +12,10 @@ import {
   publishingSettings,
 } from '../db/schema/index.ts'
 import { type Issue, ProblemError } from '../http/problem.ts'
-import { validateMediaForPlatforms } from '../media/service.ts'
-import { contentFor, mediaIdsFor } from '../publishing/engine.ts'
+import { validateMediaForPlatforms } from '../media/publishing.ts'
+import { profileNotFound, resolveProfileId, tokenProfileId } from '../profiles/resolve.ts'
 import type { Services } from '../services.ts'
+import { contentFor, mediaIdsFor } from './content.ts'
 import {
   DEFAULT_DUPLICATE_WINDOW_SECONDS,
   type EffectivePublishingSettings,
@@ -22,7 +23,6 @@ import {
 } from './publishing-settings.ts'
 
 type Db = Database | Transaction
-type Post = typeof posts.$inferSelect
 type Account = typeof connectedAccounts.$inferSelect
 
 /** What a post is made of, as checked before it is created, changed or validated. */
@@ -81,7 +81,7 @@ export async function checkPost(
         profileId:
           typeof profile === 'string'
             ? profile
-            : await resolveProfile(services, tenant, profile.requested, db),
+            : await resolveProfileId(db, tenant, profile.requested),
         accounts: [],
         guards: undefined,
       }
@@ -104,7 +104,7 @@ export async function checkPost(
       })
     }
   })
-  const asPost = { content: draft.content, overrides: draft.overrides ?? {} } as Post
+  const asPost = { content: draft.content, overrides: draft.overrides ?? {} }
   for (const platform of new Set(accounts.map((account) => account.platform))) {
     // Media are checked against each platform's limits with what they are (type, size,
     // dimensions, duration), in the same answer as the text.
@@ -178,9 +178,7 @@ async function readChecks(
           and ${profile.requested === undefined ? sql`${profiles.isDefault}` : sql`${profiles.id} = ${profile.requested}`})`
   const resolved = (row: { profile_id: string | null } | undefined) => {
     if (typeof profile === 'string') return profile
-    if (!row?.profile_id) {
-      throw new ProblemError('NOT_FOUND', `No profile ${profile.requested ?? '(default)'}`)
-    }
+    if (!row?.profile_id) throw profileNotFound(profile.requested)
     return row.profile_id
   }
   const accounts = sql`${profileId} as profile_id, (select coalesce(json_agg(json_build_object('id', ${connectedAccounts.id},
@@ -308,7 +306,7 @@ function checkGuards(
   }
 
   if (settings.duplicateWindowSeconds > 0) {
-    const asPost = { content: draft.content, overrides: draft.overrides ?? {} } as Post
+    const asPost = { content: draft.content, overrides: draft.overrides ?? {} }
     for (const account of active) {
       const text = normalizeText(contentFor(asPost, account.platform).text)
       if (!text) continue
@@ -357,40 +355,7 @@ export function profileFor(
   tenant: TenantContext,
   requested: string | undefined,
 ): string | ProfileRequest {
-  if (tenant.profileId === undefined) return { requested }
-  if (requested !== undefined && requested !== tenant.profileId)
-    throw new ProblemError('NOT_FOUND', `No profile ${requested}`)
-  return tenant.profileId
-}
-
-/**
- * The profile a post belongs to: a profile token's own, the one asked for, or the workspace's
- * default.
- *
- * @throws {ProblemError} `NOT_FOUND` for a profile outside the caller's reach.
- */
-export async function resolveProfile(
-  services: Services,
-  tenant: TenantContext,
-  requested: string | undefined,
-  db: Db = services.db,
-) {
-  if (tenant.profileId !== undefined) {
-    if (requested !== undefined && requested !== tenant.profileId)
-      throw new ProblemError('NOT_FOUND', `No profile ${requested}`)
-    return tenant.profileId
-  }
-  const [profile] = await db
-    .select({ id: profiles.id })
-    .from(profiles)
-    .where(
-      and(
-        eq(profiles.workspaceId, tenant.workspaceId),
-        requested === undefined ? eq(profiles.isDefault, true) : eq(profiles.id, requested),
-      ),
-    )
-  if (!profile) throw new ProblemError('NOT_FOUND', `No profile ${requested ?? '(default)'}`)
-  return profile.id
+  return tokenProfileId(tenant, requested) ?? { requested }
 }
 
 /**

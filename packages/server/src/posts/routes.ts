@@ -1,5 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import { requireTenant } from '../auth/middleware.ts'
+import { POST_STATUSES, PUBLICATION_STATUSES } from '../db/schema/index.ts'
+import { PublicationErrorData } from '../events/schemas.ts'
 import { IdempotencyHeaders } from '../http/idempotency.ts'
 import {
   AUTHENTICATED,
@@ -12,41 +14,19 @@ import { PageQuerySchema, pageSchema } from '../http/pagination.ts'
 import { IssueSchema, problemResponses } from '../http/problem.ts'
 import { createRouter } from '../http/router.ts'
 import { RecurrenceInputSchema, RecurrenceSchema } from '../scheduling/routes.ts'
-import {
-  cancelPost,
-  deletePost,
-  listPosts,
-  publishPostNow,
-  retryPublication,
-  updatePost,
-  validatePost,
-} from './lifecycle.ts'
-import { createPost, getPost } from './service.ts'
+import { cancelPost, publishPostNow, retryPublication, updatePost } from './changes.ts'
+import { createPost, validatePost } from './create.ts'
+import { deletePost } from './deletion.ts'
+import { getPost, listPosts } from './list.ts'
 
-const PublicationErrorSchema = z
-  .object({
-    code: z.string().openapi({ example: 'RATE_LIMITED' }),
-    message: z.string(),
-    retryable: z.boolean(),
-    action: z.enum(['reconnect', 'fix_content', 'retry_later']).optional(),
-    platformCode: z.string().optional(),
-  })
-  .openapi('PublicationError')
+const PublicationErrorSchema = PublicationErrorData.openapi('PublicationError')
 
 const PublicationSchema = z
   .object({
     id: z.string().openapi({ example: 'pub_mzxw6ytboi2dkmzvgq3tqnrvhe' }),
     accountId: z.string(),
     platform: z.string(),
-    status: z.enum([
-      'scheduled',
-      'queued',
-      'publishing',
-      'published',
-      'failed',
-      'unconfirmed',
-      'canceled',
-    ]),
+    status: z.enum(PUBLICATION_STATUSES),
     dueAt: z.iso.datetime({ offset: true }),
     attempts: z.number().int(),
     platformPostId: z.string().nullable(),
@@ -92,15 +72,7 @@ export const PostSchema = z
   .object({
     id: z.string().openapi({ example: 'post_mzxw6ytboi2dkmzvgq3tqnrvhe' }),
     profileId: z.string(),
-    status: z.enum([
-      'draft',
-      'scheduled',
-      'publishing',
-      'published',
-      'partially_published',
-      'failed',
-      'canceled',
-    ]),
+    status: z.enum(POST_STATUSES),
     content: ContentSchema,
     overrides: z.record(z.string(), OverrideSchema),
     accountIds: z.array(z.string()).openapi({ description: 'The connected accounts it targets' }),
@@ -184,16 +156,6 @@ const getPostRoute = createRoute({
     ...problemResponses('UNAUTHENTICATED', 'NOT_FOUND'),
   },
 })
-
-const POST_STATUSES = [
-  'draft',
-  'scheduled',
-  'publishing',
-  'published',
-  'partially_published',
-  'failed',
-  'canceled',
-] as const
 
 const listPostsRoute = createRoute({
   method: 'get',

@@ -15,7 +15,7 @@ import {
   workspaces,
 } from '../db/schema/index.ts'
 import { deliver } from '../mail/transport.ts'
-import { purgeStorage } from '../media/service.ts'
+import { purgeStorage } from '../media/cleanup.ts'
 import type { Services } from '../services.ts'
 import { workspacesErasedWith } from './ownership.ts'
 

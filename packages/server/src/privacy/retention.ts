@@ -2,7 +2,7 @@ import { and, eq, inArray, sql } from 'drizzle-orm'
 import { recordAudit } from '../audit/record.ts'
 import type { TenantContext } from '../auth/middleware.ts'
 import { media, posts } from '../db/schema/index.ts'
-import { purgeStorage } from '../media/service.ts'
+import { purgeStorage } from '../media/cleanup.ts'
 import type { Services } from '../services.ts'
 
 /** Post statuses that are history: nothing of them is still to publish. */

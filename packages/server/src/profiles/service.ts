@@ -8,21 +8,13 @@ import { profiles, profileTokens } from '../db/schema/index.ts'
 import { chronological, toPage } from '../http/pagination.ts'
 import { ProblemError } from '../http/problem.ts'
 import type { Services } from '../services.ts'
+import type { ProfileScope } from './resolve.ts'
 
 type Profile = typeof profiles.$inferSelect
 
 /** Scopes a profile token can carry: never `admin`. */
 export const PROFILE_TOKEN_SCOPES = ['read', 'write'] as const satisfies readonly Scope[]
 export type ProfileTokenScope = (typeof PROFILE_TOKEN_SCOPES)[number]
-
-/**
- * Whose profiles a request may see: a workspace and, for profile tokens, the one profile the
- * token is limited to.
- */
-export interface ProfileScope {
-  workspaceId: string
-  profileId: string | undefined
-}
 
 /** What the API shows of a profile. */
 export function presentProfile(profile: Profile) {

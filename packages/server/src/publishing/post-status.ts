@@ -1,7 +1,7 @@
 import { and, asc, getTableColumns, inArray, sql } from 'drizzle-orm'
 import type { Transaction } from '../db/client.ts'
 import { anyOf } from '../db/predicates.ts'
-import { posts, publications } from '../db/schema/index.ts'
+import { POST_STATUSES, posts, publications } from '../db/schema/index.ts'
 import { postOutcomeEvent } from '../events/emit.ts'
 import { type NewEvent, recordEvents } from '../events/events.ts'
 
@@ -113,14 +113,7 @@ export async function markPostsPublishing(tx: Transaction, postIds: string[]) {
 }
 
 /** Post statuses the engine manages (a draft stays a draft until scheduled). */
-const POST_ENGINE_STATUSES = [
-  'scheduled',
-  'publishing',
-  'published',
-  'partially_published',
-  'failed',
-  'canceled',
-] as const
+const POST_ENGINE_STATUSES = POST_STATUSES.filter((status) => status !== 'draft')
 
 /**
  * Locks a post's row until the transaction ends. Everything that changes a post's publications

@@ -15,6 +15,7 @@ import {
 import { recordPostEvent } from '../events/emit.ts'
 import { ProblemError } from '../http/problem.ts'
 import { lockPosts, refreshPostStatus } from '../publishing/post-status.ts'
+import { buildPublications } from '../publishing/publications.ts'
 import { enqueuePublication, HORIZON_SECONDS } from '../publishing/queue.ts'
 import type { Services } from '../services.ts'
 import { occurrencesAfter, parseRecurrenceRule, type SeriesClock } from './recurrence.ts'
@@ -228,15 +229,7 @@ async function insertOccurrence(
   const rows = await tx
     .insert(publications)
     .values(
-      accounts.map((account) => ({
-        id: generateId('pub'),
-        postId,
-        workspaceId: series.workspaceId,
-        accountId: account.id,
-        platform: account.platform,
-        status: at <= horizon ? ('queued' as const) : ('scheduled' as const),
-        dueAt: at,
-      })),
+      buildPublications({ id: postId, workspaceId: series.workspaceId }, accounts, at, horizon),
     )
     .returning()
   for (const publication of rows) {

@@ -82,6 +82,9 @@ export interface AttemptAccount {
   hasOwnToken: boolean
 }
 
+/** A connected account's health: `reauth_required` needs its owner to connect it again. */
+export const ACCOUNT_STATUSES = ['active', 'reauth_required', 'revoked'] as const
+
 /**
  * A platform account connected to a profile. Tokens are vault envelopes bound to the row, the
  * workspace and the column; a refresh token is never replaced by an empty one.
@@ -108,9 +111,7 @@ export const connectedAccounts = postScheduler.table(
     refreshTokenSealed: text('refresh_token_sealed'),
     accessTokenExpiresAt: instant('access_token_expires_at'),
     refreshTokenExpiresAt: instant('refresh_token_expires_at'),
-    status: text('status', { enum: ['active', 'reauth_required', 'revoked'] })
-      .notNull()
-      .default('active'),
+    status: text('status', { enum: ACCOUNT_STATUSES }).notNull().default('active'),
     /** Why the account needs attention, for people (never a token). */
     statusReason: text('status_reason'),
     lastRefreshedAt: instant('last_refreshed_at'),

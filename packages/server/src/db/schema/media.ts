@@ -47,6 +47,12 @@ export interface MediaDetails {
   sourceURL?: string | undefined
 }
 
+/** What a media file is; GIFs are apart because platforms limit them apart. */
+export const MEDIA_KINDS = ['image', 'gif', 'video'] as const
+
+/** A resumable upload's state: parts arriving, being joined, or made into a media file. */
+export const MEDIA_UPLOAD_STATUSES = ['open', 'completing', 'completed'] as const
+
 /**
  * A stored media file of a profile: its sniffed type and inspected properties. The bytes live in
  * the storage driver under `storageKey`; `sha256` is the checksum of exactly those bytes.
@@ -61,7 +67,7 @@ export const media = postScheduler.table(
     profileId: text('profile_id')
       .notNull()
       .references(() => profiles.id, { onDelete: 'cascade' }),
-    kind: text('kind', { enum: ['image', 'gif', 'video'] }).notNull(),
+    kind: text('kind', { enum: MEDIA_KINDS }).notNull(),
     mimeType: text('mime_type').notNull(),
     sizeBytes: bytes('size_bytes').notNull(),
     sha256: text('sha256').notNull(),
@@ -124,9 +130,7 @@ export const mediaUploads = postScheduler.table(
     partSizeBytes: integer('part_size_bytes').notNull(),
     /** The checksum the client announced, checked at completion. */
     sha256: text('sha256'),
-    status: text('status', { enum: ['open', 'completing', 'completed'] })
-      .notNull()
-      .default('open'),
+    status: text('status', { enum: MEDIA_UPLOAD_STATUSES }).notNull().default('open'),
     mediaId: text('media_id'),
     createdBy: text('created_by'),
     createdAt: createdAt(),

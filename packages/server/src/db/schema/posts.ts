@@ -6,6 +6,31 @@ import { profiles, workspaces } from './identity.ts'
 import { createdAt, instant, postScheduler } from './namespace.ts'
 import { postSeries } from './scheduling.ts'
 
+/** A post's status: the aggregate of its publications (a draft has none yet). */
+export const POST_STATUSES = [
+  'draft',
+  'scheduled',
+  'publishing',
+  'published',
+  'partially_published',
+  'failed',
+  'canceled',
+] as const
+
+/** A publication's state (see {@link publications}). */
+export const PUBLICATION_STATUSES = [
+  'scheduled',
+  'queued',
+  'publishing',
+  'published',
+  'failed',
+  'unconfirmed',
+  'canceled',
+] as const
+
+/** What the user should do about a failed publication. */
+export const PUBLICATION_ERROR_ACTIONS = ['reconnect', 'fix_content', 'retry_later'] as const
+
 /**
  * A post: content for one or more connected accounts, and when to publish it. Its `status` is the
  * aggregate of its publications, kept in step by the engine.
@@ -20,17 +45,7 @@ export const posts = postScheduler.table(
     profileId: text('profile_id')
       .notNull()
       .references(() => profiles.id, { onDelete: 'cascade' }),
-    status: text('status', {
-      enum: [
-        'draft',
-        'scheduled',
-        'publishing',
-        'published',
-        'partially_published',
-        'failed',
-        'canceled',
-      ],
-    }).notNull(),
+    status: text('status', { enum: POST_STATUSES }).notNull(),
     content: jsonb('content').$type<PostContentData>().notNull(),
     overrides: jsonb('overrides').$type<Record<string, PlatformOverride>>().notNull().default({}),
     /** The connected accounts it targets; a draft keeps them here until it is scheduled. */
@@ -59,7 +74,7 @@ export interface PublicationError {
   code: string
   message: string
   retryable: boolean
-  action?: 'reconnect' | 'fix_content' | 'retry_later' | undefined
+  action?: (typeof PUBLICATION_ERROR_ACTIONS)[number] | undefined
   platformCode?: string | undefined
 }
 
@@ -81,9 +96,7 @@ export const publications = postScheduler.table(
       .notNull()
       .references(() => connectedAccounts.id, { onDelete: 'cascade' }),
     platform: text('platform').notNull(),
-    status: text('status', {
-      enum: ['scheduled', 'queued', 'publishing', 'published', 'failed', 'unconfirmed', 'canceled'],
-    }).notNull(),
+    status: text('status', { enum: PUBLICATION_STATUSES }).notNull(),
     /** When it should be published (the post's time, or a retry's). */
     dueAt: instant('due_at').notNull(),
     /** The current attempt: the fence of every write after a claim. */

@@ -1,33 +1,22 @@
-import { isAdapterError } from '@post-scheduler/adapter-core'
-import { and, asc, eq, gte, inArray, lt, sql } from 'drizzle-orm'
+import { and, asc, eq, inArray, sql } from 'drizzle-orm'
 import { recordAudit } from '../audit/record.ts'
 import type { TenantContext } from '../auth/middleware.ts'
-import { generateId } from '../auth/secrets.ts'
-import { tokenContext } from '../connections/accounts.ts'
-import { SNAPSHOT, type Transaction } from '../db/client.ts'
+import type { Transaction } from '../db/client.ts'
 import {
-  connectedAccounts,
+  type connectedAccounts,
   type PlatformOverride,
   type PostContentData,
-  type PublicationError,
   posts,
   publications,
 } from '../db/schema/index.ts'
 import { recordPostEvent } from '../events/emit.ts'
-import { chronological, toPage } from '../http/pagination.ts'
 import { type Issue, ProblemError } from '../http/problem.ts'
-import { resolveOAuthApp } from '../platforms/service.ts'
 import { refreshPostStatus } from '../publishing/post-status.ts'
-import { enqueuePublication, HORIZON_SECONDS, withdrawWaitingJobs } from '../publishing/queue.ts'
+import { buildPublications, publishingHorizon } from '../publishing/publications.ts'
+import { enqueuePublication, withdrawWaitingJobs } from '../publishing/queue.ts'
 import type { Services } from '../services.ts'
-import {
-  assertNoIssues,
-  checkPost,
-  lockAccountGuards,
-  resolveProfile,
-  resolveTiming,
-} from './checks.ts'
-import { getPost, loadPublications, type PostInput, presentPost } from './service.ts'
+import { assertNoIssues, checkPost, lockAccountGuards, resolveTiming } from './checks.ts'
+import { getPost } from './list.ts'
 
 type Post = typeof posts.$inferSelect
 type Publication = typeof publications.$inferSelect
@@ -35,16 +24,16 @@ type Account = typeof connectedAccounts.$inferSelect
 
 /** Publications that have not started: the only ones a change, a cancel or publish-now touches. */
 const PENDING = ['scheduled', 'queued'] as const
-const isPending = (row: Publication) => (PENDING as readonly string[]).includes(row.status)
+export const isPending = (row: Publication) => (PENDING as readonly string[]).includes(row.status)
 
-const conflict = (detail: string) => new ProblemError('CONFLICT', detail)
+export const conflict = (detail: string) => new ProblemError('CONFLICT', detail)
 
 /**
  * Locks a post of the caller's (workspace, and profile for profile tokens) and its publications
  * until the transaction ends. A worker claiming one of them waits, then finds what this
  * transaction left: a claim and a change never interleave.
  */
-async function lockPost(tx: Transaction, tenant: TenantContext, postId: string) {
+export async function lockPost(tx: Transaction, tenant: TenantContext, postId: string) {
   const [post] = await tx
     .select()
     .from(posts)
@@ -73,7 +62,7 @@ async function lockPost(tx: Transaction, tenant: TenantContext, postId: string) 
  * @throws {ProblemError} `CONFLICT` when one has started meanwhile.
  */
 async function retime(tx: Transaction, services: Services, rows: Publication[], at: Date) {
-  const queued = at.getTime() <= Date.now() + HORIZON_SECONDS * 1000
+  const queued = at <= publishingHorizon()
   for (const row of rows) {
     const [moved] = await tx
       .update(publications)
@@ -106,22 +95,11 @@ async function insertPublications(
   at: Date,
 ) {
   if (accounts.length === 0) return
-  const queued = at.getTime() <= Date.now() + HORIZON_SECONDS * 1000
   const rows = await tx
     .insert(publications)
-    .values(
-      accounts.map((account) => ({
-        id: generateId('pub'),
-        postId: post.id,
-        workspaceId: post.workspaceId,
-        accountId: account.id,
-        platform: account.platform,
-        status: queued ? ('queued' as const) : ('scheduled' as const),
-        dueAt: at,
-      })),
-    )
+    .values(buildPublications(post, accounts, at, publishingHorizon()))
     .returning()
-  for (const row of rows) if (queued) await enqueueNow(tx, services, row)
+  for (const row of rows) if (row.status === 'queued') await enqueueNow(tx, services, row)
 }
 
 /** What a caller may change of a post. `scheduledAt: null` turns it back into a draft. */
@@ -277,7 +255,8 @@ export async function cancelPost(services: Services, tenant: TenantContext, post
   return getPost(services, tenant, postId)
 }
 
-async function cancelPending(tx: Transaction, services: Services, pending: Publication[]) {
+/** Cancels pending publications (conditionally) and withdraws their waiting jobs. */
+export async function cancelPending(tx: Transaction, services: Services, pending: Publication[]) {
   if (pending.length === 0) return
   const canceled = await tx
     .update(publications)
@@ -298,138 +277,6 @@ async function cancelPending(tx: Transaction, services: Services, pending: Publi
     services.config.queueSchema,
     pending.map((row) => row.id),
   )
-}
-
-/** How deleting one published copy from its platform went. */
-export interface PlatformDeletion {
-  publicationId: string
-  accountId: string
-  platform: string
-  platformPostId: string
-  outcome: 'deleted' | 'not_supported' | 'failed'
-  error: PublicationError | null
-}
-
-/**
- * Deletes a post and its publications. With `fromPlatforms`, published copies are first deleted
- * from their platforms where the adapter can (`deletePost`); each outcome is reported, and a
- * failure never keeps the post. Pending publications are canceled before any platform call, so no
- * worker publishes meanwhile.
- *
- * @throws {ProblemError} `CONFLICT` while a publication is being published.
- */
-export async function deletePost(
-  services: Services,
-  tenant: TenantContext,
-  postId: string,
-  options: { fromPlatforms: boolean },
-) {
-  const rows = await services.db.transaction(async (tx) => {
-    const { rows } = await lockPost(tx, tenant, postId)
-    const inFlight = rows.filter((row) => row.status === 'publishing')
-    if (inFlight.length > 0) {
-      throw conflict(
-        'A publication is being published right now; cancel the post, wait for the attempt to end, then delete it',
-      )
-    }
-    await cancelPending(tx, services, rows.filter(isPending))
-    return rows
-  })
-  const platformDeletions: PlatformDeletion[] = []
-  if (options.fromPlatforms) {
-    for (const row of rows) {
-      if (row.status !== 'published' || !row.platformPostId) continue
-      platformDeletions.push(await deleteFromPlatform(services, row, row.platformPostId))
-    }
-  }
-  await services.db.transaction(async (tx) => {
-    await tx
-      .delete(posts)
-      .where(and(eq(posts.id, postId), eq(posts.workspaceId, tenant.workspaceId)))
-    await recordAudit(tx, tenant.actor, {
-      action: 'post.deleted',
-      workspaceId: tenant.workspaceId,
-      targetType: 'post',
-      targetId: postId,
-      details: {
-        fromPlatforms: options.fromPlatforms,
-        platformDeletions: platformDeletions.map(({ publicationId, outcome }) => ({
-          publicationId,
-          outcome,
-        })),
-      },
-    })
-  })
-  return { id: postId, deleted: true as const, platformDeletions }
-}
-
-async function deleteFromPlatform(
-  services: Services,
-  row: Publication,
-  platformPostId: string,
-): Promise<PlatformDeletion> {
-  const result = {
-    publicationId: row.id,
-    accountId: row.accountId,
-    platform: row.platform,
-    platformPostId,
-  }
-  const [account] = await services.db
-    .select()
-    .from(connectedAccounts)
-    .where(eq(connectedAccounts.id, row.accountId))
-  const platform = services.platforms.get(row.platform)
-  if (!platform.capabilities.features.deletePost) {
-    return { ...result, outcome: 'not_supported', error: null }
-  }
-  if (account?.status !== 'active' || !account.accessTokenSealed) {
-    return {
-      ...result,
-      outcome: 'failed',
-      error: {
-        code: 'ACCOUNT_NOT_CONNECTED',
-        message: `The ${row.platform} account needs to be reconnected to delete the post there`,
-        retryable: false,
-        action: 'reconnect',
-      },
-    }
-  }
-  try {
-    const adapter = platform.adapter(await resolveOAuthApp(services, account.workspaceId, platform))
-    if (!adapter.deletePost) return { ...result, outcome: 'not_supported', error: null }
-    await adapter.deletePost(
-      {
-        accessToken: services.vault.open(
-          account.accessTokenSealed,
-          tokenContext(account, 'access_token'),
-        ),
-        accountId: account.platformAccountId,
-        platformPostId,
-      },
-      platform.callOptions,
-    )
-    return { ...result, outcome: 'deleted', error: null }
-  } catch (error) {
-    if (!isAdapterError(error)) {
-      services.logger.error({ err: error, publication: row.id }, 'deleting a published post failed')
-    }
-    return {
-      ...result,
-      outcome: 'failed',
-      error: isAdapterError(error)
-        ? {
-            code: error.code,
-            message: error.message,
-            retryable: error.retryable,
-            ...(error.action && { action: error.action }),
-          }
-        : {
-            code: 'INTERNAL_ERROR',
-            message: 'Deleting the post on the platform failed on our side',
-            retryable: true,
-          },
-    }
-  }
 }
 
 /**
@@ -532,97 +379,4 @@ export async function retryPublication(
     })
   })
   return getPost(services, tenant, postId)
-}
-
-/** Filters and page of {@link listPosts}. */
-export interface PostListQuery {
-  limit: number
-  cursor?: string | undefined
-  status?: Post['status'] | undefined
-  profileId?: string | undefined
-  accountId?: string | undefined
-  platform?: string | undefined
-  /** Scheduled at or after this instant. */
-  from?: string | undefined
-  /** Scheduled before this instant. */
-  to?: string | undefined
-}
-
-/**
- * Posts of the caller's workspace (a profile token's profile only), newest first, filtered by
- * status, profile, account, platform and a window of `scheduledAt`, with their publications.
- */
-export async function listPosts(services: Services, tenant: TenantContext, query: PostListQuery) {
-  // One snapshot, so no post contradicts its publications (see getPost).
-  return services.db.transaction(async (db) => {
-    const order = chronological(posts.createdAt, posts.id, query.cursor, 'desc')
-    const found = await db
-      .select({ post: posts, key: order.key })
-      .from(posts)
-      .where(
-        and(
-          eq(posts.workspaceId, tenant.workspaceId),
-          tenant.profileId === undefined ? undefined : eq(posts.profileId, tenant.profileId),
-          query.profileId === undefined ? undefined : eq(posts.profileId, query.profileId),
-          query.status === undefined ? undefined : eq(posts.status, query.status),
-          query.accountId === undefined
-            ? undefined
-            : sql`${query.accountId} = any(${posts.accountIds})`,
-          query.platform === undefined
-            ? undefined
-            : sql`exists (select 1 from ${connectedAccounts} where ${connectedAccounts.id} = any(${posts.accountIds}) and ${connectedAccounts.platform} = ${query.platform})`,
-          query.from === undefined ? undefined : gte(posts.scheduledAt, new Date(query.from)),
-          query.to === undefined ? undefined : lt(posts.scheduledAt, new Date(query.to)),
-          order.after,
-        ),
-      )
-      .orderBy(...order.orderBy)
-      .limit(query.limit + 1)
-    const { rows, attempts } = await loadPublications(
-      db,
-      found.slice(0, query.limit).map((row) => row.post.id),
-    )
-    return toPage(
-      found,
-      query.limit,
-      (row) => ({ key: row.key, id: row.post.id }),
-      (row) =>
-        presentPost(
-          row.post,
-          rows.filter((publication) => publication.postId === row.post.id),
-          attempts,
-        ),
-    )
-  }, SNAPSHOT)
-}
-
-/** One target's part of a validation: its account, platform and issues. */
-export interface TargetValidation {
-  accountId: string
-  platform: string | null
-  valid: boolean
-  issues: Issue[]
-}
-
-/**
- * A dry run of creating a post: every issue, per target and overall, exactly as create would
- * answer them — but a missing time is no issue (the post is checked as if published now).
- */
-export async function validatePost(services: Services, tenant: TenantContext, input: PostInput) {
-  const profileId = await resolveProfile(services, tenant, input.profileId)
-  const timing = resolveTiming(input, { required: false })
-  const { accounts, issues } = await checkPost(services, tenant, profileId, input, {
-    at: timing.at,
-  })
-  const all = [...issues, ...timing.issues]
-  const targets: TargetValidation[] = input.accountIds.map((accountId, index) => {
-    const platform = accounts.find((account) => account.id === accountId)?.platform ?? null
-    const own = all.filter(
-      (issue) =>
-        (issue.path[0] === 'accountIds' && issue.path[1] === index) ||
-        (platform !== null && issue.path[0] === 'targets' && issue.path[1] === platform),
-    )
-    return { accountId, platform, valid: own.length === 0, issues: own }
-  })
-  return { valid: all.length === 0, issues: all, targets }
 }

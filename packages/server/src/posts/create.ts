@@ -1,28 +1,24 @@
-import { and, asc, eq, inArray } from 'drizzle-orm'
 import { recordAudit } from '../audit/record.ts'
 import type { TenantContext } from '../auth/middleware.ts'
 import { generateId } from '../auth/secrets.ts'
-import { SNAPSHOT, type Transaction } from '../db/client.ts'
 import {
   type PlatformOverride,
   type PostContentData,
   posts,
-  publicationAttempts,
   publications,
 } from '../db/schema/index.ts'
 import { postEventData } from '../events/emit.ts'
 import { recordEvent } from '../events/events.ts'
-import { ProblemError } from '../http/problem.ts'
-import { enqueuePublications, HORIZON_SECONDS } from '../publishing/queue.ts'
+import type { Issue } from '../http/problem.ts'
+import { resolveProfileId } from '../profiles/resolve.ts'
+import { buildPublications, publishingHorizon } from '../publishing/publications.ts'
+import { enqueuePublications } from '../publishing/queue.ts'
 import { takeQueueSlot } from '../scheduling/schedules.ts'
 import { insertSeries, recurrenceOf } from '../scheduling/series.ts'
 import { planTiming } from '../scheduling/timing.ts'
 import type { Services } from '../services.ts'
-import { assertNoIssues, checkPost, profileFor, resolveProfile, resolveTiming } from './checks.ts'
-
-type Post = typeof posts.$inferSelect
-type Publication = typeof publications.$inferSelect
-type Attempt = typeof publicationAttempts.$inferSelect
+import { assertNoIssues, checkPost, profileFor, resolveTiming } from './checks.ts'
+import { presentPost } from './list.ts'
 
 /** What a caller asks for when creating a post. */
 export interface PostInput {
@@ -39,44 +35,6 @@ export interface PostInput {
   queue?: boolean | undefined
   /** Repeat the post: an RRULE evaluated in `timezone` from `scheduledAt`. */
   recurrence?: { rule: string } | undefined
-}
-
-/** What the API shows of a post, with each publication and its attempts. */
-export function presentPost(post: Post, rows: Publication[], attempts: Attempt[] = []) {
-  return {
-    id: post.id,
-    profileId: post.profileId,
-    status: post.status,
-    content: post.content,
-    overrides: post.overrides,
-    accountIds: post.accountIds,
-    scheduledAt: post.scheduledAt?.toISOString() ?? null,
-    timezone: post.timezone,
-    seriesId: post.seriesId ?? null,
-    createdAt: post.createdAt.toISOString(),
-    updatedAt: post.updatedAt.toISOString(),
-    publications: rows.map((publication) => ({
-      id: publication.id,
-      accountId: publication.accountId,
-      platform: publication.platform,
-      status: publication.status,
-      dueAt: publication.dueAt.toISOString(),
-      attempts: publication.attempts,
-      platformPostId: publication.platformPostId,
-      url: publication.url,
-      error: publication.error ?? null,
-      publishedAt: publication.publishedAt?.toISOString() ?? null,
-      timeline: attempts
-        .filter((attempt) => attempt.publicationId === publication.id)
-        .map((attempt) => ({
-          attemptId: attempt.attemptId,
-          startedAt: attempt.startedAt.toISOString(),
-          finishedAt: attempt.finishedAt?.toISOString() ?? null,
-          outcome: attempt.outcome,
-          error: attempt.error ?? null,
-        })),
-    })),
-  }
 }
 
 /**
@@ -96,19 +54,19 @@ export async function createPost(services: Services, tenant: TenantContext, inpu
   const timingIssues = [...timing.issues, ...planned.issues]
   if (timingIssues.length > 0) {
     // Every issue in one answer: the content's too.
-    const profileId = await resolveProfile(services, tenant, input.profileId)
+    const profileId = await resolveProfileId(services.db, tenant, input.profileId)
     const { issues } = await checkPost(services, tenant, profileId, input, { at: plannedAt })
     assertNoIssues([...issues, ...timingIssues])
   }
 
   const postId = generateId('post')
-  const horizon = now + HORIZON_SECONDS * 1000
+  const horizon = publishingHorizon(now)
   const { post, rows } = await db.transaction(async (tx) => {
     let profile = profileFor(tenant, input.profileId)
     let scheduledAt = plannedAt
     let timezone = input.timezone ?? 'UTC'
     if (input.queue) {
-      profile = await resolveProfile(services, tenant, input.profileId, tx)
+      profile = await resolveProfileId(tx, tenant, input.profileId)
       // A queued post takes its slot under a lock on the profile: two never take the same one.
       const queued = await takeQueueSlot(tx, profile, new Date(now))
       scheduledAt = queued?.scheduledAt ?? plannedAt
@@ -140,15 +98,12 @@ export async function createPost(services: Services, tenant: TenantContext, inpu
         : null
     const status = scheduledAt ? ('scheduled' as const) : ('draft' as const)
     const newPublications = scheduledAt
-      ? accounts.map((account) => ({
-          id: generateId('pub'),
-          postId,
-          workspaceId: tenant.workspaceId,
-          accountId: account.id,
-          platform: account.platform,
-          status: scheduledAt.getTime() <= horizon ? ('queued' as const) : ('scheduled' as const),
-          dueAt: scheduledAt,
-        }))
+      ? buildPublications(
+          { id: postId, workspaceId: tenant.workspaceId },
+          accounts,
+          scheduledAt,
+          horizon,
+        )
       : []
     // Every write in one round trip. The post is issued before its publications (they reference
     // it): statements of a transaction run in the order they are issued.
@@ -215,52 +170,33 @@ export async function createPost(services: Services, tenant: TenantContext, inpu
   return { ...presentPost(post, rows), recurrence: await recurrenceOf(db, post.seriesId) }
 }
 
-/** A post of the caller's workspace (and profile, for profile tokens), with its publications. */
-export async function getPost(services: Services, tenant: TenantContext, postId: string) {
-  // One snapshot: a publication finishing between two reads would show a post that contradicts
-  // its publications.
-  return services.db.transaction(readPost, SNAPSHOT)
-
-  async function readPost(db: Transaction) {
-    const [post] = await db
-      .select()
-      .from(posts)
-      .where(
-        and(
-          eq(posts.id, postId),
-          eq(posts.workspaceId, tenant.workspaceId),
-          tenant.profileId === undefined ? undefined : eq(posts.profileId, tenant.profileId),
-        ),
-      )
-    if (!post) throw new ProblemError('NOT_FOUND', `No post ${postId}`)
-    const { rows, attempts } = await loadPublications(db, [postId])
-    return {
-      ...presentPost(post, rows, attempts),
-      recurrence: await recurrenceOf(db, post.seriesId),
-    }
-  }
+/** One target's part of a validation: its account, platform and issues. */
+export interface TargetValidation {
+  accountId: string
+  platform: string | null
+  valid: boolean
+  issues: Issue[]
 }
 
-/** The publications of posts, oldest first, with their attempts (for their timelines). */
-export async function loadPublications(db: Transaction, postIds: string[]) {
-  const rows = postIds.length
-    ? await db
-        .select()
-        .from(publications)
-        .where(inArray(publications.postId, postIds))
-        .orderBy(asc(publications.createdAt))
-    : []
-  const attempts = rows.length
-    ? await db
-        .select()
-        .from(publicationAttempts)
-        .where(
-          inArray(
-            publicationAttempts.publicationId,
-            rows.map((row) => row.id),
-          ),
-        )
-        .orderBy(asc(publicationAttempts.startedAt))
-    : []
-  return { rows, attempts }
+/**
+ * A dry run of creating a post: every issue, per target and overall, exactly as create would
+ * answer them — but a missing time is no issue (the post is checked as if published now).
+ */
+export async function validatePost(services: Services, tenant: TenantContext, input: PostInput) {
+  const profileId = await resolveProfileId(services.db, tenant, input.profileId)
+  const timing = resolveTiming(input, { required: false })
+  const { accounts, issues } = await checkPost(services, tenant, profileId, input, {
+    at: timing.at,
+  })
+  const all = [...issues, ...timing.issues]
+  const targets: TargetValidation[] = input.accountIds.map((accountId, index) => {
+    const platform = accounts.find((account) => account.id === accountId)?.platform ?? null
+    const own = all.filter(
+      (issue) =>
+        (issue.path[0] === 'accountIds' && issue.path[1] === index) ||
+        (platform !== null && issue.path[0] === 'targets' && issue.path[1] === platform),
+    )
+    return { accountId, platform, valid: own.length === 0, issues: own }
+  })
+  return { valid: all.length === 0, issues: all, targets }
 }
