@@ -33,6 +33,8 @@ export interface AppDependencies {
   config: Config
   logger: Logger
   checkReadiness: () => Promise<ReadinessReport>
+  /** Why the process can never serve again, when it cannot (`/healthz` then answers 503). */
+  checkLiveness?: () => string | undefined
   /** The running server's services; throws `NOT_READY` before start and after stop. */
   services: () => Services
 }
@@ -104,7 +106,7 @@ export function createApp(deps: AppDependencies): OpenAPIHono<AppEnv> {
     description: 'The session cookie browsers get at sign-in.',
   })
 
-  app.route('/', healthRoutes({ checkReadiness: deps.checkReadiness }))
+  app.route('/', healthRoutes(deps))
   // The sandbox platform this server hosts (consent page, its API), outside the OpenAPI document.
   app.all('/sandbox/*', (c) => deps.services().sandboxPlatform(c.req.raw))
   // Signed URLs of locally stored media, for platforms that pull them; outside the OpenAPI document.
