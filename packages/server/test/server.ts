@@ -40,15 +40,15 @@ export interface RequestOptions {
 }
 
 /**
- * Starts a Post Scheduler (no listener; API only unless `worker`) on a database of its own, with a
- * mail recorder, and stops it after the file's tests.
+ * Starts a Post Scheduler (no listener; API only unless `worker`) on a database of its own (or the
+ * one given), with a mail recorder, and stops it after the file's tests.
  */
 export async function startTestServer(
   overrides: Partial<Config> = {},
-  options: { worker?: boolean } = {},
+  options: { worker?: boolean; databaseURL?: string } = {},
 ) {
   const mail = new MailRecorder()
-  const databaseURL = await createTestDatabase()
+  const databaseURL = options.databaseURL ?? (await createTestDatabase())
   const scheduler: PostScheduler = createPostScheduler({
     config: testConfig(databaseURL, { trustProxy: true, ...overrides }),
     mailTransport: mail,
