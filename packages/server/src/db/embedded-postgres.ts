@@ -119,7 +119,11 @@ export async function startEmbeddedPostgres(options: {
       onUnexpectedExit: (exit) => void recover(exit),
     })
 
-  async function recover(exit: { pid: number | undefined; code: number | null; signal: string | null }) {
+  async function recover(exit: {
+    pid: number | undefined
+    code: number | null
+    signal: string | null
+  }) {
     logger.error(
       { code: exit.code, signal: exit.signal, clusterDir },
       'the embedded PostgreSQL stopped unexpectedly; restarting it',
@@ -245,7 +249,11 @@ async function startServer(options: {
   runAs: RunAs | undefined
   logger: Logger
   /** Called when the postmaster exits after it was ready, other than through `stop()`. */
-  onUnexpectedExit(exit: { pid: number | undefined; code: number | null; signal: string | null }): void
+  onUnexpectedExit(exit: {
+    pid: number | undefined
+    code: number | null
+    signal: string | null
+  }): void
 }): Promise<RunningServer> {
   const { clusterDir, logger } = options
   const child = spawn(

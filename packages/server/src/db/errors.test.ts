@@ -48,9 +48,7 @@ describe('isDatabaseUnavailable', () => {
   it('does not mistake a wrong statement or a constraint for an outage', async () => {
     const syntax = await failureOf(client.db.execute(sql`selec 1`))
     await client.db.execute(sql`create temporary table once (id int primary key)`)
-    const duplicate = await failureOf(
-      client.db.execute(sql`insert into once values (1), (1)`),
-    )
+    const duplicate = await failureOf(client.db.execute(sql`insert into once values (1), (1)`))
     expect(isUniqueViolation(duplicate)).toBe(true)
     expect(isDatabaseUnavailable(syntax)).toBe(false)
     expect(isDatabaseUnavailable(duplicate)).toBe(false)

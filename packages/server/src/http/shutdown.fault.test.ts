@@ -78,8 +78,7 @@ describe('SIGTERM under load', () => {
     const errors: Record<string, number> = {}
     for (const { error } of outcomes) if (error) errors[error] = (errors[error] ?? 0) + 1
     const statuses: Record<string, number> = {}
-    for (const { status } of outcomes)
-      if (status) statuses[status] = (statuses[status] ?? 0) + 1
+    for (const { status } of outcomes) if (status) statuses[status] = (statuses[status] ?? 0) + 1
     const resets = outcomes.filter(
       (outcome) => outcome.error === 'ECONNRESET' || outcome.error === 'socket hang up',
     ).length

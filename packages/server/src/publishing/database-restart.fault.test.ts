@@ -100,23 +100,29 @@ describe('a PostgreSQL restart', () => {
 
     // Two immediate restarts, 5 s apart, around the due time.
     const restarts: { at: number; downMs: number }[] = []
-    await new Promise((resolve) => setTimeout(resolve, firstDueAt + 2000 - Date.now()))
-    restarts.push({ at: Date.now(), downMs: await own.restartImmediately() })
-    await new Promise((resolve) => setTimeout(resolve, restarts[0]!.at + 5000 - Date.now()))
-    restarts.push({ at: Date.now(), downMs: await own.restartImmediately() })
+    for (const at of [firstDueAt + 2000, firstDueAt + 7000]) {
+      await new Promise((resolve) => setTimeout(resolve, at - Date.now()))
+      restarts.push({ at: Date.now(), downMs: await own.restartImmediately() })
+    }
 
     const counts = async () => {
       const rows = await db.execute<{ status: string; count: number }>(sql`
         select p.status, count(*)::int as count from post_scheduler.publications p
         join post_scheduler.posts post on post.id = p.post_id
         where post.content->>'text' like ${`${prefix} %`} group by p.status`)
-      return Object.fromEntries(rows.map((row) => [row.status, row.count])) as Record<string, number>
+      return Object.fromEntries(rows.map((row) => [row.status, row.count])) as Record<
+        string,
+        number
+      >
     }
     let statuses: Record<string, number> = {}
     const lastDueAt = firstDueAt + (total - 1) * 100
     while (Date.now() < lastDueAt + 60_000) {
       statuses = await counts().catch(() => statuses)
-      if ((statuses.published ?? 0) + (statuses.failed ?? 0) + (statuses.unconfirmed ?? 0) === total)
+      if (
+        (statuses.published ?? 0) + (statuses.failed ?? 0) + (statuses.unconfirmed ?? 0) ===
+        total
+      )
         break
       await new Promise((resolve) => setTimeout(resolve, 250))
     }
@@ -142,17 +148,28 @@ describe('a PostgreSQL restart', () => {
     const copies = await db.execute<{ text: string; copies: number }>(sql`
       select text, count(*)::int as copies from post_scheduler.sandbox_posts
       where text like ${`${prefix} %`} group by text`)
+    const [queue] = await db.execute<{ active: number; waiting: number }>(sql`
+      select count(*) filter (where state = 'active')::int as active,
+        count(*) filter (where state = 'created')::int as waiting
+      from pgboss.job where name = 'publishing.attempts'`)
+    // pg-boss's heartbeat came back too: readiness sees a live worker again.
+    let ready = 0
+    for (let i = 0; i < 60 && ready !== 200; i++) {
+      ready = (await request('/readyz')).status
+      if (ready !== 200) await new Promise((resolve) => setTimeout(resolve, 500))
+    }
     const received = copies.reduce((sum, row) => sum + row.copies, 0)
     const duplicates = copies.filter((row) => row.copies > 1).length
     const lost = total - copies.length
     console.log(
-      `database restart: ${total} posts due over 10 s, restarts at +2 s and +7 s (down ${restarts.map((r) => r.downMs).join(' ms, ')} ms) → ${JSON.stringify(statuses)}; sandbox received ${received}, duplicates ${duplicates}, lost ${lost}; lateness p50 ${lateness?.p50?.toFixed(1)} s, max ${lateness?.max?.toFixed(1)} s; ${lateness?.attempts} attempts; first publication after each restart +${resumed.map((s) => s?.toFixed(2)).join(' s, +')} s; requests during the burst ${JSON.stringify(tally(requests.answers))}`,
+      `database restart: ${total} posts due over 10 s, restarts at +2 s and +7 s (down ${restarts.map((r) => r.downMs).join(' ms, ')} ms) → ${JSON.stringify(statuses)}; sandbox received ${received}, duplicates ${duplicates}, lost ${lost}; lateness p50 ${lateness?.p50?.toFixed(1)} s, max ${lateness?.max?.toFixed(1)} s; ${lateness?.attempts} attempts; first publication after each restart +${resumed.map((s) => s?.toFixed(2)).join(' s, +')} s; requests during the burst ${JSON.stringify(tally(requests.answers))}; publish jobs left active ${queue?.active}, waiting ${queue?.waiting}; /readyz ${ready}`,
     )
     expect(statuses).toEqual({ published: total })
     expect(duplicates).toBe(0)
     expect(lost).toBe(0)
     expect(received).toBe(total)
     expect(lateness?.max).toBeLessThan(30)
+    expect(ready).toBe(200)
     for (const seconds of resumed) expect(seconds).toBeLessThan(5)
     // Never a 500: a database that does not answer is a 503 with Retry-After.
     for (const answer of requests.answers) {
