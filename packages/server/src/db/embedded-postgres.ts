@@ -109,6 +109,7 @@ export async function startEmbeddedPostgres(options: {
   const port = options.port ?? (await getPort())
   let stopping = false
   let server: RunningServer
+  let recovering: Promise<void> | undefined
   const start = () =>
     startServer({
       postgres: binaries.postgres,
@@ -116,7 +117,9 @@ export async function startEmbeddedPostgres(options: {
       port,
       runAs,
       logger,
-      onUnexpectedExit: (exit) => void recover(exit),
+      onUnexpectedExit: (exit) => {
+        recovering = recover(exit)
+      },
     })
 
   async function recover(exit: {
@@ -160,6 +163,8 @@ export async function startEmbeddedPostgres(options: {
   server = await start()
   const stop = async () => {
     stopping = true
+    // A restart under way finishes first (it tries nothing more), so what it started is stopped.
+    await recovering
     await server.stop()
   }
   const adminURL = `postgres://${SUPERUSER}:${encodeURIComponent(password)}@127.0.0.1:${port}`
