@@ -56,28 +56,69 @@ export function createDatabaseClient(
  * transaction). Commits when the callback resolves, rolls back when it throws. (`BEGIN` cannot
  * fail on a healthy connection; on a broken one, every statement after it fails too.) Nested
  * transactions (savepoints) are not offered: drizzle's `tx.transaction` fails loudly.
+ *
+ * A connection that closes under the transaction (PostgreSQL restarted) is never used again:
+ * postgres.js returns it to its pool when it closes, and a statement sent on it afterwards would
+ * throw out of a timer and end the process. So every later statement fails with
+ * `CONNECTION_CLOSED` instead (PostgreSQL rolled the transaction back itself), and the connection
+ * is not released a second time.
  */
 async function pipelinedTransaction(
   sql: postgres.Sql,
   callback: (scoped: postgres.Sql) => unknown,
 ): Promise<unknown> {
   const reserved = await sql.reserve()
+  // postgres.js's connection, as `onexecute` shows it; it clears `reserved` when it closes.
+  let connection: { reserved: unknown } | undefined
+  const closed = () => connection !== undefined && connection.reserved === null
+  const begun = reserved
+    .unsafe('begin', [], {
+      onexecute: (used: { reserved: unknown }) => {
+        connection = used
+        return true
+      },
+    } as postgres.UnsafeQueryOptions)
+    .execute()
   try {
-    const begun = reserved.unsafe('begin').execute()
     let result: unknown
     try {
-      result = await callback(withPreparedStatements(reserved))
+      result = await callback(withPreparedStatements(refuseWhenClosed(reserved, closed)))
       await begun
     } catch (error) {
       await begun.catch(() => {})
-      await reserved.unsafe('rollback').catch(() => {})
+      if (!closed()) await reserved.unsafe('rollback').catch(() => {})
       throw error
     }
+    if (closed()) throw connectionClosedError()
     await reserved.unsafe('commit')
     return result
   } finally {
-    reserved.release()
+    if (!closed()) reserved.release()
   }
+}
+
+/** The reserved connection, failing each statement once `closed()` says it closed. */
+function refuseWhenClosed(reserved: postgres.ReservedSql, closed: () => boolean): postgres.Sql {
+  return new Proxy(reserved, {
+    get(target, property, receiver) {
+      if (property !== 'unsafe') return Reflect.get(target, property, receiver)
+      const unsafe: postgres.Sql['unsafe'] = (query, parameters, options) => {
+        if (closed()) throw connectionClosedError()
+        return target.unsafe(query, parameters, options)
+      }
+      return unsafe
+    },
+  })
+}
+
+/** The error postgres.js gives statements whose connection closed. */
+function connectionClosedError() {
+  return Object.assign(
+    new Error('write CONNECTION_CLOSED: the connection closed mid-transaction'),
+    {
+      code: 'CONNECTION_CLOSED',
+    },
+  )
 }
 
 /**

@@ -40,9 +40,9 @@ const UNAVAILABLE_STATES = new Set(['57P01', '57P02', '57P03'])
 /**
  * Whether an error means PostgreSQL did not answer — refused or cut the connection, is shutting
  * down, restarting or recovering (class 08 connection exceptions too) — rather than that the
- * statement was wrong. Such an error passes: the same statement may succeed a moment later. Looks
- * through drizzle's and pg-boss's wrappers (`cause`) and Node's `AggregateError`s (a host with
- * several addresses).
+ * statement was wrong. Such an error passes: the same statement may succeed a moment later. Knows
+ * postgres.js's errors and node-postgres's (pg-boss), and looks through drizzle's wrappers
+ * (`cause`) and Node's `AggregateError`s (a host with several addresses).
  *
  * @example
  * ```ts
@@ -59,7 +59,14 @@ export function isDatabaseUnavailable(error: unknown): boolean {
     const current = pending.pop()
     if (typeof current !== 'object' || current === null || seen.has(current)) continue
     seen.add(current)
-    const { code, cause, errors } = current as { code?: unknown; cause?: unknown; errors?: unknown }
+    const { code, cause, errors, message } = current as {
+      code?: unknown
+      cause?: unknown
+      errors?: unknown
+      message?: unknown
+    }
+    // node-postgres (pg-boss's driver) gives a closed connection no code, only this message.
+    if (typeof message === 'string' && message.startsWith('Connection terminated')) return true
     if (typeof code === 'string') {
       if (CONNECTION_ERRNOS.has(code) || CLIENT_CODES.has(code)) return true
       if (UNAVAILABLE_STATES.has(code) || /^08[0-9A-Z]{3}$/.test(code)) return true

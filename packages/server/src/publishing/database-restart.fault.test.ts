@@ -17,6 +17,7 @@ afterAll(() => own.destroy())
 const server = await startTestServer(
   {
     rateLimitPerMinute: 1_000_000,
+    logLevel: (process.env.FAULT_LOG_LEVEL ?? 'silent') as 'silent',
     // Each platform call takes a while, so attempts are in flight when the database goes away.
     sandboxLatencyMs: 300,
     publishing: testPublishing({
