@@ -7,8 +7,11 @@ export default defineProject({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     // The chaos tests run worker processes for minutes: `pnpm test:chaos` runs them on their own.
-    exclude: process.env.CHAOS
-      ? configDefaults.exclude
-      : [...configDefaults.exclude, '**/*.chaos.test.ts'],
+    // The fault tests restart PostgreSQL servers and processes of their own: `pnpm test:faults`.
+    exclude: [
+      ...configDefaults.exclude,
+      ...(process.env.CHAOS ? [] : ['**/*.chaos.test.ts']),
+      ...(process.env.FAULTS ? [] : ['**/*.fault.test.ts']),
+    ],
   },
 })

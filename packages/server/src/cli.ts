@@ -29,6 +29,9 @@ ${OPERATOR_USAGE}
 Configuration comes from environment variables (PORT, DATABASE_URL, DATA_DIR, ...);
 the README lists them all.`
 
+/** How long a process that cannot recover spends stopping before it exits anyway. */
+const FATAL_STOP_MS = 10_000
+
 const ROLES: Record<string, StartOptions> = {
   start: { listen: true, worker: true },
   api: { listen: true, worker: false },
@@ -94,7 +97,14 @@ async function main(command: string | undefined): Promise<number> {
     return command === 'help' || command === '--help' || command === '-h' ? 0 : 2
   }
 
-  const scheduler = createPostScheduler()
+  const scheduler = createPostScheduler({
+    onFatal: (error) => {
+      // Nothing can serve again in this process: exit non-zero so that a supervisor restarts it.
+      scheduler.logger.fatal({ err: error }, 'exiting: the server cannot recover on its own')
+      setTimeout(() => process.exit(1), FATAL_STOP_MS).unref()
+      scheduler.stop().finally(() => process.exit(1))
+    },
+  })
   let signalled = false
   const shutDown = (signal: NodeJS.Signals) => {
     if (signalled) {

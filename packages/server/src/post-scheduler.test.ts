@@ -58,6 +58,25 @@ describe('createPostScheduler', () => {
     expect(stopped).toBe(true)
   })
 
+  it('keeps serving after readiness turns 503 until the drain delay is over, then stops accepting', async () => {
+    const scheduler = track(
+      createPostScheduler({
+        config: testConfig(await createTestDatabase(), { shutdownDrainSeconds: 1 }),
+      }),
+    )
+    const { url } = await scheduler.start({ worker: false })
+    const stopping = scheduler.stop()
+    const readiness = await fetch(`${url}/readyz`)
+    expect(readiness.status).toBe(503)
+    expect(readiness.headers.get('connection')).toBe('close')
+    // Still served during the drain, with the request's services (not NOT_READY).
+    const during = await fetch(`${url}/v1/me`)
+    expect(during.status).toBe(401)
+    expect(during.headers.get('connection')).toBe('close')
+    await stopping
+    await expect(fetch(`${url}/healthz`)).rejects.toThrow()
+  })
+
   it('serves HTTPS when given a certificate and key', async () => {
     const scheduler = track(
       createPostScheduler({

@@ -41,6 +41,12 @@ export interface PostSchedulerOptions {
    * @throws {StartupError} from `createPostScheduler` for a malformed or repeated id or path.
    */
   platforms?: readonly PlatformDefinition[]
+  /**
+   * Called once when the server can never serve again: the embedded PostgreSQL stopped and could
+   * not be restarted. `/healthz` answers 503 from then on. The CLI exits with status 1, so that
+   * its supervisor starts the process afresh; an embedding application decides for itself.
+   */
+  onFatal?: (error: Error) => void
 }
 
 /** What {@link PostScheduler.start} runs in this process. */
@@ -68,10 +74,12 @@ export interface PostScheduler {
    */
   start(options?: StartOptions): Promise<{ url: string | undefined }>
   /**
-   * Stops gracefully: readiness turns 503, the HTTP server stops accepting and drains in-flight
-   * requests, running jobs finish (both within `SHUTDOWN_TIMEOUT_SECONDS`), the usage events of
-   * answered requests are written, then the database pool closes and the embedded PostgreSQL, if
-   * any, stops. Safe to call more than once.
+   * Stops gracefully: readiness turns 503 while the HTTP server keeps serving for
+   * `SHUTDOWN_DRAIN_SECONDS` (every response then carries `Connection: close`), so load balancers
+   * route elsewhere first; then it stops accepting, and in-flight requests and running jobs
+   * finish (both within `SHUTDOWN_TIMEOUT_SECONDS`), the usage events of answered requests are
+   * written, the database pool closes and the embedded PostgreSQL, if any, stops. Nothing it
+   * accepted is reset. Safe to call more than once.
    */
   stop(): Promise<void>
 }
@@ -115,6 +123,10 @@ export function createPostScheduler(options: PostSchedulerOptions = {}): PostSch
   let running: Running | undefined
   let starting: Promise<unknown> | undefined
   let stopping: Promise<void> | undefined
+  /** Why the server can never serve again, once it cannot. */
+  let fatal: Error | undefined
+  /** Requests are served from start until the HTTP server has closed (through the drain). */
+  let serving = false
 
   const mail =
     options.mailTransport ??
@@ -127,11 +139,12 @@ export function createPostScheduler(options: PostSchedulerOptions = {}): PostSch
     logger,
     platformPaths: platforms.flatMap((platform) => platform.hosted?.path ?? []),
     services: () => {
-      if (state !== 'running' || !running) {
+      if (!serving || !running) {
         throw new ProblemError('NOT_READY', 'The server is not running; retry shortly')
       }
       return servicesOf(running)()
     },
+    checkLiveness: () => fatal?.message,
     checkReadiness: async () => {
       if (state !== 'running' || !running) {
         throw new ProblemError(
@@ -165,7 +178,12 @@ export function createPostScheduler(options: PostSchedulerOptions = {}): PostSch
       const keyring = await loadKeyring(config, logger)
       started.vault = createVault(keyring)
       started.media = createMediaServices({ config, keys: keyring.map((entry) => entry.key) })
-      started.database = await connectDatabase(config, logger)
+      started.database = await connectDatabase(config, logger, {
+        onGiveUp: (error) => {
+          fatal = error
+          options.onFatal?.(error)
+        },
+      })
       started.platforms = await createPlatformRegistry({
         config,
         db: started.database.db,
@@ -205,6 +223,7 @@ export function createPostScheduler(options: PostSchedulerOptions = {}): PostSch
       throw error
     }
     running = started as Running
+    serving = true
     if (!config.smtpURL && !options.mailTransport) {
       logger.warn('SMTP_URL is not set: emails (with their one-time codes) are written to this log')
     }
@@ -222,11 +241,23 @@ export function createPostScheduler(options: PostSchedulerOptions = {}): PostSch
     if (!running) return
     const timeoutMs = config.shutdownTimeoutSeconds * 1000
     const { database, queue, server, workers } = running
+    if (server && config.shutdownDrainSeconds > 0 && !fatal) {
+      // Readiness is 503 already; keep serving until load balancers have seen it.
+      server.drain()
+      logger.info(
+        { drainSeconds: config.shutdownDrainSeconds },
+        'draining: /readyz answers 503, requests are still served',
+      )
+      await new Promise((resolve) => setTimeout(resolve, config.shutdownDrainSeconds * 1000))
+    }
     workers?.stop()
     await Promise.all([
-      server?.close(timeoutMs),
+      server?.close(timeoutMs).then(() => {
+        serving = false
+      }),
       queue.stop({ graceful: true, timeout: timeoutMs, close: true }),
     ])
+    serving = false
     await usageEventsWritten(database.db)
     await database.close()
     running = undefined

@@ -10,7 +10,14 @@ export function spawnCLI(args: string[], env: Record<string, string>) {
     process.execPath,
     ['--experimental-strip-types', '--disable-warning=ExperimentalWarning', cli, ...args],
     {
-      env: { PATH: process.env.PATH ?? '', LOG_FORMAT: 'json', ENCRYPTION_KEYS: TEST_KEYS, ...env },
+      env: {
+        PATH: process.env.PATH ?? '',
+        LOG_FORMAT: 'json',
+        ENCRYPTION_KEYS: TEST_KEYS,
+        // A short drain keeps SIGTERM tests quick; the fault suite sets its own.
+        SHUTDOWN_DRAIN_SECONDS: '1',
+        ...env,
+      },
     },
   )
   let stdout = ''

@@ -8,15 +8,20 @@ import { createTestDatabase } from './database.ts'
 export { MailRecorder } from '../src/testing.ts'
 
 /**
- * Starts a Post Scheduler (no listener; API only unless `worker`) on a database of its own, with a
- * mail recorder, and stops it after the file's tests.
+ * Starts a Post Scheduler (no listener; API only unless `worker`) on a database of its own (or the
+ * one given), with a mail recorder, and stops it after the file's tests.
  */
 export async function startTestServer(
   overrides: Partial<Config> = {},
-  options: { worker?: boolean; platforms?: PostSchedulerOptions['platforms'] } = {},
+  options: {
+    worker?: boolean
+    platforms?: PostSchedulerOptions['platforms']
+    /** A database of the test's own (a PostgreSQL it restarts); a fresh copy by default. */
+    databaseURL?: string
+  } = {},
 ) {
   const server = await startServer({
-    databaseURL: await createTestDatabase(),
+    databaseURL: options.databaseURL ?? (await createTestDatabase()),
     config: overrides,
     worker: options.worker ?? false,
     listen: false,

@@ -7,7 +7,7 @@ export interface paths {
   "/healthz": {
     /**
      * Liveness
-     * @description Answers 200 while the process is alive, whatever the state of its dependencies.
+     * @description Answers 200 while the process is alive, whatever the state of its dependencies (a database that is restarting included); 503 once it can never serve again (the embedded PostgreSQL stopped and could not be restarted), so that it is restarted.
      */
     get: {
       responses: {
@@ -18,6 +18,12 @@ export interface paths {
               /** @enum {string} */
               status: "ok";
             };
+          };
+        };
+        /** @description Database unavailable (`DATABASE_UNAVAILABLE`) */
+        503: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
           };
         };
       };
@@ -5157,25 +5163,6 @@ export interface components {
       effectiveAt: string;
       [key: string]: unknown;
     };
-    Readiness: {
-      /** @enum {string} */
-      status: "ready";
-      checks: components["schemas"]["ReadinessChecks"];
-    };
-    ReadinessChecks: {
-      database: {
-        ok: boolean;
-        detail: string;
-      };
-      migrations: {
-        ok: boolean;
-        detail: string;
-      };
-      worker: {
-        ok: boolean;
-        detail: string;
-      };
-    };
     /** @description An RFC 9457 problem document */
     Problem: {
       /** @example about:blank */
@@ -5216,6 +5203,25 @@ export interface components {
       code: string;
       /** @example Too small: expected string to have >=1 characters */
       message: string;
+    };
+    Readiness: {
+      /** @enum {string} */
+      status: "ready";
+      checks: components["schemas"]["ReadinessChecks"];
+    };
+    ReadinessChecks: {
+      database: {
+        ok: boolean;
+        detail: string;
+      };
+      migrations: {
+        ok: boolean;
+        detail: string;
+      };
+      worker: {
+        ok: boolean;
+        detail: string;
+      };
     };
     Accepted: {
       message: string;

@@ -15,6 +15,7 @@ describe('loadConfig', () => {
       logLevel: 'info',
       maxBodyBytes: 1024 * 1024,
       shutdownTimeoutSeconds: 30,
+      shutdownDrainSeconds: 5,
       tls: undefined,
     })
   })
@@ -35,6 +36,7 @@ describe('loadConfig', () => {
       TLS_KEY_FILE: '/etc/tls/key.pem',
       MAX_BODY_BYTES: '2048',
       SHUTDOWN_TIMEOUT_SECONDS: '5',
+      SHUTDOWN_DRAIN_SECONDS: '2',
       TRUST_PROXY: 'true',
       SMTP_URL: 'smtps://mailer:secret@smtp.example.com:465',
       MAIL_FROM: 'Scheduler <hello@example.com>',
@@ -94,6 +96,7 @@ describe('loadConfig', () => {
       tls: { certFile: '/etc/tls/cert.pem', keyFile: '/etc/tls/key.pem' },
       maxBodyBytes: 2048,
       shutdownTimeoutSeconds: 5,
+      shutdownDrainSeconds: 2,
       trustProxy: true,
       smtpURL: 'smtps://mailer:secret@smtp.example.com:465',
       mailFrom: 'Scheduler <hello@example.com>',

@@ -75,6 +75,7 @@ const environmentSchema = z.object({
   TLS_KEY_FILE: z.string().min(1).optional(),
   MAX_BODY_BYTES: integer(1, 2 ** 31).default(1024 * 1024),
   SHUTDOWN_TIMEOUT_SECONDS: integer(1, 3600).default(30),
+  SHUTDOWN_DRAIN_SECONDS: integer(0, 3600).default(5),
   TRUST_PROXY: z
     .enum(['true', 'false'], { error: 'must be true or false' })
     .default('false')
@@ -203,6 +204,11 @@ export interface Config {
   maxBodyBytes: number
   /** How long shutdown waits for in-flight requests and jobs. */
   shutdownTimeoutSeconds: number
+  /**
+   * How long a stopping server keeps serving after readiness turned 503, before it stops
+   * accepting: the time load balancers need to see it and route elsewhere.
+   */
+  shutdownDrainSeconds: number
   /** Take the client's address from `X-Forwarded-For` (only behind a proxy that sets it). */
   trustProxy: boolean
   /** Where emails go; without it they are written to the log (development). */
@@ -369,6 +375,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         : undefined,
     maxBodyBytes: e.MAX_BODY_BYTES,
     shutdownTimeoutSeconds: e.SHUTDOWN_TIMEOUT_SECONDS,
+    shutdownDrainSeconds: e.SHUTDOWN_DRAIN_SECONDS,
     trustProxy: e.TRUST_PROXY,
     smtpURL: e.SMTP_URL,
     mailFrom: e.MAIL_FROM,

@@ -1,5 +1,6 @@
 import { drizzle, type PostgresJsDatabase } from 'drizzle-orm/postgres-js'
 import postgres from 'postgres'
+import { isDatabaseUnavailable } from './errors.ts'
 import * as schema from './schema/index.ts'
 
 /** The drizzle database handle the services use. */
@@ -39,6 +40,10 @@ export function createDatabaseClient(
   const client = postgres(databaseURL, {
     max: options.max ?? 10,
     connect_timeout: 10,
+    // Seconds before a connection tries again after failing to connect. postgres.js's default
+    // grows with the failures of the whole pool, to 20 s, so after a restart the pool could
+    // wait that long; here a database back up is used again within a second.
+    backoff: (attempts: number) => Math.min(0.05 * 2 ** attempts, 1) * (0.5 + Math.random() / 2),
     onnotice: () => {},
     connection: { application_name: options.applicationName ?? 'post-scheduler' },
   })
@@ -56,28 +61,107 @@ export function createDatabaseClient(
  * transaction). Commits when the callback resolves, rolls back when it throws. (`BEGIN` cannot
  * fail on a healthy connection; on a broken one, every statement after it fails too.) Nested
  * transactions (savepoints) are not offered: drizzle's `tx.transaction` fails loudly.
+ *
+ * A connection that closes under the transaction (PostgreSQL restarted) is never used again:
+ * postgres.js returns it to its pool when it closes, and a statement sent on it afterwards would
+ * be lost (see `patches/postgres@3.4.9.patch`). So every later statement fails with
+ * `CONNECTION_CLOSED` instead (PostgreSQL rolled the transaction back itself), no `ROLLBACK` is
+ * sent, and the connection is not released a second time.
  */
 async function pipelinedTransaction(
   sql: postgres.Sql,
   callback: (scoped: postgres.Sql) => unknown,
 ): Promise<unknown> {
-  const reserved = await sql.reserve()
+  const reserved = await reserveConnection(sql)
+  // postgres.js's connection, as `onexecute` shows it; it clears `reserved` when it closes.
+  let connection: { reserved: unknown } | undefined
+  let lost = false
+  const closed = () => lost || (connection !== undefined && connection.reserved === null)
+  const begun = reserved
+    .unsafe('begin', [], {
+      onexecute: (used: { reserved: unknown }) => {
+        connection = used
+        return true
+      },
+    } as postgres.UnsafeQueryOptions)
+    .execute()
   try {
-    const begun = reserved.unsafe('begin').execute()
     let result: unknown
     try {
-      result = await callback(withPreparedStatements(reserved))
+      result = await callback(withPreparedStatements(refuseWhenClosed(reserved, closed)))
       await begun
     } catch (error) {
       await begun.catch(() => {})
-      await reserved.unsafe('rollback').catch(() => {})
+      // The connection is gone (PostgreSQL rolled the transaction back as it went).
+      if (isDatabaseUnavailable(error)) lost = true
+      if (!closed()) await reserved.unsafe('rollback').catch(() => {})
       throw error
     }
-    await reserved.unsafe('commit')
+    if (closed()) throw connectionClosedError()
+    await reserved.unsafe('commit').catch((error: unknown) => {
+      if (isDatabaseUnavailable(error)) lost = true
+      throw error
+    })
     return result
   } finally {
-    reserved.release()
+    if (!closed()) reserved.release()
   }
+}
+
+/** How long a transaction waits for a connection of its own before giving up as unavailable. */
+const RESERVE_TIMEOUT_MS = 10_000
+
+/**
+ * `sql.reserve()`, given up after {@link RESERVE_TIMEOUT_MS}: a reservation still queued when the
+ * connection it waits for is closed by the server is never answered (postgres.js 3.4.9,
+ * porsager/postgres#1195). It fails as `CONNECT_TIMEOUT`, which callers treat as the database not
+ * answering; a reservation answered later is released at once.
+ */
+async function reserveConnection(sql: postgres.Sql): Promise<postgres.ReservedSql> {
+  const reserving = sql.reserve()
+  let timer: NodeJS.Timeout | undefined
+  const timedOut = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      reserving.then(
+        (late) => late.release(),
+        () => {},
+      )
+      reject(
+        Object.assign(new Error(`no connection within ${RESERVE_TIMEOUT_MS / 1000} s`), {
+          code: 'CONNECT_TIMEOUT',
+        }),
+      )
+    }, RESERVE_TIMEOUT_MS)
+  })
+  try {
+    return await Promise.race([reserving, timedOut])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+/** The reserved connection, failing each statement once `closed()` says it closed. */
+function refuseWhenClosed(reserved: postgres.ReservedSql, closed: () => boolean): postgres.Sql {
+  return new Proxy(reserved, {
+    get(target, property, receiver) {
+      if (property !== 'unsafe') return Reflect.get(target, property, receiver)
+      const unsafe: postgres.Sql['unsafe'] = (query, parameters, options) => {
+        if (closed()) throw connectionClosedError()
+        return target.unsafe(query, parameters, options)
+      }
+      return unsafe
+    },
+  })
+}
+
+/** The error postgres.js gives statements whose connection closed. */
+function connectionClosedError() {
+  return Object.assign(
+    new Error('write CONNECTION_CLOSED: the connection closed mid-transaction'),
+    {
+      code: 'CONNECTION_CLOSED',
+    },
+  )
 }
 
 /**

@@ -20,6 +20,11 @@ export interface EmbeddedPostgres {
   stop(): Promise<void>
 }
 
+/** How long the embedded PostgreSQL may fail to come back after stopping unexpectedly. */
+const RECOVERY_LIMIT_MS = 30_000
+/** The longest wait between two attempts to restart it. */
+const RECOVERY_MAX_DELAY_MS = 4000
+
 /** The embedded PostgreSQL could not start; the message ends with the server's own log. */
 export class EmbeddedPostgresError extends StartupError {
   override name = 'EmbeddedPostgresError'
@@ -47,6 +52,12 @@ const execFileAsync = promisify(execFile)
  * As root, PostgreSQL runs as the `postgres` system user (created when missing); see
  * {@link reachableFolder} for where files go when that user cannot reach them.
  *
+ * Supervised: when PostgreSQL stops without `stop()` (killed, crashed), it is started again on the
+ * same port — PostgreSQL runs its own crash recovery — at once, then with back-off (250 ms
+ * doubling to 4 s). When it has not come back within 30 s, `onGiveUp` is called with the reason
+ * (its log), and nothing more is tried: the caller should exit so that its supervisor starts
+ * everything afresh.
+ *
  * @throws {EmbeddedPostgresError} with the server's log when it cannot start.
  * @example
  * ```ts
@@ -59,6 +70,8 @@ export async function startEmbeddedPostgres(options: {
   dataDir: string
   port?: number | undefined
   logger: Logger
+  /** Called once when PostgreSQL stopped unexpectedly and could not be restarted. */
+  onGiveUp?: ((error: EmbeddedPostgresError) => void) | undefined
 }): Promise<EmbeddedPostgres> {
   const { dataDir, logger } = options
   await mkdir(dataDir, { recursive: true })
@@ -93,19 +106,103 @@ export async function startEmbeddedPostgres(options: {
   }
 
   const port = options.port ?? (await getPort())
-  const server = await startServer({ postgres: binaries.postgres, clusterDir, port, runAs, logger })
+  let stopping = false
+  let server: RunningServer
+  let recovering: Promise<void> | undefined
+  const start = () =>
+    startServer({
+      postgres: binaries.postgres,
+      clusterDir,
+      port,
+      runAs,
+      logger,
+      onUnexpectedExit: (exit) => {
+        recovering = recover(exit)
+      },
+    })
+
+  async function recover(exit: {
+    pid: number | undefined
+    code: number | null
+    signal: string | null
+  }) {
+    logger.error(
+      { code: exit.code, signal: exit.signal, clusterDir },
+      'the embedded PostgreSQL stopped unexpectedly; restarting it',
+    )
+    const startedAt = Date.now()
+    for (let attempt = 0; !stopping; attempt += 1) {
+      if (attempt > 0) {
+        await new Promise((resolve) =>
+          setTimeout(resolve, Math.min(250 * 2 ** (attempt - 1), RECOVERY_MAX_DELAY_MS)),
+        )
+        if (stopping) return
+      }
+      await removeStaleLock(clusterDir, exit.pid)
+      try {
+        server = await start()
+        logger.info(
+          { port, clusterDir, seconds: (Date.now() - startedAt) / 1000 },
+          'embedded PostgreSQL restarted',
+        )
+        return
+      } catch (error) {
+        if (Date.now() - startedAt < RECOVERY_LIMIT_MS) continue
+        const reason = new EmbeddedPostgresError(
+          `The embedded PostgreSQL in ${clusterDir} stopped unexpectedly and could not be restarted within ${RECOVERY_LIMIT_MS / 1000} s: ${messageOf(error)}`,
+          { cause: error },
+        )
+        logger.fatal({ err: reason }, 'the embedded PostgreSQL cannot be restarted')
+        options.onGiveUp?.(reason)
+        return
+      }
+    }
+  }
+
+  server = await start()
+  const stop = async () => {
+    stopping = true
+    // A restart under way finishes first (it tries nothing more), so what it started is stopped.
+    await recovering
+    await server.stop()
+  }
   const adminURL = `postgres://${SUPERUSER}:${encodeURIComponent(password)}@127.0.0.1:${port}`
   try {
     await ensureDatabase(`${adminURL}/postgres`, DATABASE_NAME)
   } catch (error) {
-    await server.stop()
+    await stop()
     throw new EmbeddedPostgresError(
       `The embedded PostgreSQL in ${clusterDir} started but refused its own credentials: ${messageOf(error)}`,
       { cause: error },
     )
   }
   logger.info({ port, clusterDir }, 'embedded PostgreSQL started')
-  return { url: `${adminURL}/${DATABASE_NAME}`, clusterDir, stop: server.stop }
+  return { url: `${adminURL}/${DATABASE_NAME}`, clusterDir, stop }
+}
+
+/**
+ * Removes `postmaster.pid` when it names the postmaster that just died and its process id now
+ * belongs to another process: PostgreSQL would take that process for a running postmaster and
+ * refuse to start. A lock file naming a process that is gone is PostgreSQL's own to ignore; one
+ * naming someone else's postmaster stays (that cluster is not ours to take).
+ */
+async function removeStaleLock(clusterDir: string, deadPid: number | undefined) {
+  if (deadPid === undefined) return
+  const lockFile = join(clusterDir, 'postmaster.pid')
+  const lockPid = Number((await readFile(lockFile, 'utf8').catch(() => '')).split('\n')[0])
+  if (lockPid !== deadPid) return
+  try {
+    process.kill(lockPid, 0)
+  } catch {
+    return
+  }
+  // Our postmaster was reaped (we saw it exit), so this process id was reused by another process.
+  await rm(lockFile, { force: true })
+}
+
+/** A postmaster started by {@link startServer}. */
+interface RunningServer {
+  stop(): Promise<void>
 }
 
 async function initialiseCluster(options: {
@@ -155,7 +252,13 @@ async function startServer(options: {
   port: number
   runAs: RunAs | undefined
   logger: Logger
-}): Promise<{ stop(): Promise<void> }> {
+  /** Called when the postmaster exits after it was ready, other than through `stop()`. */
+  onUnexpectedExit(exit: {
+    pid: number | undefined
+    code: number | null
+    signal: string | null
+  }): void
+}): Promise<RunningServer> {
   const { clusterDir, logger } = options
   const child = spawn(
     options.postgres,
@@ -173,8 +276,13 @@ async function startServer(options: {
     ],
     { ...options.runAs, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LC_ALL: 'C' } },
   )
+  let stopping = false
   const exited = new Promise<number | null>((resolve) => {
-    child.once('exit', (code) => resolve(code))
+    child.once('exit', (code, signal) => {
+      resolve(code)
+      process.removeListener('exit', killOnExit)
+      if (ready && !stopping) options.onUnexpectedExit({ pid: child.pid, code, signal })
+    })
     child.once('error', () => resolve(null))
   })
 
@@ -202,6 +310,7 @@ async function startServer(options: {
   const killOnExit = () => child.kill('SIGINT')
   process.once('exit', killOnExit)
   const stop = async () => {
+    stopping = true
     process.removeListener('exit', killOnExit)
     if (child.exitCode !== null || child.signalCode !== null) return
     child.kill('SIGINT') // PostgreSQL's "fast" shutdown

@@ -13,12 +13,14 @@ const healthzRoute = createRoute({
   path: '/healthz',
   tags: ['Operations'],
   summary: 'Liveness',
-  description: 'Answers 200 while the process is alive, whatever the state of its dependencies.',
+  description:
+    'Answers 200 while the process is alive, whatever the state of its dependencies (a database that is restarting included); 503 once it can never serve again (the embedded PostgreSQL stopped and could not be restarted), so that it is restarted.',
   responses: {
     200: {
       description: 'The process is alive',
       content: { 'application/json': { schema: z.object({ status: z.literal('ok') }) } },
     },
+    ...problemResponses('DATABASE_UNAVAILABLE'),
   },
 })
 
@@ -45,9 +47,17 @@ const readyzRoute = createRoute({
 })
 
 /** `/healthz` and `/readyz`, for load balancers and orchestrators. */
-export function healthRoutes(deps: { checkReadiness: () => Promise<ReadinessReport> }) {
+export function healthRoutes(deps: {
+  checkReadiness: () => Promise<ReadinessReport>
+  /** Why the process can never serve again, when it cannot. */
+  checkLiveness?: (() => string | undefined) | undefined
+}) {
   return createRouter()
-    .openapi(healthzRoute, (c) => c.json({ status: 'ok' as const }, 200))
+    .openapi(healthzRoute, (c) => {
+      const dead = deps.checkLiveness?.()
+      if (dead) throw new ProblemError('DATABASE_UNAVAILABLE', dead)
+      return c.json({ status: 'ok' as const }, 200)
+    })
     .openapi(readyzRoute, async (c) => {
       const report = await deps.checkReadiness()
       if (!report.ready) {

@@ -6,6 +6,7 @@ import { requestId } from 'hono/request-id'
 import { secureHeaders } from 'hono/secure-headers'
 import { authenticate, SESSION_COOKIE } from '../auth/middleware.ts'
 import { type Config, loadConfig } from '../config/config.ts'
+import { isDatabaseUnavailable } from '../db/errors.ts'
 import type { ReadinessReport } from '../health/readiness.ts'
 import { healthRoutes } from '../health/routes.ts'
 import { createLogger, type Logger } from '../logging/logger.ts'
@@ -24,11 +25,16 @@ import { requestLogger } from './request-logger.ts'
 import { type AppEnv, createRouter } from './router.ts'
 import { v1Routes } from './v1.ts'
 
+/** What a 503 asks clients to wait while the database does not answer: a restart takes about this. */
+const DATABASE_RETRY_AFTER_SECONDS = 2
+
 /** What the HTTP app needs from the rest of the server. */
 export interface AppDependencies {
   config: Config
   logger: Logger
   checkReadiness: () => Promise<ReadinessReport>
+  /** Why the process can never serve again, when it cannot (`/healthz` then answers 503). */
+  checkLiveness?: () => string | undefined
   /** The running server's services; throws `NOT_READY` before start and after stop. */
   services: () => Services
   /** Paths the installed platforms host under (`/sandbox`), served by `services().platformRoutes`. */
@@ -102,7 +108,7 @@ export function createApp(deps: AppDependencies): OpenAPIHono<AppEnv> {
     description: 'The session cookie browsers get at sign-in.',
   })
 
-  app.route('/', healthRoutes({ checkReadiness: deps.checkReadiness }))
+  app.route('/', healthRoutes(deps))
   // What the platforms host here (the sandbox's consent page and API), outside the OpenAPI document.
   for (const path of deps.platformPaths ?? []) {
     app.all(`${path}/*`, (c) => {
@@ -135,6 +141,23 @@ export function createApp(deps: AppDependencies): OpenAPIHono<AppEnv> {
     if (error instanceof HTTPException && error.status < 500) {
       const code: ProblemCode = error.status === 413 ? 'PAYLOAD_TOO_LARGE' : 'MALFORMED_REQUEST'
       return problemResponse(c, new ProblemError(code, error.message, {}, { cause: error }))
+    }
+    if (isDatabaseUnavailable(error)) {
+      // PostgreSQL restarting or unreachable: the same request succeeds shortly (clients and the
+      // SDK retry a 503 after Retry-After). Logged once per request, without a stack.
+      deps.logger.warn(
+        { requestId: c.get('requestId'), reason: error.message },
+        'the database did not answer; answered 503',
+      )
+      return problemResponse(
+        c,
+        new ProblemError(
+          'DATABASE_UNAVAILABLE',
+          'The database is not answering (restarting or unreachable); retry shortly',
+          { retryAfterSeconds: DATABASE_RETRY_AFTER_SECONDS },
+          { cause: error },
+        ),
+      )
     }
     deps.logger.error({ err: error, requestId: c.get('requestId') }, 'unhandled error')
     return problemResponse(

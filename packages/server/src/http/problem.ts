@@ -27,6 +27,7 @@ export const PROBLEM_CODES = {
   RATE_LIMITED: 429,
   INTERNAL_ERROR: 500,
   NOT_READY: 503,
+  DATABASE_UNAVAILABLE: 503,
 } as const satisfies Record<string, ContentfulStatusCode>
 
 /** A stable, UPPER_SNAKE error code of the API. */
@@ -53,6 +54,7 @@ const TITLES: Record<ProblemCode, string> = {
   VALIDATION_FAILED: 'Validation failed',
   INTERNAL_ERROR: 'Internal server error',
   NOT_READY: 'Not ready',
+  DATABASE_UNAVAILABLE: 'Database unavailable',
 }
 
 /** Where an invalid value was found in the request. */

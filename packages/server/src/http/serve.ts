@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises'
-import type { Server } from 'node:http'
+import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import { createServer as createHTTPSServer } from 'node:https'
-import type { AddressInfo } from 'node:net'
+import { type AddressInfo, Server as NetServer, type Socket } from 'node:net'
 import { createAdaptorServer } from '@hono/node-server'
 import type { Config } from '../config/config.ts'
 import { messageOf, StartupError } from '../errors.ts'
@@ -10,9 +10,23 @@ import { messageOf, StartupError } from '../errors.ts'
 export interface HTTPServer {
   /** Where it listens, e.g. `http://127.0.0.1:3000`. */
   url: string
-  /** Stops accepting connections and waits for in-flight requests, at most `timeoutMs`. */
+  /**
+   * Starts draining: requests are still accepted and served, each response with
+   * `Connection: close`, so keep-alive clients open their next connection — through a load
+   * balancer that has seen readiness turn 503 — elsewhere.
+   */
+  drain(): void
+  /**
+   * Stops accepting connections and waits for in-flight requests, at most `timeoutMs` (then the
+   * remaining connections are cut). Resets nothing it accepted: a connection whose request has
+   * not arrived yet is served (with `Connection: close`), and an idle keep-alive connection is
+   * closed gracefully (FIN), not reset.
+   */
   close(timeoutMs: number): Promise<void>
 }
+
+/** How long a connection accepted before the listener closed may take to send its first request. */
+const FIRST_REQUEST_GRACE_MS = 2000
 
 /**
  * Serves `fetch` on the configured host and port, over HTTPS when a certificate is configured.
@@ -37,17 +51,76 @@ export async function serveHTTP(
   })
   const { port } = server.address() as AddressInfo
   const host = config.host.includes(':') ? `[${config.host}]` : config.host
+  const connections = trackConnections(server, tls ? 'secureConnection' : 'connection')
   return {
     url: `${tls ? 'https' : 'http'}://${host}:${port}`,
+    drain: connections.drain,
     close: (timeoutMs) =>
       new Promise<void>((resolve) => {
+        connections.drain()
         const timer = setTimeout(() => server.closeAllConnections(), timeoutMs)
-        server.close(() => {
+        const closing = setInterval(connections.closeIdle, 100)
+        // net.Server's close, not http.Server's: since Node 19 the latter also destroys every
+        // connection without a request in progress, including those whose request is on its way
+        // (the client sees a reset). This one only stops accepting; `closeIdle` does the rest.
+        netServerClose.call(server, () => {
           clearTimeout(timer)
+          clearInterval(closing)
           resolve()
         })
-        server.closeIdleConnections()
+        connections.closeIdle()
       }),
+  }
+}
+
+const netServerClose = NetServer.prototype.close
+
+/** What a server knows of each connection it accepted. */
+interface ConnectionState {
+  acceptedAt: number
+  /** Requests read and not yet answered. */
+  active: number
+  /** Requests answered. */
+  served: number
+}
+
+/**
+ * Follows the server's connections, so a shutdown can close each one when nothing is lost: once
+ * draining, every response carries `Connection: close` (Node then ends the connection after it);
+ * `closeIdle` ends (FIN) connections that answered a request and have none in progress, and those
+ * that never sent one within {@link FIRST_REQUEST_GRACE_MS} of the close.
+ */
+function trackConnections(server: Server, event: 'connection' | 'secureConnection') {
+  const states = new Map<Socket, ConnectionState>()
+  let draining = false
+  let closingSince: number | undefined
+  server.on(event, (socket: Socket) => {
+    states.set(socket, { acceptedAt: Date.now(), active: 0, served: 0 })
+    socket.once('close', () => states.delete(socket))
+  })
+  // First among the request listeners: the app may answer synchronously.
+  server.prependListener('request', (request: IncomingMessage, response: ServerResponse) => {
+    const state = states.get(request.socket as Socket)
+    if (draining) response.setHeader('connection', 'close')
+    if (!state) return
+    state.active += 1
+    response.once('close', () => {
+      state.active -= 1
+      state.served += 1
+    })
+  })
+  return {
+    drain() {
+      draining = true
+    },
+    closeIdle() {
+      closingSince ??= Date.now()
+      for (const [socket, state] of states) {
+        if (state.active > 0) continue
+        const waitedMs = Date.now() - Math.max(state.acceptedAt, closingSince)
+        if (state.served > 0 || waitedMs >= FIRST_REQUEST_GRACE_MS) socket.end()
+      }
+    },
   }
 }
 

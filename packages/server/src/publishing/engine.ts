@@ -14,6 +14,7 @@ import { generateId } from '../auth/secrets.ts'
 import { type ConnectedAccount, markReauthRequired, tokenContext } from '../connections/accounts.ts'
 import type { Database, Transaction } from '../db/client.ts'
 import { coalesce } from '../db/coalesce.ts'
+import { isDatabaseUnavailable } from '../db/errors.ts'
 import { lockKeys } from '../db/locks.ts'
 import { anyOf } from '../db/predicates.ts'
 import {
@@ -96,6 +97,12 @@ export interface Publisher {
  *
  * Safe to run in any number of processes, repeatedly for the same publication: only one claim
  * succeeds, and a worker that loses its claim stops without writing.
+ *
+ * A live worker outlasts a database that stops answering for a moment (a restart, a failover):
+ * it keeps what its attempt learned — published with the platform's ids, or a classified failure —
+ * and writes it, still fenced by the attempt id, once PostgreSQL answers again (see
+ * {@link untilAnswered}); its claim and checkpoint writes wait the same way. Only a dead worker's
+ * claim waits out its deadline.
  */
 export function createPublisher(
   services: () => EngineServices,
@@ -123,10 +130,16 @@ async function runAttempt(
   steps: Steps,
   options: EngineOptions,
 ): Promise<Publication['status'] | 'skipped'> {
-  const claim = await steps.claim(publicationId)
+  const deadlineMs = options.deadlineSeconds * 1000
+  const log = services.logger.child({ publication: publicationId })
+  const claim = await untilAnswered(() => steps.claim(publicationId), Date.now() + deadlineMs, log)
   if (claim === 'deferred') return 'queued'
   if (!claim) return 'skipped'
-  const finish = (patch: Finish) => steps.finish({ claim, patch })
+  // The claim's deadline as this worker sees it: no earlier than the database's (which started
+  // counting before the answer arrived). Past it, the claim may be taken over and reconciled.
+  const claimedUntil = Date.now() + deadlineMs
+  const finish = (patch: Finish) =>
+    untilAnswered(() => steps.finish({ claim, patch }), claimedUntil, log)
   try {
     const { account, post, missed } = claim
     if (missed) {
@@ -185,7 +198,16 @@ async function runAttempt(
         checkpoint: async (handles) => {
           // Fenced by the attempt and its deadline: when it fails, the claim is lost and the
           // adapter must not make its irreversible call.
-          if (!(await steps.checkpoint({ claim, handles })))
+          const saved = await untilAnswered(
+            () => steps.checkpoint({ claim, handles }),
+            claimedUntil,
+            log,
+          ).catch((error: unknown) => {
+            // Past the deadline without an answer: the claim is as good as lost.
+            if (isDatabaseUnavailable(error)) return false
+            throw error
+          })
+          if (!saved)
             throw new LostClaimError(
               'the claim expired or was taken over before the irreversible call',
             )
@@ -232,6 +254,40 @@ async function runAttempt(
         message: `The platform could not tell whether the post was made (${found.reason}); check the account before retrying`,
         retryable: false,
       },
+    }
+  }
+}
+
+/**
+ * Runs one of the engine's writes until PostgreSQL answers it. While the database does not answer
+ * (restarting, failing over, unreachable: {@link isDatabaseUnavailable}), the write is tried again
+ * after 100 ms, doubling to 1 s (jittered), until `untilMs`; any other error, or no answer by
+ * then, is thrown. Every retried write is idempotent: a claim is conditional (a claim that
+ * committed unanswered finds its row taken and answers `skipped`), a checkpoint merges the same
+ * handles, and a finish is fenced by the attempt id (one that committed unanswered then matches
+ * nothing: `skipped`, the outcome recorded).
+ */
+async function untilAnswered<T>(
+  write: () => Promise<T>,
+  untilMs: number,
+  logger: EngineServices['logger'],
+): Promise<T> {
+  let retried = 0
+  for (let delayMs = 100; ; delayMs = Math.min(delayMs * 2, 1000)) {
+    try {
+      const result = await write()
+      if (retried > 0) logger.info({ retried }, 'the database answers again; write recorded')
+      return result
+    } catch (error) {
+      if (!isDatabaseUnavailable(error) || Date.now() + delayMs > untilMs) throw error
+      if (retried === 0) {
+        logger.warn(
+          { reason: error instanceof Error ? error.message : String(error) },
+          'the database did not answer; keeping the attempt and retrying the write',
+        )
+      }
+      retried += 1
+      await new Promise((resolve) => setTimeout(resolve, delayMs * (0.5 + Math.random())))
     }
   }
 }
@@ -738,6 +794,27 @@ async function classifyFailure(
 ): Promise<Finish> {
   const attempts = claim.publication.attempts
   const backoff = () => Math.min(3600, 30 * 4 ** (attempts - 1)) * (0.8 + Math.random() * 0.4)
+  if (!isAdapterError(error) && isDatabaseUnavailable(error)) {
+    // A read of ours failed before the platform was called (the engine's writes wait instead, and
+    // the adapter's platform errors are its own): try again in a moment, reconciling first when
+    // handles were saved.
+    const failure: PublicationError = {
+      code: 'INTERNAL_ERROR',
+      message: 'The database did not answer during publishing; it will be retried',
+      retryable: true,
+      action: 'retry_later',
+    }
+    return attempts < options.maxAttempts
+      ? { status: 'queued', dueInSeconds: 1 + Math.random(), error: failure }
+      : {
+          status: 'failed',
+          error: {
+            ...failure,
+            message: 'Publishing failed: the database did not answer',
+            retryable: false,
+          },
+        }
+  }
   if (!isAdapterError(error)) {
     services.logger.error(
       { err: error, publication: claim.publication.id },

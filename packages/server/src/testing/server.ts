@@ -27,6 +27,8 @@ export function testConfig(databaseURL: string, overrides: Partial<Config> = {})
       LOG_LEVEL: 'silent',
       ENCRYPTION_KEYS: TEST_ENCRYPTION_KEYS,
       PUBLIC_URL: 'http://post-scheduler.test',
+      // Stops at once: a test that needs the drain sets it.
+      SHUTDOWN_DRAIN_SECONDS: '0',
     }),
     ...overrides,
   }
