@@ -3,11 +3,13 @@
 // package proves each rule catches a bad import in a fixture laid out like the repository.
 
 /** The server's request kit and what lies below it: they serve every domain and know none. */
-const KIT = '(^|/)packages/server/src/(http|db|errors|logging|config|outbound|mail)/'
+const KIT = '(^|/)packages/server/src/(http|db|errors|logging|config|outbound|mail|jobs|vault)/'
 /** The assembly: the app, the workers' list, the lifecycle and the entry points (`testing` too). */
 const APP =
   '(^|/)packages/server/src/(app/|testing/|post-scheduler\\.ts$|cli\\.ts$|index\\.ts$|testing\\.ts$)'
 const SERVER_SRC = '(^|/)packages/server/src/'
+/** The shape of a request's context (its services, its caller): the kit types its router with it. */
+const REQUEST_CONTEXT = '(^|/)packages/server/src/(services\\.ts|auth/principal\\.ts)$'
 /** The packages published apart from the server. */
 const PUBLISHED = '(^|/)packages/(adapters/[^/]+|sdk|react-widgets)/'
 /** Files that are HTTP by their job: route modules and middleware (and their tests). */
@@ -28,8 +30,16 @@ module.exports = {
       comment:
         'The request kit (http/), the database layer and the other shared kits serve every domain; a kit importing a domain turns the layers upside down. Move the shared fact down into the kit.',
       severity: 'error',
+      from: { path: KIT, pathNot: '\\.test\\.ts$' },
+      to: { path: SERVER_SRC, pathNot: [KIT, REQUEST_CONTEXT] },
+    },
+    {
+      name: 'kit-knows-the-request-context-as-types-only',
+      comment:
+        "The router's context variables are typed with the services and the caller (services.ts, auth/principal.ts); the kit may name those types, never run their code.",
+      severity: 'error',
       from: { path: KIT },
-      to: { path: SERVER_SRC, pathNot: KIT },
+      to: { path: REQUEST_CONTEXT, dependencyTypesNot: ['type-only'] },
     },
     {
       name: 'no-domain-imports-the-app',
@@ -46,7 +56,7 @@ module.exports = {
       severity: 'error',
       from: {
         path: SERVER_SRC,
-        pathNot: [KIT.replace('(http|db|', '(http|'), APP, HTTP_FILES],
+        pathNot: ['(^|/)packages/server/src/http/', APP, HTTP_FILES],
       },
       to: { path: '(^|/)node_modules/(hono|@hono/[^/]+)/' },
     },

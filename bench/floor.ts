@@ -11,8 +11,9 @@
 // Each step is one statement for all the attempts that reach it together, as in the engine.
 import { Hono } from 'hono'
 import type { Sql } from 'postgres'
-import { generateId, hashSecret } from '../packages/server/src/auth/secrets.ts'
+import { hashSecret } from '../packages/server/src/auth/secrets.ts'
 import { coalesce } from '../packages/server/src/db/coalesce.ts'
+import { generateId } from '../packages/server/src/db/ids.ts'
 
 /** The client id of what the floor "publishes" on the sandbox, to tell its posts apart. */
 export const FLOOR_CLIENT = 'bench-floor'

@@ -7,9 +7,9 @@ import { describe, expect, it } from 'vitest'
 import { spawnCLI } from '../test/cli.ts'
 import { TEST_KEYS } from '../test/config.ts'
 import { createTestDatabase } from '../test/database.ts'
+import { createOpenAPIDocument } from './app/app.ts'
 import { createDatabaseClient } from './db/client.ts'
 import { countPendingMigrations } from './db/migrate.ts'
-import { createOpenAPIDocument } from './http/app.ts'
 
 async function run(args: string[], env: Record<string, string>) {
   const process = spawnCLI(args, env)

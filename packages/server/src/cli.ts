@@ -1,15 +1,15 @@
 #!/usr/bin/env node
+import { createOpenAPIDocument } from './app/app.ts'
+import { OPERATOR_USAGE, runOperatorCommand } from './app/commands/privacy.ts'
+import { rotateKeys } from './app/commands/rotate-keys.ts'
 import { ConfigError, loadConfig } from './config/config.ts'
 import { connectDatabase } from './db/connect.ts'
 import { pruneFallbackFolders } from './db/embedded-fallback.ts'
 import { migrateDatabase } from './db/migrate.ts'
-import { StartupError } from './errors.ts'
-import { createOpenAPIDocument } from './http/app.ts'
+import { StartupError } from './errors/startup.ts'
 import { createLogger } from './logging/logger.ts'
 import { createPostScheduler, type StartOptions } from './post-scheduler.ts'
-import { OPERATOR_USAGE, runOperatorCommand } from './privacy/cli.ts'
 import { loadKeyring } from './vault/keyring.ts'
-import { rotateKeys } from './vault/rotate.ts'
 import { createVault } from './vault/vault.ts'
 
 const USAGE = `Usage: post-scheduler <command>

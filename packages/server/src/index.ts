@@ -3,19 +3,20 @@
  *
  * @module
  */
+
+export { createOpenAPIDocument, type OpenAPIDocument } from './app/app.ts'
 export { type Config, ConfigError, type LogLevel, loadConfig } from './config/config.ts'
 export { EmbeddedPostgresError } from './db/embedded-postgres.ts'
 export { migrateDatabase } from './db/migrate.ts'
-export { StartupError } from './errors.ts'
-export { createOpenAPIDocument, type OpenAPIDocument } from './http/app.ts'
 export {
   type Issue,
   type IssueLocation,
   PROBLEM_CODES,
-  type Problem,
   type ProblemCode,
   ProblemError,
-} from './http/problem.ts'
+} from './errors/problem.ts'
+export { StartupError } from './errors/startup.ts'
+export type { Problem } from './http/problem.ts'
 export type { AppEnv } from './http/router.ts'
 export { createLogger, type Logger } from './logging/logger.ts'
 export { bundledPlatforms } from './platforms/bundled/index.ts'

@@ -1,5 +1,5 @@
 import { expect, it } from 'vitest'
-import { createOpenAPIDocument } from './http/app.ts'
+import { createOpenAPIDocument } from './app/app.ts'
 
 // The committed document is what the SDK's types are generated from. When this fails, review the
 // change to the API and regenerate it: pnpm --filter @post-scheduler/server openapi

@@ -4,7 +4,7 @@ import { createServer } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
 import { testConfig } from '../test/config.ts'
 import { createTestDatabase } from '../test/database.ts'
-import { StartupError } from './errors.ts'
+import { StartupError } from './errors/startup.ts'
 import { createPostScheduler, type PostScheduler } from './post-scheduler.ts'
 
 const started: PostScheduler[] = []

@@ -1,10 +1,10 @@
 import sharp from 'sharp'
 import { afterAll, expect, it } from 'vitest'
 import { startTestServer } from '../test/server.ts'
-import { generateId } from './auth/secrets.ts'
+import { createOpenAPIDocument } from './app/app.ts'
 import { createDatabaseClient } from './db/client.ts'
+import { generateId } from './db/ids.ts'
 import { connectedAccounts } from './db/schema/index.ts'
-import { createOpenAPIDocument } from './http/app.ts'
 
 // Walks every operation of the OpenAPI document that takes an id in its path, fills the ids with
 // another tenant's resources, and proves the caller gets 404 and changes nothing. New routes are

@@ -17,6 +17,7 @@ describe('the import rules (.dependency-cruiser.cjs)', () => {
       .sort()
     expect(violations).toEqual([
       'kit-imports-no-domain: packages/server/src/http/kit.ts -> packages/server/src/posts/service.ts',
+      'kit-knows-the-request-context-as-types-only: packages/server/src/http/cors.ts -> packages/server/src/services.ts',
       'no-cycles: packages/server/src/db/a.ts -> packages/server/src/db/b.ts',
       'no-domain-imports-the-app: packages/server/src/posts/service.ts -> packages/server/src/app/app.ts',
       'packages-never-import-the-server: packages/sdk/src/client.ts -> packages/server/src/app/app.ts',

@@ -1,6 +1,6 @@
 import { and, eq, gte, lt, lte, type SQL } from 'drizzle-orm'
+import { sequential, toPage } from '../db/pagination.ts'
 import { auditLog } from '../db/schema/index.ts'
-import { sequential, toPage } from '../http/pagination.ts'
 import type { Services } from '../services.ts'
 import { type Actor, recordAudit } from './record.ts'
 

@@ -4,15 +4,17 @@ import { deleteCookie, getCookie, setCookie } from 'hono/cookie'
 import type { Actor } from '../audit/record.ts'
 import { coalescePerDatabase } from '../db/coalesce.ts'
 import { workspaceMembers } from '../db/schema/index.ts'
-import { ProblemError } from '../http/problem.ts'
+import { ProblemError } from '../errors/problem.ts'
+import { SESSION_COOKIE, WORKSPACE_HEADER } from '../http/headers.ts'
 import type { AppEnv } from '../http/router.ts'
-import { findApiKeys, type Principal, resolvePrincipal, type Scope } from './principal.ts'
-
-/** Name of the session cookie browsers get at sign-in. */
-export const SESSION_COOKIE = 'ps_session'
-
-/** Header a signed-in person uses to say which of their workspaces a request is about. */
-export const WORKSPACE_HEADER = 'Post-Scheduler-Workspace'
+import {
+  findApiKeys,
+  type Principal,
+  resolvePrincipal,
+  type Scope,
+  type TenantContext,
+  type UserContext,
+} from './principal.ts'
 
 const ROLE_SCOPES: Record<'owner' | 'admin' | 'member', Scope[]> = {
   owner: ['read', 'write', 'admin'],
@@ -89,13 +91,6 @@ const principalId = (principal: Principal) =>
       ? principal.apiKeyId
       : principal.tokenId
 
-/** A signed-in person's request. */
-export interface UserContext {
-  userId: string
-  sessionId: string
-  actor: Actor
-}
-
 /**
  * Requires a signed-in person (session cookie or session bearer token).
  *
@@ -112,15 +107,6 @@ export function requireUser(c: Context<AppEnv>): UserContext {
     )
   }
   return { userId: principal.userId, sessionId: principal.sessionId, actor: actorOf(c) }
-}
-
-/** A request acting inside one workspace (and, for profile tokens, one profile). */
-export interface TenantContext {
-  workspaceId: string
-  /** Set when the caller is limited to one profile (profile tokens). */
-  profileId: string | undefined
-  scopes: Scope[]
-  actor: Actor
 }
 
 /**

@@ -1,7 +1,8 @@
 import { and, eq, gt, isNull, sql } from 'drizzle-orm'
+import type { Actor } from '../audit/record.ts'
 import type { Database } from '../db/client.ts'
 import { apiKeys, profileTokens, sessions } from '../db/schema/index.ts'
-import { ProblemError } from '../http/problem.ts'
+import { ProblemError } from '../errors/problem.ts'
 import { hashSecret, hasValidChecksum } from './secrets.ts'
 
 /** What a caller may do: read, write, or administer (keys, members, audit log). */
@@ -152,3 +153,19 @@ const malformed = () =>
   unauthenticated(
     'The credentials are malformed: send "Authorization: Bearer <API key, session token or profile token>"',
   )
+
+/** A signed-in person's request. */
+export interface UserContext {
+  userId: string
+  sessionId: string
+  actor: Actor
+}
+
+/** A request acting inside one workspace (and, for profile tokens, one profile). */
+export interface TenantContext {
+  workspaceId: string
+  /** Set when the caller is limited to one profile (profile tokens). */
+  profileId: string | undefined
+  scopes: Scope[]
+  actor: Actor
+}

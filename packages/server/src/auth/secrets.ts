@@ -7,24 +7,6 @@ const CHECKSUM_LENGTH = 6
 const random = (bytes: number) => crypto.getRandomValues(new Uint8Array(bytes))
 
 /**
- * The random part of every identifier {@link generateId} makes: 128 bits in lower-case base32
- * without padding, 26 characters. Routes check ids against it before any query.
- */
-export const ID_RANDOM_PATTERN = '[a-z2-7]{26}'
-
-/**
- * A new identifier such as `ws_3k9x…`: a type prefix and 128 random bits in lower-case base32.
- *
- * @example
- * ```ts
- * generateId('prof') // 'prof_mzxw6ytboi2dkmzvgq3tqnrvhe2a'
- * ```
- */
-export function generateId(prefix: string): string {
-  return `${prefix}_${encodeBase32LowerCaseNoPadding(random(16))}`
-}
-
-/**
  * A new secret with 160 random bits, its type prefix (`psk_live_`, `pss_`, …) and a checksum, so
  * a mistyped or truncated secret is refused without a database look-up.
  *

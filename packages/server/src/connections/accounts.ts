@@ -1,37 +1,15 @@
-import { isAdapterError, type OAuthTokens } from '@post-scheduler/adapter-core'
+import { isAdapterError } from '@post-scheduler/adapter-core'
 import { and, eq, inArray, sql } from 'drizzle-orm'
 import { type Actor, recordAudit } from '../audit/record.ts'
-import type { TenantContext } from '../auth/middleware.ts'
+import type { TenantContext } from '../auth/principal.ts'
+import { chronological, toPage } from '../db/pagination.ts'
 import { connectedAccounts, publications } from '../db/schema/index.ts'
+import { ProblemError } from '../errors/problem.ts'
 import { recordAccountEvent } from '../events/emit.ts'
-import { chronological, toPage } from '../http/pagination.ts'
-import { ProblemError } from '../http/problem.ts'
 import { lockPosts, refreshPostStatus } from '../publishing/post-status.ts'
 import type { Services } from '../services.ts'
-import type { Vault } from '../vault/vault.ts'
 import { openAccountAdapter } from './adapter.ts'
-
-export type ConnectedAccount = typeof connectedAccounts.$inferSelect
-
-/** The vault context of an account's token: bound to the row, the tenant and the column. */
-export const tokenContext = (
-  account: Pick<ConnectedAccount, 'id' | 'workspaceId'>,
-  column: 'access_token' | 'refresh_token',
-) => `connected_account:${account.id}:${account.workspaceId}:${column}`
-
-/** Seals an account's tokens for its row. */
-export function sealTokens(
-  vault: Vault,
-  account: Pick<ConnectedAccount, 'id' | 'workspaceId'>,
-  tokens: Pick<OAuthTokens, 'accessToken' | 'refreshToken'>,
-) {
-  return {
-    accessTokenSealed: vault.seal(tokens.accessToken, tokenContext(account, 'access_token')),
-    refreshTokenSealed: tokens.refreshToken
-      ? vault.seal(tokens.refreshToken, tokenContext(account, 'refresh_token'))
-      : undefined,
-  }
-}
+import type { ConnectedAccount } from './tokens.ts'
 
 /** What the API shows of a connected account: never a token. */
 export function presentAccount(account: ConnectedAccount) {

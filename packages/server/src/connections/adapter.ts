@@ -2,7 +2,7 @@ import type { Adapter } from '@post-scheduler/adapter-core'
 import type { Platform } from '../platforms/registry.ts'
 import { resolveOAuthApp } from '../platforms/service.ts'
 import type { Services } from '../services.ts'
-import { type ConnectedAccount, tokenContext } from './accounts.ts'
+import { type ConnectedAccount, tokenContext } from './tokens.ts'
 
 /** A connected account's platform, its adapter (with the workspace's app) and its tokens. */
 export interface AccountAdapter {

@@ -7,7 +7,7 @@ import { startTestServer } from '../../test/server.ts'
 import { createDatabaseClient } from '../db/client.ts'
 import { connectedAccounts, connectionAttempts } from '../db/schema/index.ts'
 import { createVault, parseKeyring } from '../vault/vault.ts'
-import { tokenContext } from './accounts.ts'
+import { tokenContext } from './tokens.ts'
 
 const server = await startTestServer()
 const { request } = server

@@ -3,16 +3,16 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { TEST_KEYS, testConfig } from '../../test/config.ts'
 import { connectionHelpers } from '../../test/connections.ts'
 import { MailRecorder, startTestServer } from '../../test/server.ts'
+import { QUEUES } from '../app/workers.ts'
 import { createDatabaseClient } from '../db/client.ts'
 import { connectedAccounts } from '../db/schema/index.ts'
 import { startQueue } from '../jobs/queue.ts'
-import { QUEUES } from '../jobs/workers.ts'
 import { createLogger } from '../logging/logger.ts'
 import { createPlatformRegistry } from '../platforms/registry.ts'
 import { createPostScheduler } from '../post-scheduler.ts'
 import { createVault, parseKeyring } from '../vault/vault.ts'
-import { tokenContext } from './accounts.ts'
 import { type RefreshServices, refreshAccount } from './refresh.ts'
+import { tokenContext } from './tokens.ts'
 
 const server = await startTestServer()
 const { tenantWithProfile, connectPersonalAccount } = connectionHelpers(server)

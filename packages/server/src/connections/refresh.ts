@@ -4,8 +4,9 @@ import { connectedAccounts, users, workspaceMembers } from '../db/schema/index.t
 import { messages } from '../mail/messages.ts'
 import { deliver } from '../mail/transport.ts'
 import type { Services } from '../services.ts'
-import { type ConnectedAccount, markReauthRequired, sealTokens } from './accounts.ts'
+import { markReauthRequired } from './accounts.ts'
 import { openAccountAdapter } from './adapter.ts'
+import { type ConnectedAccount, sealTokens } from './tokens.ts'
 
 /** Refresh tokens that expire within this window. */
 const REFRESH_AHEAD_MS = 15 * 60 * 1000

@@ -7,9 +7,10 @@ import {
 } from '@post-scheduler/adapter-core'
 import { and, eq, gt, isNull, sql } from 'drizzle-orm'
 import { recordAudit } from '../audit/record.ts'
-import type { TenantContext } from '../auth/middleware.ts'
-import { generateId, hashSecret } from '../auth/secrets.ts'
+import type { TenantContext } from '../auth/principal.ts'
+import { hashSecret } from '../auth/secrets.ts'
 import type { Database, Transaction } from '../db/client.ts'
+import { generateId } from '../db/ids.ts'
 import {
   type AttemptAccount,
   connectedAccounts,
@@ -17,11 +18,12 @@ import {
   profiles,
   workspaces,
 } from '../db/schema/index.ts'
+import { ProblemError } from '../errors/problem.ts'
 import { recordAccountEvent } from '../events/emit.ts'
-import { ProblemError } from '../http/problem.ts'
 import { resolveOAuthApp } from '../platforms/service.ts'
 import type { Services } from '../services.ts'
-import { type ConnectedAccount, presentAccount, sealTokens } from './accounts.ts'
+import { presentAccount } from './accounts.ts'
+import { type ConnectedAccount, sealTokens } from './tokens.ts'
 
 /** How long a person has to consent, and then to choose accounts. */
 const ATTEMPT_TTL_MS = 15 * 60 * 1000

@@ -1,5 +1,5 @@
 import type { Config } from '../config/config.ts'
-import { messageOf, StartupError } from '../errors.ts'
+import { messageOf, StartupError } from '../errors/startup.ts'
 import { type Logger, redactURL } from '../logging/logger.ts'
 import { createDatabaseClient, type DatabaseClient } from './client.ts'
 import { type EmbeddedPostgresError, startEmbeddedPostgres } from './embedded-postgres.ts'

@@ -6,7 +6,7 @@ import { dirname, join } from 'node:path'
 import { promisify } from 'node:util'
 import getPort from 'get-port'
 import postgres from 'postgres'
-import { messageOf, StartupError } from '../errors.ts'
+import { messageOf, StartupError } from '../errors/startup.ts'
 import type { Logger } from '../logging/logger.ts'
 import { markOrigin, ROOT_FALLBACK_DIR } from './embedded-fallback.ts'
 

@@ -1,5 +1,5 @@
 import type { Adapter } from '@post-scheduler/adapter-core'
-import { StartupError } from '../errors.ts'
+import { StartupError } from '../errors/startup.ts'
 import type { OAuthApp, PlatformContext, PlatformEmulator } from '../platforms/definition.ts'
 
 /** An emulator the server hosts at `path` (`/emulators/<platform>`). */

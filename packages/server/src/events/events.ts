@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm'
-import { generateId } from '../auth/secrets.ts'
 import type { Database } from '../db/client.ts'
+import { generateId } from '../db/ids.ts'
 import { events, webhookDeliveries, webhookEndpoints } from '../db/schema/index.ts'
 import { EVENT_CATALOG, type EventData, type EventType } from './schemas.ts'
 

@@ -1,8 +1,8 @@
 import { and, eq, gte, inArray, lt } from 'drizzle-orm'
-import type { TenantContext } from '../auth/middleware.ts'
+import type { TenantContext } from '../auth/principal.ts'
+import { chronological, toPage } from '../db/pagination.ts'
 import { events } from '../db/schema/index.ts'
-import { chronological, toPage } from '../http/pagination.ts'
-import { ProblemError } from '../http/problem.ts'
+import { ProblemError } from '../errors/problem.ts'
 import type { Services } from '../services.ts'
 import type { EventPayload } from './schemas.ts'
 

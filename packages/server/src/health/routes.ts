@@ -1,5 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi'
-import { ProblemError, problemResponses } from '../http/problem.ts'
+import { ProblemError } from '../errors/problem.ts'
+import { problemResponses } from '../http/problem.ts'
 import { createRouter } from '../http/router.ts'
 import type { ReadinessReport } from './readiness.ts'
 

@@ -1,8 +1,8 @@
 import { eq, sql } from 'drizzle-orm'
 import type { MiddlewareHandler } from 'hono'
-import { WORKSPACE_HEADER } from '../auth/middleware.ts'
 import { workspaces } from '../db/schema/index.ts'
-import { ProblemError } from './problem.ts'
+import { ProblemError } from '../errors/problem.ts'
+import { WORKSPACE_HEADER } from './headers.ts'
 import type { AppEnv } from './router.ts'
 
 const ALLOWED_METHODS = 'GET, POST, PATCH, PUT, DELETE'

@@ -4,7 +4,7 @@ import { and, eq, lt, sql } from 'drizzle-orm'
 import type { MiddlewareHandler } from 'hono'
 import type { Database } from '../db/client.ts'
 import { idempotencyKeys } from '../db/schema/index.ts'
-import { ProblemError } from './problem.ts'
+import { ProblemError } from '../errors/problem.ts'
 import type { AppEnv } from './router.ts'
 
 /** The request header that names a POST's idempotency key. */

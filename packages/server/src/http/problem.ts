@@ -1,37 +1,15 @@
 import { z } from '@hono/zod-openapi'
 import type { Context } from 'hono'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
+import {
+  type Issue,
+  PROBLEM_CODES,
+  type ProblemCode,
+  type ProblemError,
+} from '../errors/problem.ts'
 
-/**
- * Every stable error code the API answers with, and its HTTP status. Clients branch on `code`;
- * the status follows from it.
- */
-export const PROBLEM_CODES = {
-  MALFORMED_REQUEST: 400,
-  TOKEN_INVALID: 400,
-  WORKSPACE_REQUIRED: 400,
-  UNAUTHENTICATED: 401,
-  INVALID_CREDENTIALS: 401,
-  FORBIDDEN: 403,
-  SIGN_UP_REFUSED: 403,
-  NOT_FOUND: 404,
-  METHOD_NOT_ALLOWED: 405,
-  CONFLICT: 409,
-  MEDIA_IN_USE: 409,
-  PAYLOAD_TOO_LARGE: 413,
-  QUOTA_EXCEEDED: 413,
-  UNSUPPORTED_MEDIA: 415,
-  IMPORT_FAILED: 422,
-  IDEMPOTENCY_KEY_REUSED: 422,
-  VALIDATION_FAILED: 422,
-  RATE_LIMITED: 429,
-  INTERNAL_ERROR: 500,
-  NOT_READY: 503,
-  DATABASE_UNAVAILABLE: 503,
-} as const satisfies Record<string, ContentfulStatusCode>
-
-/** A stable, UPPER_SNAKE error code of the API. */
-export type ProblemCode = keyof typeof PROBLEM_CODES
+/** The table's statuses, checked to be ones a problem+json body may carry. */
+const STATUSES: Record<ProblemCode, ContentfulStatusCode> = PROBLEM_CODES
 
 const TITLES: Record<ProblemCode, string> = {
   MALFORMED_REQUEST: 'Malformed request',
@@ -57,9 +35,6 @@ const TITLES: Record<ProblemCode, string> = {
   DATABASE_UNAVAILABLE: 'Database unavailable',
 }
 
-/** Where an invalid value was found in the request. */
-export type IssueLocation = 'body' | 'query' | 'path' | 'header' | 'cookie'
-
 export const IssueSchema = z
   .object({
     location: z.enum(['body', 'query', 'path', 'header', 'cookie']),
@@ -69,10 +44,7 @@ export const IssueSchema = z
     code: z.string().openapi({ description: 'Machine-readable reason', example: 'too_small' }),
     message: z.string().openapi({ example: 'Too small: expected string to have >=1 characters' }),
   })
-  .openapi('ValidationIssue')
-
-/** One invalid value in a request. */
-export type Issue = z.infer<typeof IssueSchema>
+  .openapi('ValidationIssue') satisfies z.ZodType<Issue>
 
 export const ProblemSchema = z
   .object({
@@ -92,37 +64,6 @@ export const ProblemSchema = z
 
 /** An RFC 9457 problem document as the API sends it. */
 export type Problem = z.infer<typeof ProblemSchema>
-
-/**
- * An error that becomes a problem+json response. Throw it from services and handlers; the app's
- * error handler renders it with the request id.
- *
- * @example
- * ```ts
- * throw new ProblemError('NOT_FOUND', 'No post with id post_123')
- * ```
- */
-export class ProblemError extends Error {
-  override name = 'ProblemError'
-  readonly code: ProblemCode
-  /** Extra members for the problem document, such as `issues`. */
-  readonly extensions: Record<string, unknown>
-
-  constructor(
-    code: ProblemCode,
-    detail: string,
-    extensions: Record<string, unknown> = {},
-    options?: ErrorOptions,
-  ) {
-    super(detail, options)
-    this.code = code
-    this.extensions = extensions
-  }
-
-  get status(): ContentfulStatusCode {
-    return PROBLEM_CODES[this.code]
-  }
-}
 
 /** Renders a {@link ProblemError} as an `application/problem+json` response. */
 export function problemResponse(c: Context, error: ProblemError): Response {
@@ -155,7 +96,7 @@ export function problemResponse(c: Context, error: ProblemError): Response {
 export function problemResponses<const C extends ProblemCode>(...codes: C[]) {
   const responses = new Map<number, { description: string; content: object }>()
   for (const code of codes) {
-    const status = PROBLEM_CODES[code]
+    const status = STATUSES[code]
     const description = `${TITLES[code]} (\`${code}\`)`
     const existing = responses.get(status)
     // Codes sharing a status are listed together in one response entry.

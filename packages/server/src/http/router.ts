@@ -1,9 +1,9 @@
 import { OpenAPIHono } from '@hono/zod-openapi'
 import type { RequestIdVariables } from 'hono/request-id'
 import type { Principal } from '../auth/principal.ts'
+import { findUnstorableText } from '../db/text.ts'
+import { type Issue, type IssueLocation, ProblemError } from '../errors/problem.ts'
 import type { Services } from '../services.ts'
-import { findUnstorableText } from './openapi-helpers.ts'
-import { type Issue, type IssueLocation, ProblemError } from './problem.ts'
 
 /** Context variables every handler can read. */
 export type AppEnv = {

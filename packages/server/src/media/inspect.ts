@@ -4,7 +4,7 @@ import { open, rm, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileTypeFromFile } from 'file-type'
 import type { MediaDetails } from '../db/schema/index.ts'
-import { ProblemError } from '../http/problem.ts'
+import { ProblemError } from '../errors/problem.ts'
 import { MP4ParseError, probeMP4 } from './mp4.ts'
 
 /** sharp is native and sizeable: loaded on the first image, not at every start. */

@@ -2,7 +2,7 @@ import { and, eq, ne, sql } from 'drizzle-orm'
 import type { Database } from '../db/client.ts'
 import { lockKey } from '../db/locks.ts'
 import { media, mediaUploads } from '../db/schema/index.ts'
-import { ProblemError } from '../http/problem.ts'
+import { ProblemError } from '../errors/problem.ts'
 import type { Services } from '../services.ts'
 import type { MediaDeps } from './library.ts'
 

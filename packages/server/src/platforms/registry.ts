@@ -3,8 +3,8 @@ import type { Adapter, CallOptions, Capabilities } from '@post-scheduler/adapter
 import type { Config } from '../config/config.ts'
 import type { Database } from '../db/client.ts'
 import { type HostedEmulator, hostEmulator } from '../emulators/host.ts'
-import { StartupError } from '../errors.ts'
-import { ProblemError } from '../http/problem.ts'
+import { ProblemError } from '../errors/problem.ts'
+import { StartupError } from '../errors/startup.ts'
 import { bundledPlatforms } from './bundled/index.ts'
 import {
   callbackURL,

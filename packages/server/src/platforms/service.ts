@@ -2,7 +2,7 @@ import { and, eq } from 'drizzle-orm'
 import { z } from 'zod'
 import { type Actor, recordAudit } from '../audit/record.ts'
 import { oauthApps } from '../db/schema/index.ts'
-import { ProblemError } from '../http/problem.ts'
+import { ProblemError } from '../errors/problem.ts'
 import type { Services } from '../services.ts'
 import type { OAuthApp, Platform } from './registry.ts'
 

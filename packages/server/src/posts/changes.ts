@@ -1,6 +1,6 @@
 import { and, asc, eq, inArray, sql } from 'drizzle-orm'
 import { recordAudit } from '../audit/record.ts'
-import type { TenantContext } from '../auth/middleware.ts'
+import type { TenantContext } from '../auth/principal.ts'
 import type { Transaction } from '../db/client.ts'
 import {
   type connectedAccounts,
@@ -9,8 +9,8 @@ import {
   posts,
   publications,
 } from '../db/schema/index.ts'
+import { type Issue, ProblemError } from '../errors/problem.ts'
 import { recordPostEvent } from '../events/emit.ts'
-import { type Issue, ProblemError } from '../http/problem.ts'
 import { refreshPostStatus } from '../publishing/post-status.ts'
 import { buildPublications, publishingHorizon } from '../publishing/publications.ts'
 import { enqueuePublication, withdrawWaitingJobs } from '../publishing/queue.ts'

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm'
-import type { TenantContext } from '../auth/middleware.ts'
+import type { TenantContext } from '../auth/principal.ts'
 import type { Database, Transaction } from '../db/client.ts'
 import { lockKeys } from '../db/locks.ts'
 import {
@@ -11,7 +11,7 @@ import {
   publications,
   publishingSettings,
 } from '../db/schema/index.ts'
-import { type Issue, ProblemError } from '../http/problem.ts'
+import { type Issue, ProblemError } from '../errors/problem.ts'
 import { validateMediaForPlatforms } from '../media/publishing.ts'
 import { profileNotFound, resolveProfileId, tokenProfileId } from '../profiles/resolve.ts'
 import type { Services } from '../services.ts'

@@ -1,15 +1,15 @@
 import { recordAudit } from '../audit/record.ts'
-import type { TenantContext } from '../auth/middleware.ts'
-import { generateId } from '../auth/secrets.ts'
+import type { TenantContext } from '../auth/principal.ts'
+import { generateId } from '../db/ids.ts'
 import {
   type PlatformOverride,
   type PostContentData,
   posts,
   publications,
 } from '../db/schema/index.ts'
+import type { Issue } from '../errors/problem.ts'
 import { postEventData } from '../events/emit.ts'
 import { recordEvent } from '../events/events.ts'
-import type { Issue } from '../http/problem.ts'
 import { resolveProfileId } from '../profiles/resolve.ts'
 import { buildPublications, publishingHorizon } from '../publishing/publications.ts'
 import { enqueuePublications } from '../publishing/queue.ts'

@@ -1,7 +1,7 @@
 import { isAdapterError } from '@post-scheduler/adapter-core'
 import { and, eq } from 'drizzle-orm'
 import { recordAudit } from '../audit/record.ts'
-import type { TenantContext } from '../auth/middleware.ts'
+import type { TenantContext } from '../auth/principal.ts'
 import { openAccountAdapter } from '../connections/adapter.ts'
 import {
   connectedAccounts,

@@ -1,9 +1,9 @@
 import { and, asc, eq, gte, inArray, lt, sql } from 'drizzle-orm'
-import type { TenantContext } from '../auth/middleware.ts'
+import type { TenantContext } from '../auth/principal.ts'
 import { SNAPSHOT, type Transaction } from '../db/client.ts'
+import { chronological, toPage } from '../db/pagination.ts'
 import { connectedAccounts, posts, publicationAttempts, publications } from '../db/schema/index.ts'
-import { chronological, toPage } from '../http/pagination.ts'
-import { ProblemError } from '../http/problem.ts'
+import { ProblemError } from '../errors/problem.ts'
 import { recurrenceOf } from '../scheduling/series.ts'
 import type { Services } from '../services.ts'
 

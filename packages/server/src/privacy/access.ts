@@ -1,4 +1,4 @@
-import { ProblemError } from '../http/problem.ts'
+import { ProblemError } from '../errors/problem.ts'
 import type { Services } from '../services.ts'
 import { findDataSubject, readPersonalData } from './inventory.ts'
 import { getConsents } from './policy.ts'

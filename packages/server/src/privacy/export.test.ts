@@ -3,7 +3,7 @@ import { unzipSync } from 'fflate'
 import { describe, expect, it } from 'vitest'
 import { local } from '../../test/connections.ts'
 import { type Json, startPrivacyTest } from '../../test/privacy.ts'
-import { tokenContext } from '../connections/accounts.ts'
+import { tokenContext } from '../connections/tokens.ts'
 import { connectedAccounts } from '../db/schema/index.ts'
 import { NOT_PERSONAL_DATA, PERSONAL_DATA } from './inventory.ts'
 

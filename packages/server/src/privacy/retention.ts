@@ -1,6 +1,6 @@
 import { and, eq, inArray, sql } from 'drizzle-orm'
 import { recordAudit } from '../audit/record.ts'
-import type { TenantContext } from '../auth/middleware.ts'
+import type { TenantContext } from '../auth/principal.ts'
 import { media, posts } from '../db/schema/index.ts'
 import { purgeStorage } from '../media/cleanup.ts'
 import type { Services } from '../services.ts'

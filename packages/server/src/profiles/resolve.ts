@@ -1,7 +1,7 @@
 import { and, eq } from 'drizzle-orm'
 import type { Database, Transaction } from '../db/client.ts'
 import { profiles } from '../db/schema/index.ts'
-import { ProblemError } from '../http/problem.ts'
+import { ProblemError } from '../errors/problem.ts'
 
 /**
  * Whose profiles a request may see: a workspace and, for profile tokens, the one profile the

@@ -1,4 +1,4 @@
-import { generateId } from '../auth/secrets.ts'
+import { generateId } from '../db/ids.ts'
 import type { connectedAccounts, posts } from '../db/schema/index.ts'
 import { HORIZON_SECONDS } from './queue.ts'
 

@@ -2,7 +2,7 @@ import type { Context, MiddlewareHandler } from 'hono'
 import { hashSecret } from '../auth/secrets.ts'
 import type { Database } from '../db/client.ts'
 import { coalescePerDatabase } from '../db/coalesce.ts'
-import { ProblemError } from '../http/problem.ts'
+import { ProblemError } from '../errors/problem.ts'
 import type { AppEnv } from '../http/router.ts'
 import { hitRateLimits, type RateLimitResult } from './limiter.ts'
 

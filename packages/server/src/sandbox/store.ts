@@ -2,9 +2,9 @@ import type { SandboxPost, SandboxStore } from '@post-scheduler/adapter-sandbox'
 import { and, desc, eq, inArray, isNull, lt, or, sql } from 'drizzle-orm'
 import type { Database } from '../db/client.ts'
 import { coalesce } from '../db/coalesce.ts'
+import { chronological, toPage } from '../db/pagination.ts'
 import { anyOf } from '../db/predicates.ts'
 import { connectedAccounts, sandboxPosts, sandboxState } from '../db/schema/index.ts'
-import { chronological, toPage } from '../http/pagination.ts'
 
 type Row = typeof sandboxPosts.$inferSelect
 

@@ -1,9 +1,9 @@
 import { and, eq, inArray, isNotNull, lte, or, sql } from 'drizzle-orm'
 import type { PgBoss } from 'pg-boss'
 import { type Actor, recordAudit } from '../audit/record.ts'
-import type { TenantContext } from '../auth/middleware.ts'
-import { generateId } from '../auth/secrets.ts'
+import type { TenantContext } from '../auth/principal.ts'
 import type { Database, Transaction } from '../db/client.ts'
+import { generateId } from '../db/ids.ts'
 import {
   connectedAccounts,
   type PlatformOverride,
@@ -12,8 +12,8 @@ import {
   posts,
   publications,
 } from '../db/schema/index.ts'
+import { ProblemError } from '../errors/problem.ts'
 import { recordPostEvent } from '../events/emit.ts'
-import { ProblemError } from '../http/problem.ts'
 import { lockPosts, refreshPostStatus } from '../publishing/post-status.ts'
 import { buildPublications } from '../publishing/publications.ts'
 import { enqueuePublication, HORIZON_SECONDS } from '../publishing/queue.ts'

@@ -1,4 +1,4 @@
-import type { Issue } from '../http/problem.ts'
+import type { Issue } from '../errors/problem.ts'
 import { checkSeries, parseRecurrenceRule } from './recurrence.ts'
 
 /** The timing part of a post creation request that scheduling looks at. */

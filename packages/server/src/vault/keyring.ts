@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs'
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Config } from '../config/config.ts'
-import { StartupError } from '../errors.ts'
+import { StartupError } from '../errors/startup.ts'
 import type { Logger } from '../logging/logger.ts'
 import { generateKeyEntry, type Keyring, parseKeyring } from './vault.ts'
 

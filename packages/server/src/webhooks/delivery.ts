@@ -1,8 +1,8 @@
 import { and, eq, sql } from 'drizzle-orm'
 import { fromDrizzle, type PgBoss } from 'pg-boss'
 import { recordAudit } from '../audit/record.ts'
-import { generateId } from '../auth/secrets.ts'
 import type { Database } from '../db/client.ts'
+import { generateId } from '../db/ids.ts'
 import {
   events,
   users,

@@ -1,7 +1,8 @@
 import { and, eq, inArray, sql } from 'drizzle-orm'
 import { recordAudit } from '../audit/record.ts'
-import type { TenantContext } from '../auth/middleware.ts'
-import { generateId } from '../auth/secrets.ts'
+import type { TenantContext } from '../auth/principal.ts'
+import { generateId } from '../db/ids.ts'
+import { chronological, toPage } from '../db/pagination.ts'
 import {
   events,
   profiles,
@@ -10,9 +11,8 @@ import {
   webhookEndpoints,
   workspaces,
 } from '../db/schema/index.ts'
+import { type Issue, ProblemError } from '../errors/problem.ts'
 import type { EventType } from '../events/schemas.ts'
-import { chronological, toPage } from '../http/pagination.ts'
-import { type Issue, ProblemError } from '../http/problem.ts'
 import { AddressNotAllowedError, assertAllowedHost } from '../outbound/guard.ts'
 import type { Services } from '../services.ts'
 import { secretContext, signingSecrets } from './delivery.ts'

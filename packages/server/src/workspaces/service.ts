@@ -1,9 +1,9 @@
 import { and, asc, eq, sql } from 'drizzle-orm'
 import { type Actor, recordAudit } from '../audit/record.ts'
-import { generateId } from '../auth/secrets.ts'
 import type { Database } from '../db/client.ts'
+import { generateId } from '../db/ids.ts'
 import { profiles, workspaceMembers, workspaces } from '../db/schema/index.ts'
-import { ProblemError } from '../http/problem.ts'
+import { ProblemError } from '../errors/problem.ts'
 import type { Services } from '../services.ts'
 
 type Workspace = typeof workspaces.$inferSelect

@@ -4,7 +4,7 @@ import { createServer as createHTTPSServer } from 'node:https'
 import { type AddressInfo, Server as NetServer, type Socket } from 'node:net'
 import { createAdaptorServer } from '@hono/node-server'
 import type { Config } from '../config/config.ts'
-import { messageOf, StartupError } from '../errors.ts'
+import { messageOf, StartupError } from '../errors/startup.ts'
 
 /** An HTTP(S) server listening for the app. */
 export interface HTTPServer {

@@ -1,14 +1,14 @@
 import { eq, sql } from 'drizzle-orm'
 import { afterAll, expect, it } from 'vitest'
-import { TEST_KEYS } from '../../test/config.ts'
-import { connectionHelpers } from '../../test/connections.ts'
-import { startTestServer } from '../../test/server.ts'
-import { tokenContext } from '../connections/accounts.ts'
-import { createDatabaseClient } from '../db/client.ts'
-import { connectedAccounts, oauthApps } from '../db/schema/index.ts'
-import { secretContext } from '../platforms/service.ts'
-import { rotateKeys } from './rotate.ts'
-import { createVault, generateKeyEntry, parseKeyring } from './vault.ts'
+import { TEST_KEYS } from '../../../test/config.ts'
+import { connectionHelpers } from '../../../test/connections.ts'
+import { startTestServer } from '../../../test/server.ts'
+import { tokenContext } from '../../connections/tokens.ts'
+import { createDatabaseClient } from '../../db/client.ts'
+import { connectedAccounts, oauthApps } from '../../db/schema/index.ts'
+import { secretContext } from '../../platforms/service.ts'
+import { createVault, generateKeyEntry, parseKeyring } from '../../vault/vault.ts'
+import { rotateKeys } from './rotate-keys.ts'
 
 const server = await startTestServer()
 const { tenantWithProfile, connectPersonalAccount } = connectionHelpers(server)

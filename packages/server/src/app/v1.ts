@@ -2,6 +2,7 @@ import { apiKeyRoutes } from '../api-keys/routes.ts'
 import { auditRoutes } from '../audit/routes.ts'
 import { connectionRoutes } from '../connections/routes.ts'
 import { eventRoutes } from '../events/routes.ts'
+import { createRouter } from '../http/router.ts'
 import { mediaRoutes } from '../media/routes.ts'
 import { memberRoutes } from '../members/routes.ts'
 import { platformRoutes } from '../platforms/routes.ts'
@@ -17,7 +18,6 @@ import { usageRoutes } from '../usage/routes.ts'
 import { userRoutes } from '../users/routes.ts'
 import { webhookRoutes } from '../webhooks/routes.ts'
 import { workspaceRoutes } from '../workspaces/routes.ts'
-import { createRouter } from './router.ts'
 
 /**
  * Every `/v1` route module, in one list. Each module is a router from `createRouter()` whose

@@ -1,11 +1,11 @@
 import { readFile } from 'node:fs/promises'
 import { parseArgs } from 'node:util'
-import { loadConfig } from '../config/config.ts'
-import { connectDatabase } from '../db/connect.ts'
-import { ProblemError } from '../http/problem.ts'
-import { createLogger } from '../logging/logger.ts'
-import { eraseReportedChild } from './deletion.ts'
-import { publishPolicyVersion } from './policy.ts'
+import { loadConfig } from '../../config/config.ts'
+import { connectDatabase } from '../../db/connect.ts'
+import { ProblemError } from '../../errors/problem.ts'
+import { createLogger } from '../../logging/logger.ts'
+import { eraseReportedChild } from '../../privacy/deletion.ts'
+import { publishPolicyVersion } from '../../privacy/policy.ts'
 
 /** Usage lines of the operator commands, for the CLI's help. */
 export const OPERATOR_USAGE = `  policy publish --file <path> --effective-at <ISO 8601> --summary <text>

@@ -1,9 +1,9 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { testConfig } from '../../test/config.ts'
+import type { Problem } from '../http/problem.ts'
 import { createPostScheduler } from '../post-scheduler.ts'
 import type { OpenAPIDocument } from './app.ts'
-import type { Problem } from './problem.ts'
 
 // No database is needed for these: the app answers them without start().
 const scheduler = createPostScheduler({

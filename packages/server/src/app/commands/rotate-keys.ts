@@ -1,19 +1,19 @@
 import { eq, sql } from 'drizzle-orm'
 import type { PgColumn, PgTable } from 'drizzle-orm/pg-core'
-import { tokenContext } from '../connections/accounts.ts'
-import { attemptContext } from '../connections/service.ts'
-import type { Database } from '../db/client.ts'
+import { attemptContext } from '../../connections/service.ts'
+import { tokenContext } from '../../connections/tokens.ts'
+import type { Database } from '../../db/client.ts'
 import {
   connectedAccounts,
   connectionAttempts,
   idempotencyKeys,
   oauthApps,
   webhookEndpoints,
-} from '../db/schema/index.ts'
-import { idempotencyContext } from '../http/idempotency.ts'
-import { secretContext } from '../platforms/service.ts'
-import { secretContext as webhookSecretContext } from '../webhooks/delivery.ts'
-import type { Vault } from './vault.ts'
+} from '../../db/schema/index.ts'
+import { idempotencyContext } from '../../http/idempotency.ts'
+import { secretContext } from '../../platforms/service.ts'
+import type { Vault } from '../../vault/vault.ts'
+import { secretContext as webhookSecretContext } from '../../webhooks/delivery.ts'
 
 /** A column of vault envelopes, with how to rebuild each row's context. */
 interface SealedColumn<Row> {
