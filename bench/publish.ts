@@ -5,10 +5,10 @@
 //   3. burst: N publications due at the same instant → throughput and lateness;
 //   4. steady: R publications per second for D seconds → lateness p50/p99.
 import postgres from 'postgres'
-import { publishWorkOptions } from '../packages/server/src/app/workers.ts'
 import { generateId } from '../packages/server/src/db/ids.ts'
 import { startQueue } from '../packages/server/src/jobs/queue.ts'
 import { createLogger } from '../packages/server/src/logging/logger.ts'
+import { publishWorkOptions } from '../packages/server/src/publishing/jobs.ts'
 import { FLOOR_CLIENT, floorPublisher } from './floor.ts'
 import { connectSandboxAccounts, env, percentile, startDatabase, startScheduler } from './setup.ts'
 

@@ -1,16 +1,8 @@
 #!/usr/bin/env node
-import { createOpenAPIDocument } from './app/app.ts'
-import { OPERATOR_USAGE, runOperatorCommand } from './app/commands/privacy.ts'
-import { rotateKeys } from './app/commands/rotate-keys.ts'
-import { ConfigError, loadConfig } from './config/config.ts'
-import { connectDatabase } from './db/connect.ts'
-import { pruneFallbackFolders } from './db/embedded-fallback.ts'
-import { migrateDatabase } from './db/migrate.ts'
+import { OPERATOR_USAGE, runOperatorCommand } from './app/commands.ts'
+import { ConfigError } from './config/config.ts'
 import { StartupError } from './errors/startup.ts'
-import { createLogger } from './logging/logger.ts'
 import { createPostScheduler, type StartOptions } from './post-scheduler.ts'
-import { loadKeyring } from './vault/keyring.ts'
-import { createVault } from './vault/vault.ts'
 
 const USAGE = `Usage: post-scheduler <command>
 
@@ -18,12 +10,6 @@ Commands:
   start         run the HTTP API and the workers in one process
   api           run the HTTP API only (workers run elsewhere)
   worker        run the workers only
-  migrate       apply pending database migrations, then exit
-  rotate-keys   re-encrypt stored secrets with the first key of ENCRYPTION_KEYS, then exit
-  openapi       print the OpenAPI document, then exit
-  embedded-postgres prune [--dry-run]
-                remove the embedded clusters a root process kept outside DATA_DIRs that no
-                longer exist (in /var/lib/post-scheduler/embedded-postgres)
 ${OPERATOR_USAGE}
 
 Configuration comes from environment variables (PORT, DATABASE_URL, DATA_DIR, ...);
@@ -39,56 +25,6 @@ const ROLES: Record<string, StartOptions> = {
 }
 
 async function main(command: string | undefined): Promise<number> {
-  if (command === 'openapi') {
-    process.stdout.write(`${JSON.stringify(createOpenAPIDocument(), null, 2)}\n`)
-    return 0
-  }
-  if (command === 'migrate') {
-    const config = loadConfig()
-    const logger = createLogger(config)
-    const database = await connectDatabase(config, logger)
-    try {
-      const { applied } = await migrateDatabase(database.url)
-      logger.info({ applied }, applied ? 'database migrations applied' : 'database already current')
-    } finally {
-      await database.close()
-    }
-    return 0
-  }
-  if (command === 'rotate-keys') {
-    const config = loadConfig()
-    const logger = createLogger(config)
-    const vault = createVault(await loadKeyring(config, logger))
-    const database = await connectDatabase(config, logger)
-    try {
-      const { resealed } = await rotateKeys(database.db, vault, {
-        onProgress: (count) => logger.info({ resealed: count }, 're-encrypting secrets'),
-      })
-      logger.info(
-        { resealed, primaryKeyId: vault.primaryKeyId },
-        `${resealed} secret(s) re-encrypted; every secret now uses key "${vault.primaryKeyId}"`,
-      )
-    } finally {
-      await database.close()
-    }
-    return 0
-  }
-  if (command === 'embedded-postgres' && process.argv[3] === 'prune') {
-    const dryRun = process.argv.slice(4).includes('--dry-run')
-    const folders = await pruneFallbackFolders({ dryRun })
-    const verb = {
-      removed: dryRun ? 'would remove' : 'removed',
-      kept: 'kept',
-      running: 'kept (PostgreSQL still runs on it)',
-      unknown: 'kept (origin unknown)',
-    }
-    for (const folder of folders) {
-      const origin = folder.origin ? ` (for ${folder.origin})` : ''
-      process.stdout.write(`${verb[folder.state]}: ${folder.path}${origin}\n`)
-    }
-    if (folders.length === 0) process.stdout.write('No embedded PostgreSQL folders to prune.\n')
-    return 0
-  }
   const operated = await runOperatorCommand(command, process.argv.slice(3))
   if (operated !== undefined) return operated
   const role = command ? ROLES[command] : undefined

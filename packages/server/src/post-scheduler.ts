@@ -13,12 +13,10 @@ import type { AppEnv } from './http/router.ts'
 import { startQueue } from './jobs/queue.ts'
 import { createLogger, type Logger } from './logging/logger.ts'
 import { createLogTransport, createSMTPTransport, type MailTransport } from './mail/transport.ts'
-import { startMediaWorkers } from './media/jobs.ts'
 import { createMediaServices, type MediaServices } from './media/media-services.ts'
 import { bundledPlatforms } from './platforms/bundled/index.ts'
 import type { PlatformDefinition } from './platforms/definition.ts'
 import { checkPlatformDefinitions, createPlatformRegistry } from './platforms/registry.ts'
-import { startPrivacyWorkers } from './privacy/jobs.ts'
 import type { Services } from './services.ts'
 import { usageEventsWritten } from './usage/events.ts'
 import { loadKeyring } from './vault/keyring.ts'
@@ -211,8 +209,6 @@ export function createPostScheduler(options: PostSchedulerOptions = {}): PostSch
       await createQueues(started.queue)
       if (worker)
         started.workers = await startWorkers(started.queue, servicesOf(started as Running))
-      if (worker) await startMediaWorkers(started.queue, servicesOf(started as Running))
-      if (worker) await startPrivacyWorkers(started.queue, servicesOf(started as Running))
       started.server = listen ? await serveHTTP(app.fetch, config) : undefined
       if (!config.databaseURL && started.server) {
         await bootstrapDevelopment(started.database.db, logger, started.server.url)

@@ -3,7 +3,6 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { TEST_KEYS, testConfig } from '../../test/config.ts'
 import { connectionHelpers } from '../../test/connections.ts'
 import { MailRecorder, startTestServer } from '../../test/server.ts'
-import { QUEUES } from '../app/workers.ts'
 import { createDatabaseClient } from '../db/client.ts'
 import { connectedAccounts } from '../db/schema/index.ts'
 import { startQueue } from '../jobs/queue.ts'
@@ -11,6 +10,7 @@ import { createLogger } from '../logging/logger.ts'
 import { createPlatformRegistry } from '../platforms/registry.ts'
 import { createPostScheduler } from '../post-scheduler.ts'
 import { createVault, parseKeyring } from '../vault/vault.ts'
+import { CONNECTION_QUEUES } from './jobs.ts'
 import { type RefreshServices, refreshAccount } from './refresh.ts'
 import { tokenContext } from './tokens.ts'
 
@@ -64,7 +64,7 @@ describe('token refresh', () => {
         heartbeatSeconds: 10,
         logger,
       })
-      await queue.send(QUEUES.refreshTokens)
+      await queue.send(CONNECTION_QUEUES.refreshTokens)
       await queue.stop({ graceful: false })
 
       let after = before

@@ -5,6 +5,7 @@ import type { MiddlewareHandler } from 'hono'
 import type { Database } from '../db/client.ts'
 import { idempotencyKeys } from '../db/schema/index.ts'
 import { ProblemError } from '../errors/problem.ts'
+import type { JobFeature } from '../jobs/feature.ts'
 import type { AppEnv } from './router.ts'
 
 /** The request header that names a POST's idempotency key. */
@@ -235,3 +236,18 @@ export async function purgeIdempotencyKeys(db: Database): Promise<number> {
     .returning({ key: idempotencyKeys.key })
   return removed.length
 }
+
+const PURGE_QUEUE = 'http.purge-idempotency-keys'
+
+/** The idempotency keys' job: hourly, delete those whose 24 hours are over. */
+export const idempotencyJobs = {
+  name: 'idempotency',
+  createQueues: (boss) => boss.createQueue(PURGE_QUEUE),
+  async start(boss, services) {
+    await boss.schedule(PURGE_QUEUE, '17 * * * *')
+    await boss.work(PURGE_QUEUE, async () => {
+      await purgeIdempotencyKeys(services().db)
+    })
+    return undefined
+  },
+} satisfies JobFeature<{ db: Database }>

@@ -1,4 +1,4 @@
-import type { PgBoss } from 'pg-boss'
+import type { JobFeature } from '../jobs/feature.ts'
 import type { Services } from '../services.ts'
 import { cleanUpMedia } from './cleanup.ts'
 
@@ -8,19 +8,15 @@ export const MEDIA_QUEUES = {
   cleanUp: 'media.clean-up',
 } as const
 
-/**
- * Creates the media queue, schedules the clean-up and handles it in this process. Idempotent, so
- * every worker process may call it.
- *
- * @example
- * ```ts
- * if (worker) await startMediaWorkers(queue, services)
- * ```
- */
-export async function startMediaWorkers(boss: PgBoss, services: () => Services) {
-  await boss.createQueue(MEDIA_QUEUES.cleanUp)
-  await boss.schedule(MEDIA_QUEUES.cleanUp, '*/15 * * * *')
-  await boss.work(MEDIA_QUEUES.cleanUp, async () => {
-    await cleanUpMedia(services())
-  })
-}
+/** The media feature's jobs: every 15 minutes, clean-up (one at a time across workers). */
+export const mediaJobs = {
+  name: 'media',
+  createQueues: (boss) => boss.createQueue(MEDIA_QUEUES.cleanUp),
+  async start(boss, services) {
+    await boss.schedule(MEDIA_QUEUES.cleanUp, '*/15 * * * *')
+    await boss.work(MEDIA_QUEUES.cleanUp, async () => {
+      await cleanUpMedia(services())
+    })
+    return undefined
+  },
+} satisfies JobFeature<Services>

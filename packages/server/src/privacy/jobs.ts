@@ -1,4 +1,4 @@
-import type { PgBoss } from 'pg-boss'
+import type { JobFeature } from '../jobs/feature.ts'
 import { pruneRateLimits } from '../rate-limit/limiter.ts'
 import type { Services } from '../services.ts'
 import { pruneUsageEvents } from '../usage/retention.ts'
@@ -19,16 +19,6 @@ export const PRIVACY_QUEUES = {
   /** Daily: raw usage events older than 24 months. */
   pruneUsage: 'usage.prune',
 } as const
-
-/**
- * Creates the privacy queues. Every process calls it at start (API processes enqueue exports).
- */
-export async function createPrivacyQueues(boss: PgBoss) {
-  await boss.createQueue(PRIVACY_QUEUES.exports)
-  // A sweep that runs long must not overlap the next: erasures are resumable, not concurrent.
-  await boss.createQueue(PRIVACY_QUEUES.sweep, { policy: 'singleton' })
-  await boss.createQueue(PRIVACY_QUEUES.pruneUsage)
-}
 
 /**
  * One pass of the privacy sweep at `now`: erasures due, expired exports, policy notices, published
@@ -55,26 +45,31 @@ export async function sweepPrivacy(services: Services, now: Date) {
 }
 
 /**
- * Schedules the privacy jobs and handles them in this process. Idempotent, so every worker
- * process may call it.
- *
- * @example
- * ```ts
- * if (worker) await startPrivacyWorkers(queue, services)
- * ```
+ * The data-rights jobs: exports as they are requested, the privacy sweep every minute (one at a
+ * time across workers), the usage prune daily.
  */
-export async function startPrivacyWorkers(boss: PgBoss, services: () => Services) {
-  await createPrivacyQueues(boss)
-  await boss.work<{ exportId: string }>(PRIVACY_QUEUES.exports, async ([job]) => {
-    if (job) await buildExport(services(), job.data.exportId)
-  })
-  await boss.schedule(PRIVACY_QUEUES.sweep, '* * * * *')
-  await boss.work(PRIVACY_QUEUES.sweep, async () => {
-    await sweepPrivacy(services(), new Date())
-  })
-  await boss.schedule(PRIVACY_QUEUES.pruneUsage, '41 3 * * *')
-  await boss.work(PRIVACY_QUEUES.pruneUsage, async () => {
-    const pruned = await pruneUsageEvents(services().db, new Date())
-    if (pruned > 0) services().logger.info({ pruned }, 'usage events older than 24 months deleted')
-  })
-}
+export const privacyJobs = {
+  name: 'privacy',
+  async createQueues(boss) {
+    await boss.createQueue(PRIVACY_QUEUES.exports)
+    // A sweep that runs long must not overlap the next: erasures are resumable, not concurrent.
+    await boss.createQueue(PRIVACY_QUEUES.sweep, { policy: 'singleton' })
+    await boss.createQueue(PRIVACY_QUEUES.pruneUsage)
+  },
+  async start(boss, services) {
+    await boss.work<{ exportId: string }>(PRIVACY_QUEUES.exports, async ([job]) => {
+      if (job) await buildExport(services(), job.data.exportId)
+    })
+    await boss.schedule(PRIVACY_QUEUES.sweep, '* * * * *')
+    await boss.work(PRIVACY_QUEUES.sweep, async () => {
+      await sweepPrivacy(services(), new Date())
+    })
+    await boss.schedule(PRIVACY_QUEUES.pruneUsage, '41 3 * * *')
+    await boss.work(PRIVACY_QUEUES.pruneUsage, async () => {
+      const pruned = await pruneUsageEvents(services().db, new Date())
+      if (pruned > 0)
+        services().logger.info({ pruned }, 'usage events older than 24 months deleted')
+    })
+    return undefined
+  },
+} satisfies JobFeature<Services>

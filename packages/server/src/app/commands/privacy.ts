@@ -7,24 +7,24 @@ import { createLogger } from '../../logging/logger.ts'
 import { eraseReportedChild } from '../../privacy/deletion.ts'
 import { publishPolicyVersion } from '../../privacy/policy.ts'
 
-/** Usage lines of the operator commands, for the CLI's help. */
-export const OPERATOR_USAGE = `  policy publish --file <path> --effective-at <ISO 8601> --summary <text>
+/** Usage lines of the privacy commands, for the CLI's help. */
+export const PRIVACY_USAGE = `  policy publish --file <path> --effective-at <ISO 8601> --summary <text>
                 publish a new privacy policy version (users are notified, then it takes effect)
   privacy erase-child <user id or email>
                 an account reported as a child's: sign it out and erase it within a minute`
 
 /**
- * Runs an operator command: `policy publish` or `privacy erase-child`. Answers on stdout with one
+ * Runs a privacy command: `policy publish` or `privacy erase-child`. Answers on stdout with one
  * line (and logs); a refused input is one line on stderr and exit code 2.
  *
- * @returns the exit code, or `undefined` when `command` is not an operator command.
+ * @returns the exit code, or `undefined` when `command` is not a privacy command.
  * @example
  * ```sh
  * post-scheduler policy publish --file policy-v2.txt --effective-at 2027-03-01T00:00:00Z --summary "Adds …"
  * post-scheduler privacy erase-child reported@example.com
  * ```
  */
-export async function runOperatorCommand(
+export async function runPrivacyCommand(
   command: string | undefined,
   args: string[],
 ): Promise<number | undefined> {
@@ -44,7 +44,7 @@ export async function runOperatorCommand(
         },
       })
       if (!values.file || !values['effective-at'] || !values.summary) {
-        process.stderr.write(`post-scheduler: usage:\n${OPERATOR_USAGE}\n`)
+        process.stderr.write(`post-scheduler: usage:\n${PRIVACY_USAGE}\n`)
         return 2
       }
       const version = await publishPolicyVersion(
@@ -63,7 +63,7 @@ export async function runOperatorCommand(
     }
     const account = args[1]
     if (!account) {
-      process.stderr.write(`post-scheduler: usage:\n${OPERATOR_USAGE}\n`)
+      process.stderr.write(`post-scheduler: usage:\n${PRIVACY_USAGE}\n`)
       return 2
     }
     const deletion = await eraseReportedChild(database.db, account)
