@@ -15,26 +15,17 @@ import { buildPublications, publishingHorizon } from '../publishing/publications
 import { enqueuePublications } from '../publishing/queue.ts'
 import { takeQueueSlot } from '../scheduling/schedules.ts'
 import { insertSeries, recurrenceOf } from '../scheduling/series.ts'
-import { planTiming } from '../scheduling/timing.ts'
+import { planTiming, type TimingInput } from '../scheduling/timing.ts'
 import type { Services } from '../services.ts'
 import { assertNoIssues, checkPost, profileFor, resolveTiming } from './checks.ts'
 import { presentPost } from './list.ts'
 
-/** What a caller asks for when creating a post. */
-export interface PostInput {
+/** What a caller asks for when creating a post; its timing is scheduling's {@link TimingInput}. */
+export interface PostInput extends TimingInput {
   profileId?: string | undefined
   accountIds: string[]
   content: PostContentData
   overrides?: Record<string, PlatformOverride> | undefined
-  /** When to publish; with `publishNow` or `draft` it must be absent. */
-  scheduledAt?: string | undefined
-  timezone?: string | undefined
-  publishNow?: boolean | undefined
-  draft?: boolean | undefined
-  /** Take the next free slot of the profile's posting schedule (see `src/scheduling`). */
-  queue?: boolean | undefined
-  /** Repeat the post: an RRULE evaluated in `timezone` from `scheduledAt`. */
-  recurrence?: { rule: string } | undefined
 }
 
 /**
