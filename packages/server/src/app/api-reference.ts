@@ -7,7 +7,7 @@ import { Hono } from 'hono'
 // networks that block third-party scripts. The package does not export the file, so it is found
 // beside its main entry.
 const bundlePath = new URL(
-  '../browser/standalone.js',
+  './browser/standalone.js',
   `file://${createRequire(import.meta.url).resolve('@scalar/api-reference')}`,
 )
 let bundle: Promise<Buffer> | undefined
