@@ -171,7 +171,10 @@ describe('a PostgreSQL restart', () => {
     expect(received).toBe(total)
     expect(lateness?.max).toBeLessThan(30)
     expect(ready).toBe(200)
-    for (const seconds of resumed) expect(seconds).toBeLessThan(5)
+    // Alone, publishing resumes within a fraction of a second of each restart (printed above); on
+    // a 2-core machine shared with other test runs it has taken up to 10 s. Half the lateness
+    // budget is the bound: a stall waiting out a claim's deadline (600 s here) still fails.
+    for (const seconds of resumed) expect(seconds).toBeLessThan(15)
     // Never a 500: a database that does not answer is a 503 with Retry-After.
     for (const answer of requests.answers) {
       if (answer.status === 200) continue
