@@ -1,5 +1,5 @@
 import type { Adapter } from '@post-scheduler/adapter-core'
-import type { Platform } from '../platforms/registry.ts'
+import type { OAuthApp, Platform } from '../platforms/registry.ts'
 import { resolveOAuthApp } from '../platforms/service.ts'
 import type { Services } from '../services.ts'
 import { type ConnectedAccount, tokenContext } from './tokens.ts'
@@ -19,7 +19,9 @@ export interface AccountAdapter {
 
 /**
  * The adapter to call for a connected account — built with the workspace's own OAuth app for
- * the platform, else the operator's — and a way to open the account's tokens.
+ * the platform, else the operator's — and a way to open the account's tokens. A caller that
+ * already resolved the app (the publishing engine does, in its claim) passes it as `app`, and
+ * nothing is read.
  *
  * @example
  * ```ts
@@ -30,9 +32,12 @@ export interface AccountAdapter {
 export async function openAccountAdapter(
   services: Pick<Services, 'db' | 'platforms' | 'vault'>,
   account: ConnectedAccount,
+  app?: OAuthApp,
 ): Promise<AccountAdapter> {
   const platform = services.platforms.get(account.platform)
-  const adapter = platform.adapter(await resolveOAuthApp(services, account.workspaceId, platform))
+  const adapter = platform.adapter(
+    app ?? (await resolveOAuthApp(services, account.workspaceId, platform)),
+  )
   return {
     platform,
     adapter,

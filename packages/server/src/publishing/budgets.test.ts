@@ -165,9 +165,11 @@ describe('publishing budgets per platform', () => {
       (post) => post.publications[0]?.error?.code === 'RATE_LIMITED',
     )
     const pauses = await db.select().from(appRateLimits)
-    // The sandbox asks for 30 s; the engine keys the pause by the server-wide app, which the
-    // sandbox has none of (each workspace has a client of its own).
-    expect(pauses.map((pause) => pause.key)).toEqual(['sandbox:none'])
+    // The sandbox asks for 30 s; the pause is keyed by the app the publication went out through:
+    // the sandbox gives each workspace a client of its own.
+    expect(pauses.map((pause) => pause.key)).toEqual([
+      `sandbox:post-scheduler.${tenant.workspaceId}`,
+    ])
     expect(pauses[0]?.rateLimitedUntil.getTime()).toBeGreaterThan(Date.now() + 20_000)
     const canceled = await request(`/v1/posts/${limited.id}/cancel`, {
       token: tenant.apiKey,
@@ -180,6 +182,7 @@ describe('publishing budgets per platform', () => {
     const until = await db
       .update(appRateLimits)
       .set({ rateLimitedUntil: sql`now() + interval '2 seconds'` })
+      .where(eq(appRateLimits.key, `sandbox:post-scheduler.${tenant.workspaceId}`))
       .returning({ until: appRateLimits.rateLimitedUntil })
     const text = `After the app's pause ${crypto.randomUUID()}`
     const waiting = await createPost(tenant, second, { content: { text }, publishNow: true })
@@ -187,5 +190,46 @@ describe('publishing budgets per platform', () => {
     expect(post.publications[0]?.timeline).toHaveLength(1)
     const [copy] = await db.select().from(sandboxPosts).where(eq(sandboxPosts.text, text))
     expect(copy?.createdAt.getTime()).toBeGreaterThanOrEqual(until[0]?.until?.getTime() as number)
+  })
+
+  it("pauses one workspace's sandbox app without pausing another workspace's", async () => {
+    const paused = await tenantWithProfile()
+    const other = await tenantWithProfile()
+    const pausedAccount = (await connectPersonalAccount(paused)).accountId
+    const otherAccount = (await connectPersonalAccount(other)).accountId
+
+    const limited = await createPost(paused, pausedAccount, {
+      content: { text: `Own app limited ${crypto.randomUUID()} #sandbox-fail:app_rate_limit` },
+      publishNow: true,
+    })
+    await waitForPost(
+      paused,
+      limited.id,
+      (post) => post.publications[0]?.error?.code === 'RATE_LIMITED',
+    )
+    const [pause] = await db
+      .select()
+      .from(appRateLimits)
+      .where(eq(appRateLimits.key, `sandbox:post-scheduler.${paused.workspaceId}`))
+    const pausedUntil = pause?.rateLimitedUntil.getTime() as number
+    expect(pausedUntil).toBeGreaterThan(Date.now() + 20_000)
+
+    // The other workspace publishes through its own sandbox client: at once, in one attempt,
+    // while the first workspace's app is still paused.
+    const text = `Beside another workspace's pause ${crypto.randomUUID()}`
+    const post = await waitForPost(
+      other,
+      (await createPost(other, otherAccount, { content: { text }, publishNow: true })).id,
+      published,
+    )
+    expect(post.publications[0]?.timeline).toHaveLength(1)
+    const [copy] = await db.select().from(sandboxPosts).where(eq(sandboxPosts.text, text))
+    expect(copy?.createdAt.getTime()).toBeLessThan(pausedUntil)
+
+    const canceled = await request(`/v1/posts/${limited.id}/cancel`, {
+      token: paused.apiKey,
+      method: 'POST',
+    })
+    expect(canceled.status, await canceled.clone().text()).toBe(200)
   })
 })
