@@ -7,17 +7,7 @@
  *
  * @module
  */
-export {
-  createEmulatorKit,
-  createRateLimitHeaders,
-  type EmulatedGrant,
-  type EmulatedTokenResponse,
-  type EmulatorFault,
-  type EmulatorKit,
-  type FaultMatch,
-  hangUntilAborted,
-  type LoggedRequest,
-} from './testing/emulator-kit.ts'
+
 export {
   createDiscoveryValidator,
   createGoogleErrorBody,
@@ -31,6 +21,17 @@ export {
   type DiscoveryValidator,
   type DiscoveryValidatorOptions,
 } from './testing/discovery-spec.ts'
+export {
+  createEmulatorKit,
+  createRateLimitHeaders,
+  type EmulatedGrant,
+  type EmulatedTokenResponse,
+  type EmulatorFault,
+  type EmulatorKit,
+  type FaultMatch,
+  hangUntilAborted,
+  type LoggedRequest,
+} from './testing/emulator-kit.ts'
 export {
   createGraphErrorBody,
   createGraphSpecValidator,

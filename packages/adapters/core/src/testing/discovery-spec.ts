@@ -74,7 +74,11 @@ export interface DiscoveryMatch {
   method: DiscoveryMethod
   /** Path parameters, decoded. */
   pathParameters: Record<string, string>
-  /** Which upload path it came in on; `session` is a resumable session's byte transfer. */
+  /**
+   * For a media upload: `resumable` starts a resumable session (the `/resumable/upload/…` path,
+   * or `uploadType=resumable`), `simple` is a one-request media or multipart upload, `session` a
+   * resumable session's byte transfer.
+   */
   upload?: 'simple' | 'resumable' | 'session'
 }
 
@@ -163,7 +167,7 @@ export function createDiscoveryValidator(
       const pathParameters = Object.fromEntries(
         candidate.names.map((name, index) => [name, decodeURIComponent(found[index + 1] ?? '')]),
       )
-      return { method: candidate.method, pathParameters, ...uploadOf(candidate) }
+      return { method: candidate.method, pathParameters, ...uploadOf(candidate, url) }
     }
     // The session URI a resumable start answers with: bytes go there by PUT (Google's resumable
     // upload protocol, https://developers.google.com/youtube/v3/guides/using_resumable_upload_protocol).
@@ -253,7 +257,7 @@ export function createDiscoveryValidator(
         }
       }
     }
-    // The simple upload path needs uploadType; the resumable one implies it.
+    // The /upload/ path needs uploadType; the /resumable/upload/ one implies it.
     if (match.upload === 'simple' && !query.has('uploadType')) {
       issues.push(parameterIssue('required', 'uploadType', 'Required parameter: uploadType'))
     }
@@ -337,7 +341,10 @@ export function createDiscoveryValidator(
       return
     }
     const problem = checkScalar(resolved, value)
-    if (problem) issues.push(bodyIssue(path, `Invalid value at '${at}' (${problem}), ${JSON.stringify(value)}`))
+    if (problem)
+      issues.push(
+        bodyIssue(path, `Invalid value at '${at}' (${problem}), ${JSON.stringify(value)}`),
+      )
   }
 
   return {
@@ -417,8 +424,11 @@ function route(method: DiscoveryMethod, template: string): Omit<Route, 'upload'>
   return { method, pattern: new RegExp(`^${source}$`), names }
 }
 
-function uploadOf(candidate: Route): Pick<DiscoveryMatch, 'upload'> {
-  return candidate.upload ? { upload: candidate.upload } : {}
+function uploadOf(candidate: Route, url: URL): Pick<DiscoveryMatch, 'upload'> {
+  if (!candidate.upload) return {}
+  return url.searchParams.get('uploadType') === 'resumable'
+    ? { upload: 'resumable' }
+    : { upload: candidate.upload }
 }
 
 function parameterIssue(reason: string, name: string, message: string): DiscoveryIssue {
@@ -467,7 +477,8 @@ function checkScalar(schema: DiscoverySchema, value: unknown): string | undefine
         ? undefined
         : 'TYPE_INT32'
     case 'number':
-      return typeof value === 'number' || (typeof value === 'string' && value !== '' && !Number.isNaN(Number(value)))
+      return typeof value === 'number' ||
+        (typeof value === 'string' && value !== '' && !Number.isNaN(Number(value)))
         ? undefined
         : 'TYPE_DOUBLE'
     case 'boolean':

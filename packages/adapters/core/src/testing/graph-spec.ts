@@ -280,7 +280,13 @@ export function createGraphSpecValidator(options: GraphSpecValidatorOptions) {
     }
     const issues: GraphIssue[] = []
     const issue = (reason: GraphIssueReason, param: string, message: string) =>
-      issues.push({ reason, param, message: `(#100) ${message}`, type: 'OAuthException', code: 100 })
+      issues.push({
+        reason,
+        param,
+        message: `(#100) ${message}`,
+        type: 'OAuthException',
+        code: 100,
+      })
 
     for (const [name, value] of Object.entries(request.params)) {
       const param = params.get(name)
@@ -416,7 +422,9 @@ function createTraceId(): string {
   return btoa(String.fromCharCode(...bytes)).replace(/[+/=]/g, '')
 }
 
-type ValueProblem = { expected: string; enum?: undefined } | { enum: readonly string[]; got: unknown }
+type ValueProblem =
+  | { expected: string; enum?: undefined }
+  | { enum: readonly string[]; got: unknown }
 
 function checkValue(
   type: string | { enum: readonly string[] },
