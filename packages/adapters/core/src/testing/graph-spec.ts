@@ -87,6 +87,11 @@ export interface GraphPath {
  * paging and response shaping (https://developers.facebook.com/docs/graph-api/overview,
  * /guides/field-expansion, /results, /securing-requests). An edge's own spec wins where it
  * declares one of them.
+ *
+ * @example
+ * ```ts
+ * createGraphSpecValidator({ nodes, generalParameters: [...GRAPH_GENERAL_PARAMETERS, 'batch'] })
+ * ```
  */
 export const GRAPH_GENERAL_PARAMETERS: readonly string[] = [
   'access_token',
@@ -340,6 +345,7 @@ export function createGraphSpecValidator(options: GraphSpecValidatorOptions) {
   }
 
   return {
+    /** Every issue of a request given as node type, method, edge and parameters; `[]` if valid. */
     validate,
     /**
      * Reads a request's path and parameters and validates them; `nodeOf` maps the path's id to
