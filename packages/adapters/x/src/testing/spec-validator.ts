@@ -1,6 +1,7 @@
 // Test-only (openapi-backend is a devDependency): validates what the adapter sends to X against
 // the official X API v2 OpenAPI document in specs/. Not reachable from any package entry.
 import { fileURLToPath } from 'node:url'
+import { createSpecInspector, readRequestBody } from '@post-scheduler/adapter-core/emulator'
 import { OpenAPIBackend } from 'openapi-backend'
 
 /** The vendored X API v2 documents (see specs/SOURCES.md). */
@@ -14,7 +15,8 @@ export type SpecMismatch = string
  * checks every request: the operation exists (method and path), its parameters and JSON or
  * multipart body validate, the body's content type is one the operation declares, and a bearer
  * token is sent. The OAuth token and revocation endpoints are not in the document; their
- * documented form fields are checked by hand.
+ * documented form fields are checked by hand. Mismatches and operations are collected by
+ * adapter-core's `createSpecInspector`.
  */
 export async function createSpecValidator(file: XSpecFile = 'x-api-v2-openapi.public.json') {
   const api = new OpenAPIBackend({
@@ -31,88 +33,68 @@ export async function createSpecValidator(file: XSpecFile = 'x-api-v2-openapi.pu
     },
   })
   await api.init()
-  const mismatches: SpecMismatch[] = []
-  const operations = new Set<string>()
 
-  async function inspect(request: Request): Promise<void> {
+  return createSpecInspector(async (request) => {
     const url = new URL(request.url)
-    const where = `${request.method} ${url.pathname}`
-    if (url.host === 'x.com') return // the browser's consent page, not the API
+    if (url.host === 'x.com') return { problems: [] } // the browser's consent page, not the API
     if (url.pathname.startsWith('/2/oauth2/')) {
-      const problems = checkOAuthRequest(
-        request.method,
-        url.pathname,
-        request.headers,
-        await request.text(),
-      )
-      mismatches.push(...problems.map((problem) => `${where}: ${problem}`))
-      operations.add(url.pathname)
-      return
+      return {
+        operation: url.pathname,
+        problems: checkOAuthRequest(
+          request.method,
+          url.pathname,
+          request.headers,
+          await request.text(),
+        ),
+      }
     }
+    const problems: SpecMismatch[] = []
     const contentType = request.headers.get('content-type') ?? ''
+    const decoded = await readRequestBody(request)
     let body: unknown
-    if (contentType.startsWith('application/json')) {
-      body = await request.json()
-    } else if (contentType.startsWith('multipart/form-data')) {
-      const form = await request.formData()
+    if (decoded.kind === 'json') {
+      body = decoded.value
+    } else if (decoded.kind === 'multipart') {
       // Multipart fields are text on the wire; a numeric one stands for the integer it encodes.
       body = Object.fromEntries(
-        [...form.entries()].map(([name, value]) => [
+        Object.entries(decoded.fields).map(([name, value]) => [
           name,
           typeof value !== 'string' ? 'binary' : /^\d+$/.test(value) ? Number(value) : value,
         ]),
       )
-    } else if ((await request.text()) !== '') {
-      mismatches.push(`${where}: a body of type "${contentType}"`)
+    } else if (decoded.kind !== 'empty') {
+      problems.push(`a body of type "${contentType}"`)
     }
-    const headers = Object.fromEntries(request.headers.entries())
     const openAPIRequest = {
       method: request.method,
       path: url.pathname,
       query: url.search.slice(1),
-      headers,
+      headers: Object.fromEntries(request.headers.entries()),
       body,
     }
     const operation = api.matchOperation(openAPIRequest)
-    if (!operation) {
-      mismatches.push(`${where}: no such operation in the X API v2 document`)
-      return
-    }
-    operations.add(operation.operationId ?? where)
+    if (!operation) return { problems: [...problems, 'no such operation in the X API v2 document'] }
     const declared = Object.keys(
       (operation.requestBody as { content?: Record<string, unknown> } | undefined)?.content ?? {},
     )
     if (body !== undefined && !declared.some((type) => contentType.startsWith(type))) {
-      mismatches.push(
-        `${where}: content type ${contentType} is not one of ${declared.join(', ') || 'none'}`,
-      )
+      problems.push(`content type ${contentType} is not one of ${declared.join(', ') || 'none'}`)
     }
     if (
       (operation.requestBody as { required?: boolean } | undefined)?.required &&
       body === undefined
     ) {
-      mismatches.push(`${where}: the request body is required`)
+      problems.push('the request body is required')
     }
     if (!/^Bearer \S+$/.test(request.headers.get('authorization') ?? '')) {
-      mismatches.push(`${where}: no bearer token`)
+      problems.push('no bearer token')
     }
     const result = api.validateRequest(openAPIRequest, operation)
     for (const error of result.errors ?? []) {
-      mismatches.push(
-        `${where}: ${error.instancePath} ${error.message} ${JSON.stringify(error.params)}`,
-      )
+      problems.push(`${error.instancePath} ${error.message} ${JSON.stringify(error.params)}`)
     }
-  }
-
-  return {
-    inspect,
-    /** The mismatches found since the last call, emptied. */
-    takeMismatches(): SpecMismatch[] {
-      return mismatches.splice(0)
-    },
-    /** Operation ids (and OAuth paths) of every request seen. */
-    operations,
-  }
+    return { operation: operation.operationId ?? `${request.method} ${url.pathname}`, problems }
+  })
 }
 
 // https://docs.x.com/fundamentals/authentication/oauth-2-0/authorization-code and
