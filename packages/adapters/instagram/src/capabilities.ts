@@ -74,7 +74,11 @@ export const instagramCapabilities = defineCapabilities({
     kinds: {
       // JPEG only: PNG and WebP are refused with 36001/2207005. Widths outside 320–1440 are
       // scaled by Instagram, not refused, so they are not bounds here.
-      image: { mimeTypes: ['image/jpeg'], maxSizeBytes: 8 * MB, aspectRatio: { min: 0.8, max: 1.91 } },
+      image: {
+        mimeTypes: ['image/jpeg'],
+        maxSizeBytes: 8 * MB,
+        aspectRatio: { min: 0.8, max: 1.91 },
+      },
     },
     layouts: [{ kinds: ['image'], min: 1, max: 10 }],
     needsPublicURL: true,
@@ -113,7 +117,8 @@ export function validateInstagramPost(post: PostContent): ContentIssue[] {
   const issues = validatePostContent(post, instagramCapabilities).filter(
     (issue) =>
       !(
-        (issue.code === 'MEDIA_KIND_UNSUPPORTED' || issue.code === 'MEDIA_COMBINATION_UNSUPPORTED') &&
+        (issue.code === 'MEDIA_KIND_UNSUPPORTED' ||
+          issue.code === 'MEDIA_COMBINATION_UNSUPPORTED') &&
         media.some((item) => item.kind === 'video' || item.kind === 'gif')
       ),
   )
@@ -157,7 +162,8 @@ export function validateInstagramPost(post: PostContent): ContentIssue[] {
       issues.push({
         path: ['media'],
         code: 'MEDIA_COMBINATION_UNSUPPORTED',
-        message: 'An Instagram story carries one image; publish several stories for several images.',
+        message:
+          'An Instagram story carries one image; publish several stories for several images.',
       })
     }
     if (post.text.trim() !== '') {

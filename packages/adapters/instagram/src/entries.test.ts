@@ -47,14 +47,22 @@ describe('validatePost', () => {
     const tags = Array.from({ length: 30 }, (_, i) => `#tag${i}`).join(' ')
     const mentions = Array.from({ length: 20 }, (_, i) => `@user${i}`).join(' ')
     expect(codes({ text: `${tags} ${mentions}`, media: [image(1080, 1080)] })).toEqual([])
-    expect(codes({ text: `${tags} #one_more`, media: [image(1080, 1080)] })).toEqual(['TOO_MANY_HASHTAGS'])
-    expect(codes({ text: `${mentions} @one.more`, media: [image(1080, 1080)] })).toEqual(['TOO_MANY_MENTIONS'])
+    expect(codes({ text: `${tags} #one_more`, media: [image(1080, 1080)] })).toEqual([
+      'TOO_MANY_HASHTAGS',
+    ])
+    expect(codes({ text: `${mentions} @one.more`, media: [image(1080, 1080)] })).toEqual([
+      'TOO_MANY_MENTIONS',
+    ])
     expect(codes({ text: 'x'.repeat(2201), media: [image(1080, 1080)] })).toEqual(['TEXT_TOO_LONG'])
-    expect(codes({ text: 'write to me@example.com or a#b', media: [image(1080, 1080)] })).toEqual([])
+    expect(codes({ text: 'write to me@example.com or a#b', media: [image(1080, 1080)] })).toEqual(
+      [],
+    )
   })
 
   it('accepts JPEG only, within 4:5 and 1.91:1', () => {
-    expect(codes({ text: '', media: [image(1080, 1080, 'image/png')] })).toEqual(['MEDIA_TYPE_UNSUPPORTED'])
+    expect(codes({ text: '', media: [image(1080, 1080, 'image/png')] })).toEqual([
+      'MEDIA_TYPE_UNSUPPORTED',
+    ])
     expect(codes({ text: '', media: [image(1080, 1350)] })).toEqual([])
     expect(codes({ text: '', media: [image(1080, 1400)] })).toHaveLength(1)
     expect(codes({ text: '', media: [image(1910, 1000)] })).toEqual([])
@@ -68,24 +76,45 @@ describe('validatePost', () => {
   })
 
   it('refuses a fourth collaborator, and collaborators, caption or a second image on a story', () => {
-    expect(codes({ text: '', media: [image(1080, 1080)], options: { collaborators: ['a', 'b', 'c', 'd'] } })).toEqual([
-      'OPTIONS_INVALID',
-    ])
+    expect(
+      codes({
+        text: '',
+        media: [image(1080, 1080)],
+        options: { collaborators: ['a', 'b', 'c', 'd'] },
+      }),
+    ).toEqual(['OPTIONS_INVALID'])
     const story = { placement: 'story', collaborators: ['a'] }
-    expect(codes({ text: 'hi', media: [image(1080, 1920), image(1080, 1920)], options: story })).toEqual(
-      expect.arrayContaining(['MEDIA_COMBINATION_UNSUPPORTED', 'STORY_CAPTION_UNSUPPORTED', 'COLLABORATORS_UNSUPPORTED']),
+    expect(
+      codes({ text: 'hi', media: [image(1080, 1920), image(1080, 1920)], options: story }),
+    ).toEqual(
+      expect.arrayContaining([
+        'MEDIA_COMBINATION_UNSUPPORTED',
+        'STORY_CAPTION_UNSUPPORTED',
+        'COLLABORATORS_UNSUPPORTED',
+      ]),
     )
   })
 
   it('refuses video with one issue saying it lands with asynchronous completion', () => {
-    const video = { kind: 'video' as const, mimeType: 'video/mp4', sizeBytes: 1000, durationSeconds: 10 }
+    const video = {
+      kind: 'video' as const,
+      mimeType: 'video/mp4',
+      sizeBytes: 1000,
+      durationSeconds: 10,
+    }
     const issues = validateInstagramPost({ text: 'Reel', media: [video] })
     expect(issues).toEqual([
-      expect.objectContaining({ path: ['media', 0, 'kind'], code: 'MEDIA_KIND_UNSUPPORTED', message: expect.stringMatching(/asynchronous completion/) }),
+      expect.objectContaining({
+        path: ['media', 0, 'kind'],
+        code: 'MEDIA_KIND_UNSUPPORTED',
+        message: expect.stringMatching(/asynchronous completion/),
+      }),
     ])
   })
 
   it('refuses alt text over 1,000 characters', () => {
-    expect(codes({ text: '', media: [{ ...image(1080, 1080), altText: 'a'.repeat(1001) }] })).toEqual(['ALT_TEXT_TOO_LONG'])
+    expect(
+      codes({ text: '', media: [{ ...image(1080, 1080), altText: 'a'.repeat(1001) }] }),
+    ).toEqual(['ALT_TEXT_TOO_LONG'])
   })
 })

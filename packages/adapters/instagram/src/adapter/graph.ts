@@ -56,7 +56,10 @@ export function createGraphClient(
       return readJSON(response, schema, PLATFORM)
     },
     async delete(path, options) {
-      await sendGraphRequest({ method: 'DELETE', url: url(path, { access_token: accessToken }) }, options)
+      await sendGraphRequest(
+        { method: 'DELETE', url: url(path, { access_token: accessToken }) },
+        options,
+      )
     },
   }
 }

@@ -3,8 +3,8 @@ import {
   type CallOptions,
   ContentRejectedError,
   isAdapterError,
-  PlatformUnavailableError,
   type PlatformRequest,
+  PlatformUnavailableError,
   RateLimitedError,
   ReconnectRequiredError,
   sendPlatformRequest,
@@ -94,7 +94,10 @@ function classifyGraphError(graph: GraphError, response: Response, fallback: Ada
   if (code === 190 || code === 102) {
     return new ReconnectRequiredError(
       `Instagram refused the access token (${said}). Connect the account again.`,
-      { ...base, reason: subcode === 463 ? 'expired' : subcode === 460 ? 'password_changed' : 'revoked' },
+      {
+        ...base,
+        reason: subcode === 463 ? 'expired' : subcode === 460 ? 'password_changed' : 'revoked',
+      },
     )
   }
   // 10 and 200–299: a permission is missing; only a new login that grants it helps.
@@ -123,7 +126,10 @@ function classifyGraphError(graph: GraphError, response: Response, fallback: Ada
     graph.transient ||
     (subcode !== undefined && TRANSIENT_SUBCODES.has(subcode))
   ) {
-    return new PlatformUnavailableError(`Instagram could not complete the call (${said}). Try again later.`, base)
+    return new PlatformUnavailableError(
+      `Instagram could not complete the call (${said}). Try again later.`,
+      base,
+    )
   }
   if (response.status === 400) {
     return new ContentRejectedError(`Instagram rejected the post: ${said}.`, {
@@ -150,7 +156,10 @@ export function readRegainAccessSeconds(headers: Headers): number | undefined {
   const header = headers.get('x-business-use-case-usage')
   if (!header) return undefined
   try {
-    const usage = JSON.parse(header) as Record<string, { estimated_time_to_regain_access?: number }[]>
+    const usage = JSON.parse(header) as Record<
+      string,
+      { estimated_time_to_regain_access?: number }[]
+    >
     const minutes = Object.values(usage)
       .flat()
       .map((entry) => entry.estimated_time_to_regain_access)

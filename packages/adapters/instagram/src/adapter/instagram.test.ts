@@ -75,7 +75,9 @@ describe('Instagram Login', () => {
       const { emulator, tokens, account } = await setUp({ shortTokenShape })
       expect(account).toMatchObject({ id: emulator.accountId, username: 'emulated_brand' })
       expect(tokens.refreshToken).toBe(tokens.accessToken)
-      const days = ((tokens.accessTokenExpiresAt?.getTime() ?? 0) - emulator.clock.now().getTime()) / 86_400_000
+      const days =
+        ((tokens.accessTokenExpiresAt?.getTime() ?? 0) - emulator.clock.now().getTime()) /
+        86_400_000
       expect(days).toBeGreaterThan(59)
       const exchange = emulator.requests.find('GET', '/v23.0/access_token')[0]
       expect(exchange?.url.searchParams.get('grant_type')).toBe('ig_exchange_token')
@@ -85,21 +87,31 @@ describe('Instagram Login', () => {
   it('refreshes a long-lived token a day old with ig_refresh_token', async () => {
     const { emulator, adapter, tokens } = await setUp()
     emulator.clock.advance(25 * 3600 * 1000)
-    const refreshed = await adapter.refreshAccessToken?.({ refreshToken: tokens.refreshToken ?? '' })
+    const refreshed = await adapter.refreshAccessToken?.({
+      refreshToken: tokens.refreshToken ?? '',
+    })
     expect(refreshed?.accessToken).not.toBe(tokens.accessToken)
-    expect(await adapter.listAccounts({ accessToken: refreshed?.accessToken ?? '' })).toHaveLength(1)
-    expect(emulator.requests.find('GET', '/v23.0/refresh_access_token')[0]?.url.searchParams.get('grant_type')).toBe(
-      'ig_refresh_token',
+    expect(await adapter.listAccounts({ accessToken: refreshed?.accessToken ?? '' })).toHaveLength(
+      1,
     )
+    expect(
+      emulator.requests
+        .find('GET', '/v23.0/refresh_access_token')[0]
+        ?.url.searchParams.get('grant_type'),
+    ).toBe('ig_refresh_token')
   })
 
   it('publishes on graph.instagram.com and offers no delete', async () => {
     const { emulator, adapter, call } = await setUp()
     expect('deletePost' in adapter).toBe(false)
     expect(adapter.capabilities.features.deletePost).toBe(false)
-    const published = await adapter.publish(attempt(call, { text: 'Hello', media: [jpeg(1)] }).params)
+    const published = await adapter.publish(
+      attempt(call, { text: 'Hello', media: [jpeg(1)] }).params,
+    )
     expect(published.url).toMatch(/^https:\/\/www\.instagram\.com\/p\//)
-    expect(emulator.requests.list().every((request) => request.url.hostname !== 'graph.facebook.com')).toBe(true)
+    expect(
+      emulator.requests.list().every((request) => request.url.hostname !== 'graph.facebook.com'),
+    ).toBe(true)
   })
 })
 
@@ -107,7 +119,11 @@ describe('Facebook Login', () => {
   it('lists only the business accounts linked to a Page', async () => {
     const { adapter, tokens, emulator } = await setUp({}, { login: 'facebook' })
     expect(await adapter.listAccounts({ accessToken: tokens.accessToken })).toEqual([
-      expect.objectContaining({ id: emulator.accountId, kind: 'business', username: 'emulated_brand' }),
+      expect.objectContaining({
+        id: emulator.accountId,
+        kind: 'business',
+        username: 'emulated_brand',
+      }),
     ])
   })
 })
@@ -136,8 +152,12 @@ describe('publish', () => {
 
   it('publishes an image story without a caption', async () => {
     const { emulator, adapter, call } = await setUp()
-    await adapter.publish(attempt(call, { text: '', media: [jpeg(1)], options: { placement: 'story' } }).params)
-    expect(emulator.media()).toEqual([expect.objectContaining({ productType: 'STORY', caption: '' })])
+    await adapter.publish(
+      attempt(call, { text: '', media: [jpeg(1)], options: { placement: 'story' } }).params,
+    )
+    expect(emulator.media()).toEqual([
+      expect.objectContaining({ productType: 'STORY', caption: '' }),
+    ])
   })
 
   it('saves the container id before media_publish, and polls until the container is finished', async () => {
@@ -146,7 +166,11 @@ describe('publish', () => {
     await adapter.publish(run.params)
     expect(run.saved).toEqual([expect.objectContaining({ containerId: expect.any(String) })])
     const containerId = run.handles().containerId ?? ''
-    expect(emulator.requests.list().filter((request) => request.url.pathname.endsWith(`/${containerId}`))).toHaveLength(3)
+    expect(
+      emulator.requests
+        .list()
+        .filter((request) => request.url.pathname.endsWith(`/${containerId}`)),
+    ).toHaveLength(3)
   })
 
   it('saves a container still in progress and asks to come back a minute later', async () => {
@@ -166,7 +190,9 @@ describe('publish', () => {
   it('reads the quota from content_publishing_limit and stops before media_publish when it is used up', async () => {
     const { emulator, adapter, call } = await setUp({ quotaTotal: 1 })
     await adapter.publish(attempt(call, { text: 'First', media: [jpeg(1)] }).params)
-    const error = await rejection(adapter.publish(attempt(call, { text: 'Second', media: [jpeg(2)] }).params))
+    const error = await rejection(
+      adapter.publish(attempt(call, { text: 'Second', media: [jpeg(2)] }).params),
+    )
     expect(error).toMatchObject({ code: 'RATE_LIMITED' })
     expect(String(error.message)).toContain('1 of 1')
     expect(emulator.requests.find('POST', `/v23.0/${call.accountId}/media_publish`)).toHaveLength(1)
@@ -176,7 +202,9 @@ describe('publish', () => {
     const { emulator, adapter, call } = await setUp()
     emulator.requests.clear()
     const video = { ...jpeg(1), kind: 'video' as const, mimeType: 'video/mp4', durationSeconds: 10 }
-    const error = await rejection(adapter.publish(attempt(call, { text: 'Reel', media: [video] }).params))
+    const error = await rejection(
+      adapter.publish(attempt(call, { text: 'Reel', media: [video] }).params),
+    )
     expect(error.code).toBe('CONTENT_REJECTED')
     expect(String(error.message)).toMatch(/asynchronous completion/)
     expect(emulator.requests.list()).toHaveLength(0)
@@ -190,17 +218,25 @@ describe('a lost media_publish answer', () => {
     const controller = new AbortController()
     void committed?.then(() => controller.abort(new Error('worker killed')))
     const run = attempt(context.call, { text: caption, media: [jpeg(1)] })
-    const error = await rejection(context.adapter.publish(run.params, { signal: controller.signal }))
+    const error = await rejection(
+      context.adapter.publish(run.params, { signal: controller.signal }),
+    )
     expect(error.code).toBe('OUTCOME_UNKNOWN')
     return { ...context, run }
   }
 
   it('is found among the recent media, and the retry records it without posting again', async () => {
     const { emulator, adapter, call, run } = await lose('Lost answer')
-    const found = await adapter.lookUpPublication({ ...call, attemptId: run.params.attemptId, handles: run.handles() })
+    const found = await adapter.lookUpPublication({
+      ...call,
+      attemptId: run.params.attemptId,
+      handles: run.handles(),
+    })
     const [made] = emulator.media()
     expect(found).toEqual({ status: 'published', platformPostId: made?.id, url: made?.permalink })
-    const retried = await adapter.publish(attempt(call, run.params.post, { handles: run.handles() }).params)
+    const retried = await adapter.publish(
+      attempt(call, run.params.post, { handles: run.handles() }).params,
+    )
     expect(retried.platformPostId).toBe(made?.id)
     expect(await emulator.countPosts(call.accountId)).toBe(1)
   })
@@ -209,7 +245,11 @@ describe('a lost media_publish answer', () => {
     const { emulator, adapter, call, run } = await lose('Same caption')
     // Another post with the same caption since the container was made: two candidates.
     await adapter.publish(attempt(call, { text: 'Same caption', media: [jpeg(2)] }).params)
-    const found = await adapter.lookUpPublication({ ...call, attemptId: run.params.attemptId, handles: run.handles() })
+    const found = await adapter.lookUpPublication({
+      ...call,
+      attemptId: run.params.attemptId,
+      handles: run.handles(),
+    })
     expect(found).toMatchObject({ status: 'unknown', retryAfterSeconds: 60 })
     expect(await emulator.countPosts(call.accountId)).toBe(2)
   })
@@ -219,7 +259,13 @@ describe('a lost media_publish answer', () => {
     emulator.injectFault('publish', { kind: 'rate_limited', retryAfterSeconds: 300 })
     const run = attempt(call, { text: 'Hi', media: [jpeg(1), jpeg(2)] })
     await rejection(adapter.publish(run.params))
-    expect(await adapter.lookUpPublication({ ...call, attemptId: run.params.attemptId, handles: run.handles() })).toEqual({
+    expect(
+      await adapter.lookUpPublication({
+        ...call,
+        attemptId: run.params.attemptId,
+        handles: run.handles(),
+      }),
+    ).toEqual({
       status: 'not_found',
     })
   })
@@ -244,28 +290,50 @@ describe('Graph errors', () => {
       {
         kind: 'response',
         status: 400,
-        body: { error: { message: 'Application request limit reached', type: 'OAuthException', code: 9, error_subcode: 2207042 } },
+        body: {
+          error: {
+            message: 'Application request limit reached',
+            type: 'OAuthException',
+            code: 9,
+            error_subcode: 2207042,
+          },
+        },
       },
     )
-    const error = await rejection(adapter.publish(attempt(call, { text: 'Hi', media: [jpeg(1)] }).params))
+    const error = await rejection(
+      adapter.publish(attempt(call, { text: 'Hi', media: [jpeg(1)] }).params),
+    )
     expect(error).toMatchObject({ code: 'RATE_LIMITED', scope: 'account' })
   })
 })
 
 describe('the spec-checked emulator', () => {
-  async function post(params: Record<string, string>, emulatorOptions: InstagramEmulatorOptions = {}) {
+  async function post(
+    params: Record<string, string>,
+    emulatorOptions: InstagramEmulatorOptions = {},
+  ) {
     const { call } = await setUp(emulatorOptions, { login: 'facebook' })
     const response = await fetch(`https://graph.facebook.com/v23.0/${call.accountId}/media`, {
       method: 'POST',
-      body: new URLSearchParams({ access_token: call.accessToken, image_url: 'https://media.app.test/a.jpg', ...params }),
+      body: new URLSearchParams({
+        access_token: call.accessToken,
+        image_url: 'https://media.app.test/a.jpg',
+        ...params,
+      }),
     })
-    return { status: response.status, body: (await response.json()) as { error?: { code: number; message: string } } }
+    return {
+      status: response.status,
+      body: (await response.json()) as { error?: { code: number; message: string } },
+    }
   }
 
   it('refuses a misspelt parameter with Graph’s error 100', async () => {
     const { status, body } = await post({ captoin: 'Hello' })
     expect(status).toBe(400)
-    expect(body.error).toMatchObject({ code: 100, message: expect.stringMatching(/captoin.*did you mean caption/) })
+    expect(body.error).toMatchObject({
+      code: 100,
+      message: expect.stringMatching(/captoin.*did you mean caption/),
+    })
   })
 
   it('refuses a media_type outside the documented values', async () => {
@@ -280,7 +348,9 @@ describe('the spec-checked emulator', () => {
 
   it('refuses a delete on the Instagram-Login graph, which has none', async () => {
     const { emulator, adapter, call } = await setUp()
-    const { platformPostId } = await adapter.publish(attempt(call, { text: 'Hi', media: [jpeg(1)] }).params)
+    const { platformPostId } = await adapter.publish(
+      attempt(call, { text: 'Hi', media: [jpeg(1)] }).params,
+    )
     const response = await fetch(
       `https://graph.instagram.com/v23.0/${platformPostId}?access_token=${call.accessToken}`,
       { method: 'DELETE' },

@@ -25,11 +25,7 @@ import {
 } from '../capabilities.ts'
 import { createGraphClient, type GraphClient, type InstagramLogin, idSchema } from './graph.ts'
 import { PLATFORM, sendGraphRequest } from './http.ts'
-import {
-  type ContainerHandles,
-  findPublishedMedia,
-  readContainerStatus,
-} from './look-up.ts'
+import { type ContainerHandles, findPublishedMedia, readContainerStatus } from './look-up.ts'
 
 /** Configuration of {@link instagram}. */
 export interface InstagramConfig {
@@ -91,7 +87,9 @@ const shortTokenSchema = z.object({
 // (https://developers.facebook.com/docs/instagram-platform/instagram-api-with-instagram-login/business-login):
 // accept both.
 const shortTokenAnswerSchema = z.union([
-  z.object({ data: z.array(shortTokenSchema).min(1) }).transform(({ data }) => data[0] as z.output<typeof shortTokenSchema>),
+  z
+    .object({ data: z.array(shortTokenSchema).min(1) })
+    .transform(({ data }) => data[0] as z.output<typeof shortTokenSchema>),
   shortTokenSchema,
 ])
 
@@ -143,7 +141,7 @@ const insightsSchema = z.object({
  * const url = adapter.createAuthorizationURL({ state, codeVerifier })
  * ```
  */
-export function instagram(config: InstagramConfig) {
+export function instagram(config: InstagramConfig): Adapter {
   const login = config.login ?? 'instagram'
   const version = config.graphVersion ?? 'v23.0'
   const now = config.now ?? (() => new Date())
@@ -250,12 +248,20 @@ export function instagram(config: InstagramConfig) {
       ? { collaborators: JSON.stringify(collaborators) }
       : {}
     const [first] = media
-    if (!first) throw new ContentRejectedError('An Instagram post needs an image.', { platform: PLATFORM })
+    if (!first)
+      throw new ContentRejectedError('An Instagram post needs an image.', { platform: PLATFORM })
     if (placement === 'story') {
-      return (await client.post(edge, { media_type: 'STORIES', image_url: url(first) }, idSchema, options)).id
+      return (
+        await client.post(edge, { media_type: 'STORIES', image_url: url(first) }, idSchema, options)
+      ).id
     }
     if (media.length === 1) {
-      const params = { image_url: url(first), caption: call.post.text, ...withAlt(first), ...collab }
+      const params = {
+        image_url: url(first),
+        caption: call.post.text,
+        ...withAlt(first),
+        ...collab,
+      }
       return (await client.post(edge, params, idSchema, options)).id
     }
     // A carousel: one container per image (no caption on items), then the parent.
@@ -264,11 +270,20 @@ export function instagram(config: InstagramConfig) {
       const params = { image_url: url(item), is_carousel_item: 'true', ...withAlt(item) }
       children.push((await client.post(edge, params, idSchema, options)).id)
     }
-    const parent = { media_type: 'CAROUSEL', children: children.join(','), caption: call.post.text, ...collab }
+    const parent = {
+      media_type: 'CAROUSEL',
+      children: children.join(','),
+      caption: call.post.text,
+      ...collab,
+    }
     return (await client.post(edge, parent, idSchema, options)).id
   }
 
-  async function waitUntilFinished(client: GraphClient, containerId: string, options?: CallOptions) {
+  async function waitUntilFinished(
+    client: GraphClient,
+    containerId: string,
+    options?: CallOptions,
+  ) {
     for (let attempt = 1; ; attempt++) {
       const container = await readContainerStatus(client, containerId, options)
       if (container.status_code !== 'IN_PROGRESS' || attempt >= attempts) return container
@@ -311,7 +326,9 @@ export function instagram(config: InstagramConfig) {
     }
   }
 
-  function handlesOf(params: { handles?: Readonly<Record<string, string>> }): ContainerHandles | undefined {
+  function handlesOf(params: {
+    handles?: Readonly<Record<string, string>>
+  }): ContainerHandles | undefined {
     const handles = params.handles
     if (!handles?.containerId || !handles.createdAt) return undefined
     return {
@@ -383,7 +400,10 @@ export function instagram(config: InstagramConfig) {
       // Facebook Login: the business accounts are reached through the Pages they are linked to.
       const pages = await client.get(
         '/me/accounts',
-        { fields: 'id,name,instagram_business_account{id,username,name,profile_picture_url}', limit: '100' },
+        {
+          fields: 'id,name,instagram_business_account{id,username,name,profile_picture_url}',
+          limit: '100',
+        },
         z.object({
           data: z.array(
             z.object({
@@ -447,12 +467,18 @@ export function instagram(config: InstagramConfig) {
           return finish(client, found.id, firstComment, options)
         }
         // Expired or failed containers cannot be published: start again with a new one.
-        if (container.status_code === 'EXPIRED' || container.status_code === 'ERROR') handles = undefined
+        if (container.status_code === 'EXPIRED' || container.status_code === 'ERROR')
+          handles = undefined
       }
       if (!handles) {
         const createdAt = now().toISOString()
         const containerId = await createContainers(params, placement, collaborators, options)
-        handles = { containerId, createdAt, caption: placement === 'story' ? '' : params.post.text, placement }
+        handles = {
+          containerId,
+          createdAt,
+          caption: placement === 'story' ? '' : params.post.text,
+          placement,
+        }
       }
       const container = await waitUntilFinished(client, handles.containerId, options)
       if (container.status_code === 'IN_PROGRESS') {
@@ -483,7 +509,10 @@ export function instagram(config: InstagramConfig) {
       return finish(client, published.id, firstComment, options)
     },
 
-    async getMetrics({ accessToken, platformPostIds }, options?: CallOptions): Promise<PostMetrics[]> {
+    async getMetrics(
+      { accessToken, platformPostIds },
+      options?: CallOptions,
+    ): Promise<PostMetrics[]> {
       const client = graph(accessToken)
       const metrics: PostMetrics[] = []
       for (const id of platformPostIds) {
@@ -580,7 +609,9 @@ function refusedGrant(error: unknown): never {
 }
 
 function defined<T extends Record<string, number | undefined>>(values: T): Partial<T> {
-  return Object.fromEntries(Object.entries(values).filter(([, value]) => value !== undefined)) as Partial<T>
+  return Object.fromEntries(
+    Object.entries(values).filter(([, value]) => value !== undefined),
+  ) as Partial<T>
 }
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {

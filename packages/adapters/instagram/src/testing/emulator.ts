@@ -1,10 +1,4 @@
 import { createS256CodeChallenge } from '@post-scheduler/adapter-core'
-import type {
-  ConformanceEmulator,
-  ConformanceFault,
-  ConformanceOperation,
-  InjectedFault,
-} from '@post-scheduler/adapter-core/testing'
 import {
   createEmulatorKit,
   createGraphErrorBody,
@@ -14,6 +8,12 @@ import {
   parseGraphPath,
   readGraphParameters,
 } from '@post-scheduler/adapter-core/emulator'
+import type {
+  ConformanceEmulator,
+  ConformanceFault,
+  ConformanceOperation,
+  InjectedFault,
+} from '@post-scheduler/adapter-core/testing'
 import { HttpResponse } from 'msw'
 
 /** Options of {@link createInstagramEmulator}. */
@@ -159,10 +159,12 @@ export function createInstagramEmulator(options: InstagramEmulatorOptions = {}) 
     if (form.get('client_id') !== clientId || form.get('client_secret') !== clientSecret)
       return refuse('Invalid platform app')
     if (form.get('grant_type') !== 'authorization_code') return refuse('Invalid grant_type')
-    if (!code || code.login !== 'instagram' || code.used)
+    if (code?.login !== 'instagram' || code.used)
       return refuse('This authorization code has been used')
     if (form.get('redirect_uri') !== code.redirectURI)
-      return refuse('Error validating verification code. Please make sure your redirect_uri is identical')
+      return refuse(
+        'Error validating verification code. Please make sure your redirect_uri is identical',
+      )
     code.used = true
     const { token } = issueToken('instagram', 'short')
     const answer = {
@@ -178,13 +180,20 @@ export function createInstagramEmulator(options: InstagramEmulatorOptions = {}) 
   function facebookToken(url: URL) {
     const query = url.searchParams
     if (query.get('client_id') !== clientId || query.get('client_secret') !== clientSecret)
-      return graphError(400, { code: 1, message: 'Error validating application. Invalid application ID.' })
+      return graphError(400, {
+        code: 1,
+        message: 'Error validating application. Invalid application ID.',
+      })
     if (query.get('grant_type') === 'fb_exchange_token') {
       const token = tokens.get(query.get('fb_exchange_token') ?? '')
-      if (!token || token.login !== 'facebook' || token.expiresAt <= now())
+      if (token?.login !== 'facebook' || token.expiresAt <= now())
         return graphError(400, { code: 190, message: 'Invalid OAuth access token.' })
       const issued = issueToken('facebook', 'long')
-      return HttpResponse.json({ access_token: issued.token, token_type: 'bearer', expires_in: issued.seconds })
+      return HttpResponse.json({
+        access_token: issued.token,
+        token_type: 'bearer',
+        expires_in: issued.seconds,
+      })
     }
     const code = codes.get(query.get('code') ?? '')
     const used = () =>
@@ -193,12 +202,13 @@ export function createInstagramEmulator(options: InstagramEmulatorOptions = {}) 
         error_subcode: 36009,
         message: 'This authorization code has been used.',
       })
-    if (!code || code.login !== 'facebook' || code.used) return used()
+    if (code?.login !== 'facebook' || code.used) return used()
     if (query.get('redirect_uri') !== code.redirectURI)
       return graphError(400, {
         code: 100,
         error_subcode: 36008,
-        message: 'Error validating verification code. Please make sure your redirect_uri is identical to the one you used in the OAuth dialog request',
+        message:
+          'Error validating verification code. Please make sure your redirect_uri is identical to the one you used in the OAuth dialog request',
       })
     if (code.challenge !== undefined) {
       const verifier = query.get('code_verifier') ?? ''
@@ -207,7 +217,11 @@ export function createInstagramEmulator(options: InstagramEmulatorOptions = {}) 
     }
     code.used = true
     const issued = issueToken('facebook', 'short')
-    return HttpResponse.json({ access_token: issued.token, token_type: 'bearer', expires_in: issued.seconds })
+    return HttpResponse.json({
+      access_token: issued.token,
+      token_type: 'bearer',
+      expires_in: issued.seconds,
+    })
   }
 
   async function graphRoute(request: Request): Promise<Response> {
@@ -227,7 +241,11 @@ export function createInstagramEmulator(options: InstagramEmulatorOptions = {}) 
     }
     const text = (name: string) => {
       const value = params[name]
-      return value === undefined ? undefined : Array.isArray(value) ? value.map(String) : String(value)
+      return value === undefined
+        ? undefined
+        : Array.isArray(value)
+          ? value.map(String)
+          : String(value)
     }
     const single = (name: string) => {
       const value = text(name)
@@ -238,19 +256,34 @@ export function createInstagramEmulator(options: InstagramEmulatorOptions = {}) 
     const accessToken = single('access_token') ?? ''
     const token = tokens.get(accessToken)
     if (!token || token.login !== login || token.expiresAt <= now())
-      return graphError(400, { code: 190, message: 'Invalid OAuth access token - Cannot parse access token' })
+      return graphError(400, {
+        code: 190,
+        message: 'Invalid OAuth access token - Cannot parse access token',
+      })
     const { objectId: id, edge } = path
     const method = request.method
 
     if (id === 'access_token') {
-      if (token.kind !== 'short' || single('grant_type') !== 'ig_exchange_token' || single('client_secret') !== clientSecret)
+      if (
+        token.kind !== 'short' ||
+        single('grant_type') !== 'ig_exchange_token' ||
+        single('client_secret') !== clientSecret
+      )
         return graphError(400, { code: 100, message: 'Invalid exchange request' })
       const issued = issueToken('instagram', 'long')
-      return HttpResponse.json({ access_token: issued.token, token_type: 'bearer', expires_in: issued.seconds })
+      return HttpResponse.json({
+        access_token: issued.token,
+        token_type: 'bearer',
+        expires_in: issued.seconds,
+      })
     }
     if (id === 'refresh_access_token') {
       // Only a long-lived token at least 24 h old can be refreshed.
-      if (token.kind !== 'long' || single('grant_type') !== 'ig_refresh_token' || now() - token.issuedAt < DAY_MS)
+      if (
+        token.kind !== 'long' ||
+        single('grant_type') !== 'ig_refresh_token' ||
+        now() - token.issuedAt < DAY_MS
+      )
         return graphError(400, { code: 190, message: 'The access token cannot be refreshed yet.' })
       const issued = issueToken('instagram', 'long')
       return HttpResponse.json({
@@ -269,7 +302,9 @@ export function createInstagramEmulator(options: InstagramEmulatorOptions = {}) 
       profile_picture_url: 'https://scontent.cdninstagram.com/emulated.jpg',
     }
     if (id === 'me' && !edge && method === 'GET')
-      return HttpResponse.json(login === 'instagram' ? account : { id: '10000000000000009', name: 'Emulated Person' })
+      return HttpResponse.json(
+        login === 'instagram' ? account : { id: '10000000000000009', name: 'Emulated Person' },
+      )
     if (id === 'me' && edge === 'accounts' && method === 'GET') {
       const { user_id: _, account_type: __, ...linked } = account
       return HttpResponse.json({
@@ -285,29 +320,52 @@ export function createInstagramEmulator(options: InstagramEmulatorOptions = {}) 
       return publish(request, single('creation_id') ?? '')
     if ((id === 'me' || id === IG_USER) && edge === 'content_publishing_limit') {
       return HttpResponse.json({
-        data: [{ quota_usage: quotaUsage(), config: { quota_total: options.quotaTotal ?? 100, quota_duration: 86_400 } }],
+        data: [
+          {
+            quota_usage: quotaUsage(),
+            config: { quota_total: options.quotaTotal ?? 100, quota_duration: 86_400 },
+          },
+        ],
       })
     }
-    if ((id === 'me' || id === IG_USER) && (edge === 'media' || edge === 'stories') && method === 'GET') {
+    if (
+      (id === 'me' || id === IG_USER) &&
+      (edge === 'media' || edge === 'stories') &&
+      method === 'GET'
+    ) {
       const since = Number(single('since') ?? 0) * 1000
       const listed = media
-        .filter((item) => !item.deleted && item.productType === (edge === 'media' ? 'FEED' : 'STORY'))
+        .filter(
+          (item) => !item.deleted && item.productType === (edge === 'media' ? 'FEED' : 'STORY'),
+        )
         .filter((item) => Date.parse(item.timestamp) >= since)
         .reverse()
-        .map(({ id: mediaId, caption, timestamp, permalink }) => ({ id: mediaId, caption, timestamp, permalink }))
+        .map(({ id: mediaId, caption, timestamp, permalink }) => ({
+          id: mediaId,
+          caption,
+          timestamp,
+          permalink,
+        }))
       return HttpResponse.json({ data: listed })
     }
     const container = containers.get(id)
     if (container && !edge && method === 'GET') {
-      if (container.status === 'FINISHED' && now() - container.createdAt > DAY_MS) container.status = 'EXPIRED'
-      if (container.status === 'IN_PROGRESS' && container.readsLeft-- <= 0) container.status = 'FINISHED'
+      if (container.status === 'FINISHED' && now() - container.createdAt > DAY_MS)
+        container.status = 'EXPIRED'
+      if (container.status === 'IN_PROGRESS' && container.readsLeft-- <= 0)
+        container.status = 'FINISHED'
       return HttpResponse.json({ id, status_code: container.status, status: container.status })
     }
     const item = media.find((candidate) => candidate.id === id)
     if (item) {
       if (item.deleted) return missingObject(id, method)
       if (!edge && method === 'GET')
-        return HttpResponse.json({ id, permalink: item.permalink, caption: item.caption, timestamp: item.timestamp })
+        return HttpResponse.json({
+          id,
+          permalink: item.permalink,
+          caption: item.caption,
+          timestamp: item.timestamp,
+        })
       if (!edge && method === 'DELETE') {
         item.deleted = true
         return HttpResponse.json({ success: true })
@@ -332,7 +390,9 @@ export function createInstagramEmulator(options: InstagramEmulatorOptions = {}) 
   }
 
   function quotaUsage() {
-    return media.filter((item) => item.owner === IG_USER && Date.parse(item.timestamp) > now() - DAY_MS).length
+    return media.filter(
+      (item) => item.owner === IG_USER && Date.parse(item.timestamp) > now() - DAY_MS,
+    ).length
   }
 
   function createContainer(
@@ -358,7 +418,10 @@ export function createInstagramEmulator(options: InstagramEmulatorOptions = {}) 
     if (collaborators.length > 3)
       return graphError(400, { code: 100, message: 'Up to 3 collaborators are allowed.' })
     if (type === 'VIDEO' || type === 'REELS')
-      return graphError(400, { code: 100, message: 'This emulator does not process video containers yet.' })
+      return graphError(400, {
+        code: 100,
+        message: 'This emulator does not process video containers yet.',
+      })
     if (type === 'CAROUSEL') {
       const valid = children.every((child) => {
         const found = containers.get(child)
@@ -368,7 +431,8 @@ export function createInstagramEmulator(options: InstagramEmulatorOptions = {}) 
         return graphError(400, {
           code: 100,
           error_subcode: 2207028,
-          message: 'Carousel should have between 2 and 10 items (too little or too many attachments).',
+          message:
+            'Carousel should have between 2 and 10 items (too little or too many attachments).',
         })
     } else {
       const imageURL = single('image_url')
@@ -383,7 +447,10 @@ export function createInstagramEmulator(options: InstagramEmulatorOptions = {}) 
         return graphError(400, { code: 100, message: 'Carousel items cannot have a caption.' })
     }
     if (type === 'STORIES' && (caption !== '' || collaborators.length > 0))
-      return graphError(400, { code: 100, message: 'param collaborators is not allowed for stories' })
+      return graphError(400, {
+        code: 100,
+        message: 'param collaborators is not allowed for stories',
+      })
     const id = nextId(17_890_000_000_000_000n)
     containers.set(id, {
       id,
@@ -419,12 +486,15 @@ export function createInstagramEmulator(options: InstagramEmulatorOptions = {}) 
         code: 9,
         error_subcode: 2207042,
         message: 'Application request limit reached',
-        error_user_msg: 'You reached maximum number of posts that is allowed to be published by Content Publishing API.',
+        error_user_msg:
+          'You reached maximum number of posts that is allowed to be published by Content Publishing API.',
       })
     const id = nextId(17_920_000_000_000_000n)
     const altTexts = container.children.length
       ? container.children.flatMap((child) => containers.get(child)?.altText ?? [])
-      : container.altText ? [container.altText] : []
+      : container.altText
+        ? [container.altText]
+        : []
     media.push({
       id,
       owner: container.owner,
@@ -474,11 +544,24 @@ export function createInstagramEmulator(options: InstagramEmulatorOptions = {}) 
         // Meta says the wait in whole minutes; the fraction keeps the suite's seconds exact.
         respond(
           400,
-          { error: { message: 'Application request limit reached', type: 'OAuthException', code: 80002, fbtrace_id: 'Aemulated' } },
+          {
+            error: {
+              message: 'Application request limit reached',
+              type: 'OAuthException',
+              code: 80002,
+              fbtrace_id: 'Aemulated',
+            },
+          },
           {
             'x-business-use-case-usage': JSON.stringify({
               [IG_USER]: [
-                { type: 'instagram', call_count: 100, total_cputime: 20, total_time: 30, estimated_time_to_regain_access: fault.retryAfterSeconds / 60 },
+                {
+                  type: 'instagram',
+                  call_count: 100,
+                  total_cputime: 20,
+                  total_time: 30,
+                  estimated_time_to_regain_access: fault.retryAfterSeconds / 60,
+                },
               ],
             }),
           },
@@ -499,7 +582,8 @@ export function createInstagramEmulator(options: InstagramEmulatorOptions = {}) 
       case 'reconnect_required':
         respond(400, {
           error: {
-            message: 'Error validating access token: The session has been invalidated because the user changed their password.',
+            message:
+              'Error validating access token: The session has been invalidated because the user changed their password.',
             type: 'OAuthException',
             code: 190,
             error_subcode: 460,
@@ -509,7 +593,13 @@ export function createInstagramEmulator(options: InstagramEmulatorOptions = {}) 
         return {}
       case 'platform_unavailable':
         respond(500, {
-          error: { message: 'Service temporarily unavailable', type: 'OAuthException', code: 2, is_transient: true, fbtrace_id: 'Aemulated' },
+          error: {
+            message: 'Service temporarily unavailable',
+            type: 'OAuthException',
+            code: 2,
+            is_transient: true,
+            fbtrace_id: 'Aemulated',
+          },
         })
         return {}
       case 'unexpected_response':
@@ -525,7 +615,9 @@ export function createInstagramEmulator(options: InstagramEmulatorOptions = {}) 
 
   return {
     handlers: [
-      kit.route('post', 'https://api.instagram.com/oauth/access_token', ({ request }) => shortToken(request)),
+      kit.route('post', 'https://api.instagram.com/oauth/access_token', ({ request }) =>
+        shortToken(request),
+      ),
       kit.route('all', GRAPH, ({ request }) => graphRoute(request)),
     ],
     approve,
