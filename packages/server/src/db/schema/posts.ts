@@ -151,7 +151,10 @@ export const publicationAttempts = postScheduler.table(
       .references(() => publications.id, { onDelete: 'cascade' }),
     startedAt: instant('started_at').notNull().defaultNow(),
     finishedAt: instant('finished_at'),
-    /** `published`, `failed`, `unconfirmed`, `retry`, `reconciled`, or null while running. */
+    /**
+     * `published`, `failed`, `unconfirmed`, `retry`, `reconciled`, `unknown`, `processing`, or null
+     * while running.
+     */
     outcome: text('outcome'),
     error: jsonb('error').$type<PublicationError>(),
     worker: text('worker'),
