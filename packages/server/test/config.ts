@@ -19,6 +19,7 @@ export function testPublishing(
     accountConcurrency: 4,
     platformConcurrency: 100,
     maxAttempts: 2,
+    maxProcessingSeconds: 3600,
     sweepIntervalSeconds: 1,
     ...overrides,
   }

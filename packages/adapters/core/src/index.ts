@@ -5,15 +5,19 @@
  * @module
  */
 export * from './capabilities.ts'
-export type {
-  AccountCall,
-  Adapter,
-  PlatformAccount,
-  PostMetrics,
-  PublicationHandles,
-  PublicationLookUp,
-  PublishedPost,
-  PublishParams,
+export {
+  type AccountCall,
+  type Adapter,
+  isProcessing,
+  type PlatformAccount,
+  type PostMetrics,
+  type ProcessingPublication,
+  type PublicationCheck,
+  type PublicationHandles,
+  type PublicationLookUp,
+  type PublishedPost,
+  type PublishParams,
+  type PublishResult,
 } from './contract/adapter.ts'
 export {
   AdapterError,

@@ -25,6 +25,12 @@ export {
   type SandboxPlatformOptions,
 } from './platform/platform.ts'
 export {
+  processingFromText,
+  type SandboxProcessing,
+  type SandboxProcessingContext,
+  type SandboxProcessingSource,
+} from './platform/processing.ts'
+export {
   createMemorySandboxStore,
   groupDuplicatePosts,
   type SandboxMedia,

@@ -3327,7 +3327,7 @@ export interface paths {
           limit?: number;
           /** @description The `nextCursor` of the previous page */
           cursor?: string;
-          /** @description One or more types, comma-separated: `post.scheduled`, `post.published`, `post.partially_published`, `post.failed`, `post.canceled`, `publication.published`, `publication.failed`, `publication.unconfirmed`, `account.connected`, `account.disconnected`, `account.reauth_required`, `export.ready`, `policy.updated` */
+          /** @description One or more types, comma-separated: `post.scheduled`, `post.published`, `post.partially_published`, `post.failed`, `post.canceled`, `publication.published`, `publication.failed`, `publication.processing`, `publication.unconfirmed`, `account.connected`, `account.disconnected`, `account.reauth_required`, `export.ready`, `policy.updated` */
           type?: string;
           profileId?: string;
           /** @description At or after this instant */
@@ -4546,6 +4546,43 @@ export interface webhooks {
       };
     };
   };
+  "publication.processing": {
+    /**
+     * publication.processing
+     * @description The platform accepted the post and finishes it later (a video being processed, a post in moderation); a `publication.published` or `publication.failed` follows. Payload version 1. Verify the signature before trusting the body (see the webhooks guide).
+     */
+    post: {
+      parameters: {
+        header: {
+          /** @description The event id: the same on every retry and redelivery of this event, so receivers can drop duplicates */
+          "webhook-id": string;
+          /** @description When this attempt was signed, in seconds since the Unix epoch */
+          "webhook-timestamp": string;
+          /** @description `v1,<base64 HMAC-SHA256 of "<webhook-id>.<webhook-timestamp>.<body>" keyed with the base64-decoded secret after whsec_>`; during a secret rotation two, separated by a space */
+          "webhook-signature": string;
+        };
+      };
+      requestBody: {
+        content: {
+          "application/json": components["schemas"]["PublicationProcessingEvent"];
+        };
+      };
+      responses: {
+        /** @description Gone: the endpoint is disabled and nothing more is sent to it */
+        410: {
+          content: never;
+        };
+        /** @description Received: the delivery is done */
+        "2XX": {
+          content: never;
+        };
+        /** @description Anything else (or no answer within the timeout) is retried: at once, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h, 24 h after each failure. An endpoint failing for three days is disabled and the workspace owners are told. */
+        default: {
+          content: never;
+        };
+      };
+    };
+  };
   "publication.unconfirmed": {
     /**
      * publication.unconfirmed
@@ -4813,7 +4850,7 @@ export interface components {
           /** @example x */
           platform: string;
           /** @enum {string} */
-          status: "scheduled" | "queued" | "publishing" | "published" | "failed" | "unconfirmed" | "canceled";
+          status: "scheduled" | "queued" | "publishing" | "processing" | "published" | "failed" | "unconfirmed" | "canceled";
           platformPostId: string | null;
           url: string | null;
           /** Format: date-time */
@@ -4951,7 +4988,7 @@ export interface components {
       /** @example x */
       platform: string;
       /** @enum {string} */
-      status: "scheduled" | "queued" | "publishing" | "published" | "failed" | "unconfirmed" | "canceled";
+      status: "scheduled" | "queued" | "publishing" | "processing" | "published" | "failed" | "unconfirmed" | "canceled";
       platformPostId: string | null;
       url: string | null;
       /** Format: date-time */
@@ -4977,6 +5014,29 @@ export interface components {
       id: string;
       /** @enum {string} */
       type: "publication.failed";
+      /**
+       * @description Version of the `data` schema of this type
+       * @enum {number}
+       */
+      version: 1;
+      /**
+       * Format: date-time
+       * @description When it happened
+       */
+      timestamp: string;
+      workspaceId: string;
+      /** @description The profile it concerns; null for workspace-wide events */
+      profileId: string | null;
+      data: components["schemas"]["PublicationEventData"];
+    };
+    PublicationProcessingEvent: {
+      /**
+       * @description Stable id; also the `webhook-id` header of every delivery of the event
+       * @example evt_mzxw6ytboi2dkmzvgq3tqnrvhe
+       */
+      id: string;
+      /** @enum {string} */
+      type: "publication.processing";
       /**
        * @description Version of the `data` schema of this type
        * @enum {number}
@@ -5817,7 +5877,7 @@ export interface components {
       accountId: string;
       platform: string;
       /** @enum {string} */
-      status: "scheduled" | "queued" | "publishing" | "published" | "failed" | "unconfirmed" | "canceled";
+      status: "scheduled" | "queued" | "publishing" | "processing" | "published" | "failed" | "unconfirmed" | "canceled";
       /** Format: date-time */
       dueAt: string;
       attempts: number;
@@ -5832,7 +5892,7 @@ export interface components {
           startedAt: string;
           /** Format: date-time */
           finishedAt: string | null;
-          /** @description `published`, `failed`, `unconfirmed`, `retry`, `reconciled`, `unknown`, or null while running */
+          /** @description `published`, `failed`, `unconfirmed`, `retry`, `reconciled`, `unknown`, `processing` (the platform accepted the post and finishes it later; each later check is an attempt too), or null while running */
           outcome: string | null;
           error: components["schemas"]["PublicationError"];
         })[];
@@ -6052,7 +6112,7 @@ export interface components {
       data: components["schemas"]["Event"][];
       nextCursor: string | null;
     };
-    Event: components["schemas"]["PostScheduledEvent"] | components["schemas"]["PostPublishedEvent"] | components["schemas"]["PostPartiallyPublishedEvent"] | components["schemas"]["PostFailedEvent"] | components["schemas"]["PostCanceledEvent"] | components["schemas"]["PublicationPublishedEvent"] | components["schemas"]["PublicationFailedEvent"] | components["schemas"]["PublicationUnconfirmedEvent"] | components["schemas"]["AccountConnectedEvent"] | components["schemas"]["AccountDisconnectedEvent"] | components["schemas"]["AccountReauthRequiredEvent"] | components["schemas"]["ExportReadyEvent"] | components["schemas"]["PolicyUpdatedEvent"];
+    Event: components["schemas"]["PostScheduledEvent"] | components["schemas"]["PostPublishedEvent"] | components["schemas"]["PostPartiallyPublishedEvent"] | components["schemas"]["PostFailedEvent"] | components["schemas"]["PostCanceledEvent"] | components["schemas"]["PublicationPublishedEvent"] | components["schemas"]["PublicationFailedEvent"] | components["schemas"]["PublicationProcessingEvent"] | components["schemas"]["PublicationUnconfirmedEvent"] | components["schemas"]["AccountConnectedEvent"] | components["schemas"]["AccountDisconnectedEvent"] | components["schemas"]["AccountReauthRequiredEvent"] | components["schemas"]["ExportReadyEvent"] | components["schemas"]["PolicyUpdatedEvent"];
     WebhookEndpointWithSecret: components["schemas"]["WebhookEndpoint"] & {
       /**
        * @description The signing secret (Standard Webhooks `whsec_…`), shown this once
@@ -6061,7 +6121,7 @@ export interface components {
       secret: string;
     };
     /** @enum {string} */
-    EventType: "post.scheduled" | "post.published" | "post.partially_published" | "post.failed" | "post.canceled" | "publication.published" | "publication.failed" | "publication.unconfirmed" | "account.connected" | "account.disconnected" | "account.reauth_required" | "export.ready" | "policy.updated";
+    EventType: "post.scheduled" | "post.published" | "post.partially_published" | "post.failed" | "post.canceled" | "publication.published" | "publication.failed" | "publication.processing" | "publication.unconfirmed" | "account.connected" | "account.disconnected" | "account.reauth_required" | "export.ready" | "policy.updated";
     WebhookEndpoint: {
       /** @example whe_mzxw6ytboi2dkmzvgq3tqnrvhe */
       id: string;

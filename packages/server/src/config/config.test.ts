@@ -113,6 +113,7 @@ describe('loadConfig', () => {
         accountConcurrency: 4,
         platformConcurrency: 30,
         maxAttempts: 3,
+        maxProcessingSeconds: 86_400,
         sweepIntervalSeconds: 5,
       },
       sandboxLatencyMs: 250,

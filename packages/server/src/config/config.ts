@@ -95,6 +95,7 @@ const environmentSchema = z.object({
   PUBLISH_MAX_ATTEMPTS: integer(1, 50).default(5),
   PUBLISH_ACCOUNT_CONCURRENCY: integer(1, 100).default(4),
   PUBLISH_PLATFORM_CONCURRENCY: integer(1, 10_000).default(200),
+  PUBLISH_MAX_PROCESSING_SECONDS: integer(60, 30 * 86_400).default(86_400),
   SWEEP_INTERVAL_SECONDS: integer(1, 3600).default(10),
   SANDBOX_LATENCY_MS: integer(0, 60_000).default(0),
   PLATFORM_EMULATORS: z
@@ -234,6 +235,8 @@ export interface Config {
     /** Publications to one platform in flight at once, across every worker and account. */
     platformConcurrency: number
     maxAttempts: number
+    /** How long a publication may wait for the platform to finish it (`processing`). */
+    maxProcessingSeconds: number
     sweepIntervalSeconds: number
   }
   /** Delay the sandbox platform adds to every API call, to make the network feel real. */
@@ -388,6 +391,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       concurrency: e.PUBLISH_CONCURRENCY,
       accountConcurrency: e.PUBLISH_ACCOUNT_CONCURRENCY,
       platformConcurrency: e.PUBLISH_PLATFORM_CONCURRENCY,
+      maxProcessingSeconds: e.PUBLISH_MAX_PROCESSING_SECONDS,
       maxAttempts: e.PUBLISH_MAX_ATTEMPTS,
       sweepIntervalSeconds: e.SWEEP_INTERVAL_SECONDS,
     },

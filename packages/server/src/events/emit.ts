@@ -25,9 +25,13 @@ const POST_OUTCOMES: Partial<Record<Post['status'], PostEventType>> = {
 const PUBLICATION_OUTCOMES: Partial<
   Record<
     Publication['status'],
-    'publication.published' | 'publication.failed' | 'publication.unconfirmed'
+    | 'publication.published'
+    | 'publication.failed'
+    | 'publication.unconfirmed'
+    | 'publication.processing'
   >
 > = {
+  processing: 'publication.processing',
   published: 'publication.published',
   failed: 'publication.failed',
   unconfirmed: 'publication.unconfirmed',
@@ -104,8 +108,9 @@ export function postOutcomeEvent(post: Post, rows: Publication[]): NewEvent | un
 
 /**
  * The outcome event of a publication (of `post`) whose attempt just ended, when it is one
- * (`publication.published`, `publication.failed`, `publication.unconfirmed`); a retry or a cancel
- * has none. Record it with `recordEvents`, in the change's transaction.
+ * (`publication.published`, `publication.failed`, `publication.unconfirmed`, and
+ * `publication.processing` when the platform accepted it and finishes it later); a retry or a
+ * cancel has none. Record it with `recordEvents`, in the change's transaction.
  */
 export function publicationOutcomeEvent(
   publication: Publication,

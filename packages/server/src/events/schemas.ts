@@ -130,6 +130,12 @@ export const EVENT_CATALOG = {
     description:
       'Publishing to one account failed for good; `error.action` says what to do (`reconnect`, `fix_content`, `retry_later`).',
   },
+  'publication.processing': {
+    version: 1,
+    data: PublicationEventDataSchema,
+    description:
+      'The platform accepted the post and finishes it later (a video being processed, a post in moderation); a `publication.published` or `publication.failed` follows.',
+  },
   'publication.unconfirmed': {
     version: 1,
     data: PublicationEventDataSchema,

@@ -44,7 +44,14 @@ export interface PostCheck {
 }
 
 /** Publications that count against caps and duplicates: everything but what will never post. */
-const LIVE = ['scheduled', 'queued', 'publishing', 'published', 'unconfirmed'] as const
+const LIVE = [
+  'scheduled',
+  'queued',
+  'publishing',
+  'processing',
+  'published',
+  'unconfirmed',
+] as const
 
 /**
  * Checks a post for its targets, all at once: each account must be connected and active in the

@@ -41,7 +41,10 @@ export async function deletePost(
 ) {
   const rows = await services.db.transaction(async (tx) => {
     const { rows } = await lockPost(tx, tenant, postId)
-    const inFlight = rows.filter((row) => row.status === 'publishing')
+    // Processing: the platform has the post and is finishing it; the engine still follows it.
+    const inFlight = rows.filter(
+      (row) => row.status === 'publishing' || row.status === 'processing',
+    )
     if (inFlight.length > 0) {
       throw conflict(
         'A publication is being published right now; cancel the post, wait for the attempt to end, then delete it',

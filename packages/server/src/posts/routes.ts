@@ -40,7 +40,7 @@ const PublicationSchema = z
         finishedAt: z.iso.datetime({ offset: true }).nullable(),
         outcome: z.string().nullable().openapi({
           description:
-            '`published`, `failed`, `unconfirmed`, `retry`, `reconciled`, `unknown`, or null while running',
+            '`published`, `failed`, `unconfirmed`, `retry`, `reconciled`, `unknown`, `processing` (the platform accepted the post and finishes it later; each later check is an attempt too), or null while running',
         }),
         error: PublicationErrorSchema.nullable(),
       }),

@@ -1,8 +1,10 @@
-import type {
-  Adapter,
-  CallOptions,
-  PublicationHandles,
-  PublishedPost,
+import {
+  type Adapter,
+  type CallOptions,
+  isProcessing,
+  type ProcessingPublication,
+  type PublicationHandles,
+  type PublishedPost,
 } from '@post-scheduler/adapter-core'
 import { and, eq, gt, sql } from 'drizzle-orm'
 import { openAccountAdapter } from '../connections/adapter.ts'
@@ -16,6 +18,7 @@ import type { Claim } from './claim.ts'
 import { classifyFailure } from './failures.ts'
 import type { Ending, Finish } from './finish.ts'
 import type { EngineOptions, EngineServices } from './options.ts'
+import { checkProcessing } from './processing.ts'
 import { untilAnswered } from './until-answered.ts'
 
 type Publication = typeof publications.$inferSelect
@@ -42,7 +45,9 @@ export interface Steps {
 /**
  * Runs one attempt of a publication: claims it, reconciles with the platform when an earlier
  * attempt saved handles, publishes through the account's adapter (saving its handles before the
- * irreversible call), and finishes it with the outcome or the classified failure. Each write waits
+ * irreversible call), and finishes it with the outcome or the classified failure. A publication
+ * the platform accepted and is still processing is only ever checked (`checkPublication`),
+ * never published again; `processing` answers finish it into `processing`, freeing the worker. Each write waits
  * out a database that does not answer, until the claim's deadline ({@link untilAnswered}).
  *
  * @returns how the attempt left the publication: `queued` when a budget made it wait, `skipped`
@@ -106,6 +111,11 @@ export async function runAttempt(
     }
     const target = { accessToken: openToken('access_token'), accountId: account.platformAccountId }
 
+    // The platform accepted it earlier and is finishing it: check, never publish again.
+    if (claim.publication.processingUntil) {
+      return finish(await checkProcessing(adapter, call, target, claim.publication))
+    }
+
     // An earlier attempt saved handles: it may have made the post. Ask before publishing again.
     if (Object.keys(claim.publication.handles).length > 0) {
       const found = await reconcile(adapter, call, target, claim)
@@ -143,6 +153,7 @@ export async function runAttempt(
       },
       call,
     )
+    if (isProcessing(published)) return finish(processingPatch(published, options))
     return finish(publishedPatch(published))
   } catch (error) {
     if (error instanceof LostClaimError) return 'skipped'
@@ -168,6 +179,7 @@ export async function runAttempt(
       call,
     )
     if (found.status === 'published') return { ...publishedPatch(found), outcome: 'reconciled' }
+    if (found.status === 'processing') return processingPatch(found, options)
     if (found.status === 'not_found') return undefined
     if (
       found.retryAfterSeconds !== undefined &&
@@ -194,8 +206,28 @@ function publishedPatch(published: PublishedPost): Extract<Finish, { status: 'pu
   }
 }
 
+/**
+ * The platform accepted the post and finishes it later: `processing`, checked after the
+ * platform's wait, until the adapter's or the engine's limit.
+ */
+function processingPatch(
+  processing: ProcessingPublication,
+  options: EngineOptions,
+): Extract<Finish, { status: 'processing' }> {
+  const limit = options.maxProcessingSeconds ?? DEFAULT_MAX_PROCESSING_SECONDS
+  return {
+    status: 'processing',
+    dueInSeconds: Math.max(0, processing.checkAfterSeconds),
+    handles: { ...processing.handles },
+    maxWaitSeconds: Math.min(limit, processing.maxWaitSeconds ?? limit),
+  }
+}
+
+/** How long the platform may take to finish a post, unless configured: a day. */
+const DEFAULT_MAX_PROCESSING_SECONDS = 86_400
+
 /** "90 s", "12 min", "3 h": a delay for people. */
-function formatDelay(seconds: number): string {
+export function formatDelay(seconds: number): string {
   if (seconds < 120) return `${Math.round(seconds)} s`
   if (seconds < 7200) return `${Math.round(seconds / 60)} min`
   return `${Math.round(seconds / 3600)} h`

@@ -43,9 +43,12 @@ export interface Claim {
   missed?: { lateSeconds: number; limitSeconds: number }
 }
 
-/** Publications that may be claimed now: due (or within a second of it), or abandoned. */
+/**
+ * Publications that may be claimed now: due (or within a second of it) — a `processing` one is
+ * due for its next check — or abandoned.
+ */
 const claimable = sql`(
-  (${publications.status} in ('scheduled', 'queued') and ${publications.dueAt} <= now() + interval '1 second')
+  (${publications.status} in ('scheduled', 'queued', 'processing') and ${publications.dueAt} <= now() + interval '1 second')
   or (${publications.status} = 'publishing' and ${publications.deadlineAt} < now())
 )`
 
@@ -129,9 +132,11 @@ export async function claimPublications(
       account: row.account,
       app: app.app,
       appKey: app.key,
-      // Only a first attempt can be missed: a retry's time is the engine's, not the user's.
+      // Only a first attempt can be missed: a retry's or a check's time is the engine's, not the
+      // user's.
       ...(limitSeconds !== null &&
         publication.attempts === 1 &&
+        publication.processingUntil === null &&
         lateSeconds > limitSeconds && { missed: { lateSeconds, limitSeconds } }),
     })
   }
@@ -268,7 +273,8 @@ async function startAttempts(
           .set({
             status: 'publishing',
             attemptId: sql`given.attempt`,
-            attempts: sql`${publications.attempts} + 1`,
+            // A check of a post the platform is processing is not another try at publishing.
+            attempts: sql`case when ${publications.status} = 'processing' then ${publications.attempts} else ${publications.attempts} + 1 end`,
             deadlineAt: sql`now() + make_interval(secs => ${options.deadlineSeconds})`,
             awaitingSlotSince: null,
             updatedAt: sql`now()`,

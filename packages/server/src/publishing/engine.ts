@@ -40,9 +40,15 @@ export interface Publisher {
  * {@link untilAnswered}); its claim and checkpoint writes wait the same way. Only a dead worker's
  * claim waits out its deadline.
  *
+ * A platform that finishes posts later (video processing, moderation) answers `processing`: the
+ * attempt finishes into `processing` with its handles and the next check's time, holding no worker
+ * slot, budget place or connection; each check is then claimed like an attempt and calls
+ * `checkPublication` (never `publish` again) until the post is published, failed, or past the
+ * platform's wait and `unconfirmed`.
+ *
  * Where each part lives: `claim.ts` (the claim, its budgets decided by `budget-decision.ts` from
  * what `budgets.ts` reads), `attempt.ts` (an attempt: checkpoints, the adapter's call,
- * reconciliation), `failures.ts` (classifying failures), `finish.ts` (the fenced finish and the
+ * reconciliation), `processing.ts` (a check of a publication the platform is processing), `failures.ts` (classifying failures), `finish.ts` (the fenced finish and the
  * wake-ups of publications waiting for a place), `until-answered.ts` (waiting out the database).
  *
  * @example

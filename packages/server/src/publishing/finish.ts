@@ -13,9 +13,21 @@ type Publication = typeof publications.$inferSelect
 
 /** How an attempt ends. */
 export type Finish =
-  | { status: 'published'; platformPostId: string; url: string | null; outcome?: string }
+  /** `platformPostId` null: published, the platform gives its public id later (TikTok). */
+  | { status: 'published'; platformPostId: string | null; url: string | null; outcome?: string }
   | { status: 'failed' | 'unconfirmed'; error: PublicationError; outcome?: string }
   | { status: 'queued'; dueInSeconds: number; error?: PublicationError; outcome?: string }
+  /**
+   * The platform accepted the post and finishes it later: checked again in `dueInSeconds`, with
+   * `handles` saved; checking stops `maxWaitSeconds` after the first time (kept on later checks).
+   */
+  | {
+      status: 'processing'
+      dueInSeconds: number
+      handles: Record<string, string>
+      maxWaitSeconds: number
+      outcome?: string
+    }
 
 /** An attempt that ended, and how. */
 export interface Ending {
@@ -46,11 +58,15 @@ export async function finishAttempts(
     next_status: patch.status,
     platform_post: patch.status === 'published' ? patch.platformPostId : null,
     link: patch.status === 'published' ? patch.url : null,
-    failure: patch.status === 'published' ? null : (patch.error ?? null),
-    wait_seconds: patch.status === 'queued' ? patch.dueInSeconds : null,
+    failure:
+      patch.status === 'published' || patch.status === 'processing' ? null : (patch.error ?? null),
+    wait_seconds:
+      patch.status === 'queued' || patch.status === 'processing' ? patch.dueInSeconds : null,
+    saved: patch.status === 'processing' ? patch.handles : {},
+    max_wait_seconds: patch.status === 'processing' ? patch.maxWaitSeconds : null,
     result: patch.outcome ?? (patch.status === 'queued' ? 'retry' : patch.status),
   }))
-  const table = sql`jsonb_to_recordset(${JSON.stringify(given)}::jsonb) as given(publication text, attempt text, next_status text, platform_post text, link text, failure jsonb, wait_seconds float8, result text)`
+  const table = sql`jsonb_to_recordset(${JSON.stringify(given)}::jsonb) as given(publication text, attempt text, next_status text, platform_post text, link text, failure jsonb, wait_seconds float8, saved jsonb, max_wait_seconds float8, result text)`
   const finished = await services.db.transaction(async (tx) => {
     await lockPosts(
       tx,
@@ -67,7 +83,14 @@ export async function finishAttempts(
         url: sql`case when ${published} then given.link else ${publications.url} end`,
         publishedAt: sql`case when ${published} then now() else ${publications.publishedAt} end`,
         error: sql`given.failure`,
-        dueAt: sql`case when given.next_status = 'queued' then now() + make_interval(secs => given.wait_seconds) else ${publications.dueAt} end`,
+        dueAt: sql`case when given.next_status in ('queued', 'processing') then now() + make_interval(secs => given.wait_seconds) else ${publications.dueAt} end`,
+        handles: sql`${publications.handles} || given.saved`,
+        // Set by the first `processing`, kept through its checks and their retries; cleared at the
+        // end, so a person's retry of a failed or unconfirmed one starts over (reconciling first).
+        processingUntil: sql`case
+          when given.next_status = 'processing' then coalesce(${publications.processingUntil}, now() + make_interval(secs => given.max_wait_seconds))
+          when given.next_status = 'queued' then ${publications.processingUntil}
+          end`,
       })
       .from(table)
       .where(
@@ -100,19 +123,22 @@ export async function finishAttempts(
       tx,
       services.queue,
       [
-        ...finished.filter((row) => row.status === 'queued'),
+        ...finished.filter((row) => row.status === 'queued' || row.status === 'processing'),
         ...(await promoteWaiting(tx, services.config.queueSchema, finished)),
       ],
       { expireInSeconds: options.deadlineSeconds * 2 },
     )
-    const posts = new Map(items.map((item) => [item.claim.attemptId, item.claim.post]))
+    const claims = new Map(items.map((item) => [item.claim.attemptId, item.claim]))
     await refreshPostStatuses(
       tx,
       finished.map((row) => row.postId),
       {
         events: finished.flatMap((row) => {
-          const post = posts.get(row.attemptId as string)
-          return (post && publicationOutcomeEvent(row, post)) ?? []
+          const claim = claims.get(row.attemptId as string)
+          // `publication.processing` once, when the platform first accepts it; not at each check.
+          if (!claim || (row.status === 'processing' && claim.publication.processingUntil))
+            return []
+          return publicationOutcomeEvent(row, claim.post) ?? []
         }),
       },
     )

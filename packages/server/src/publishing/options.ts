@@ -11,6 +11,11 @@ export interface EngineOptions {
   accountConcurrency: number
   /** Publications to one platform in flight at once, across every worker and account. */
   platformConcurrency: number
+  /**
+   * How long a publication may wait in `processing` (the platform finishing it) before the engine
+   * stops checking and marks it `unconfirmed`; an adapter may ask for less. Defaults to a day.
+   */
+  maxProcessingSeconds?: number
 }
 
 /** What the engine's steps use: the services, and the queue its retries and wake-ups go on. */

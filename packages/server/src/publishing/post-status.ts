@@ -82,7 +82,8 @@ function postStatusOf(rows: Pick<Publication, 'status'>[]): Post['status'] | und
   if (total === 0) return undefined
   return count('canceled') === total
     ? 'canceled'
-    : count('publishing') > 0
+    : // Processing: the platform is finishing it; the post is still being published.
+      count('publishing', 'processing') > 0
       ? 'publishing'
       : count('scheduled', 'queued') > 0
         ? 'scheduled'

@@ -9,7 +9,9 @@ import { publications, sandboxPosts } from '../db/schema/index.ts'
 
 // Publishing under failure, with real worker processes on one database: workers killed mid-flight,
 // a worker frozen past its deadline. The outcome must hold whatever the timing: no post twice,
-// none lost, every publication ending published, failed or unconfirmed.
+// none lost, every publication ending published, failed or unconfirmed — a share of them going
+// through `processing` (the platform finishing them a second later), checked by whichever worker
+// is alive.
 
 const server = await startTestServer({ rateLimitPerMinute: 1_000_000 })
 const { request } = server
@@ -45,8 +47,16 @@ function startWorker(env: Record<string, string> = {}) {
   return worker
 }
 
-/** `count` posts to publish now, spread over `accounts` connected accounts (each in its tenant). */
-async function createPosts(count: number, prefix: string, accounts = 1) {
+/**
+ * `count` posts to publish now, spread over `accounts` connected accounts (each in its tenant);
+ * every `processingEvery`-th one the sandbox finishes a second after accepting it.
+ */
+async function createPosts(
+  count: number,
+  prefix: string,
+  accounts = 1,
+  processingEvery = Number.POSITIVE_INFINITY,
+) {
   const targets: { apiKey: string; accountId: string }[] = []
   for (let i = 0; i < accounts; i++) {
     const tenant = await tenantWithProfile()
@@ -60,7 +70,10 @@ async function createPosts(count: number, prefix: string, accounts = 1) {
       token: target.apiKey,
       json: {
         accountIds: [target.accountId],
-        content: { text: `${prefix} ${i}` },
+        content: {
+          text:
+            i % processingEvery === 0 ? `${prefix} ${i} #sandbox-processing:1` : `${prefix} ${i}`,
+        },
         publishNow: true,
       },
     })
@@ -84,13 +97,13 @@ const duplicates = (prefix: string) =>
     where text like ${`${prefix} %`} group by text having count(*) > 1`)
 
 describe('publishing under failure', () => {
-  it('publishes 1,000 posts to 10 accounts exactly once while a worker is SIGKILLed every 2 s', {
+  it('publishes 1,000 posts to 10 accounts exactly once, a fifth of them processed by the platform, while a worker is SIGKILLed every 2 s', {
     timeout: 600_000,
   }, async () => {
     const prefix = `chaos-${crypto.randomUUID().slice(0, 8)}`
     const total = 1000
     // Ten accounts, so each account's concurrency budget (4 by default) is not the bottleneck.
-    await createPosts(total, prefix, 10)
+    await createPosts(total, prefix, 10, 5)
 
     const startedAt = Date.now()
     const running = [startWorker(), startWorker(), startWorker()]
@@ -133,6 +146,15 @@ describe('publishing under failure', () => {
     // Every copy on the platform is accounted for by a published publication: none lost, none hidden.
     expect(copies[0]?.count).toBe(counts.published)
     expect((counts.published ?? 0) + (counts.failed ?? 0) + (counts.unconfirmed ?? 0)).toBe(total)
+    // The processing share went through `processing` (those whose worker died before it finished
+    // their first attempt may be found already published by the reconciliation instead).
+    const processed = await db.execute<{ count: number }>(sql`
+      select count(distinct a.publication_id)::int as count from post_scheduler.publication_attempts a
+      join post_scheduler.publications p on p.id = a.publication_id
+      join post_scheduler.posts post on post.id = p.post_id
+      where post.content->>'text' like ${`${prefix} %`} and a.outcome = 'processing'`)
+    console.log(`chaos: ${processed[0]?.count} publications went through processing`)
+    expect(processed[0]?.count).toBeGreaterThan(0)
   })
 
   it('stays exactly once when a frozen worker resumes after another took over', {

@@ -132,8 +132,9 @@ async function sweepBatch(
                 // A queued publication overdue by a while with no job waiting has lost its job
                 // (re-sent at most every 10 s). One still waiting is only behind a backlog:
                 // touching it would add to the work of a busy queue.
+                // The same for a processing publication's next check.
                 and(
-                  eq(publications.status, 'queued'),
+                  inArray(publications.status, ['queued', 'processing']),
                   lt(publications.dueAt, sql`now() - interval '10 seconds'`),
                   lt(publications.updatedAt, sql`now() - interval '10 seconds'`),
                   // The predicate of pg-boss's index of waiting jobs of `short` queues.

@@ -1,4 +1,5 @@
 import type { Capabilities } from '../capabilities/capabilities.ts'
+import type { AnyAdapterError } from '../errors/errors.ts'
 import type { CallOptions } from '../http/request.ts'
 import type { OAuthTokens } from '../oauth/token-request.ts'
 import type { ContentIssue, PostContent, PublishMedia } from './post.ts'
@@ -65,9 +66,66 @@ export interface PublishedPost {
   firstCommentId?: string
 }
 
+/**
+ * The platform accepted the post and finishes it later (an Instagram video container, a Facebook
+ * reel, a YouTube upload in processing, TikTok moderation): the engine saves `handles`, frees its
+ * worker, and calls `checkPublication` after `checkAfterSeconds`.
+ */
+export interface ProcessingPublication {
+  status: 'processing'
+  /** What `checkPublication` needs to find the post again (merged into the saved handles). */
+  handles: PublicationHandles
+  /** When to check first, as the platform's documented cadence says. */
+  checkAfterSeconds: number
+  /**
+   * How long the platform may take at most; past it the engine stops checking and marks the
+   * publication `unconfirmed`. Absent: the engine's own limit.
+   */
+  maxWaitSeconds?: number
+}
+
+/**
+ * How `publish` ends: a {@link PublishedPost} (optionally tagged `status: 'published'`), or
+ * {@link ProcessingPublication} when the platform finishes later.
+ */
+export type PublishResult =
+  | PublishedPost
+  | ({ status: 'published' } & PublishedPost)
+  | ProcessingPublication
+
+/**
+ * Whether `publish` answered "accepted, still processing" rather than published.
+ *
+ * @example
+ * ```ts
+ * const result = await adapter.publish(params)
+ * if (isProcessing(result)) schedule(result.checkAfterSeconds)
+ * else record(result.platformPostId)
+ * ```
+ */
+export function isProcessing(result: PublishResult): result is ProcessingPublication {
+  return 'status' in result && result.status === 'processing'
+}
+
+/** What `checkPublication` found about a publication the platform was still processing. */
+export type PublicationCheck =
+  /**
+   * Public. `platformPostId` undefined: published, but the platform gives its public id later
+   * (TikTok); the publication is recorded as published without it.
+   */
+  | ({ status: 'published' } & Omit<PublishedPost, 'platformPostId'> & {
+        platformPostId: string | undefined
+      })
+  /** Not finished yet: check again after `checkAfterSeconds`. `handles`: new ones to save. */
+  | { status: 'processing'; checkAfterSeconds: number; handles?: PublicationHandles }
+  /** The platform gave up on it (a video it could not process, a post moderation refused). */
+  | { status: 'failed'; error: AnyAdapterError }
+
 /** What `lookUpPublication` found about an attempt whose outcome was unknown. */
 export type PublicationLookUp =
   | ({ status: 'published' } & PublishedPost)
+  /** Made, and the platform is still processing it: the engine continues with `checkPublication`. */
+  | ProcessingPublication
   /** Certainly not made: publishing again cannot create a duplicate. */
   | { status: 'not_found' }
   /** The platform cannot tell (yet). `retryAfterSeconds`: ask again then, if it may know later. */
@@ -145,8 +203,36 @@ export interface Adapter {
    * `checkpoint` with every handle obtained before the irreversible call. When the irreversible
    * call was sent and no answer came back, throws `OUTCOME_UNKNOWN`: reconcile with
    * `lookUpPublication`, never retry blindly.
+   *
+   * Where the platform finishes later, it answers {@link ProcessingPublication} as soon as the
+   * platform has accepted the post, with the handles `checkPublication` needs. Rule: an adapter
+   * whose `publish` can answer `processing` must implement `checkPublication`; once it has
+   * answered `processing`, the engine never calls `publish` again for that publication, only
+   * `checkPublication`.
    */
-  publish(params: PublishParams, options?: CallOptions): Promise<PublishedPost>
+  publish(params: PublishParams, options?: CallOptions): Promise<PublishResult>
+
+  /**
+   * Where the platform finishes posts after accepting them: whether a post `publish` answered
+   * `processing` for is public yet, from the saved handles. Called on the platform's cadence by a
+   * worker that holds nothing meanwhile. Rule: it only reads (it never publishes); `failed` only
+   * when the platform has given up on the post, and a failure to ask (network, rate limit) is
+   * thrown as an `AdapterError`, as in any verb — the engine then checks again later.
+   *
+   * @example
+   * ```ts
+   * async checkPublication({ accessToken, handles }, options) {
+   *   const container = await readContainer(accessToken, handles.containerId, options)
+   *   if (container.status === 'IN_PROGRESS') return { status: 'processing', checkAfterSeconds: 60 }
+   *   if (container.status === 'ERROR') return { status: 'failed', error: new ContentRejectedError(…) }
+   *   return { status: 'published', platformPostId: container.mediaId, url: container.permalink }
+   * }
+   * ```
+   */
+  checkPublication?(
+    params: AccountCall & { handles: PublicationHandles },
+    options?: CallOptions,
+  ): Promise<PublicationCheck>
 
   /** Deletes a published post; succeeds if it is already gone. */
   deletePost?(

@@ -2,7 +2,14 @@ import type { AnyHandler } from 'msw'
 import { setupServer } from 'msw/node'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import type { MediaKind, MediaKindLimits } from '../capabilities/capabilities.ts'
-import type { Adapter, PublicationHandles, PublishParams } from '../contract/adapter.ts'
+import {
+  type Adapter,
+  isProcessing,
+  type PublicationCheck,
+  type PublicationHandles,
+  type PublishParams,
+  type PublishResult,
+} from '../contract/adapter.ts'
 import type { PostContent, PublishMedia } from '../contract/post.ts'
 import { type AdapterErrorCode, isAdapterError } from '../errors/errors.ts'
 import { generateCodeVerifier, generateState } from '../oauth/pkce.ts'
@@ -42,6 +49,12 @@ export interface ConformanceEmulator {
   injectFault(operation: ConformanceOperation, fault: ConformanceFault): InjectedFault
   /** How many posts the platform holds for an account (deleted ones excluded): the duplicate count. */
   countPosts(accountId: string): Promise<number>
+  /**
+   * Where the platform finishes posts after accepting them: makes the next post it accepts
+   * finish `afterSeconds` later, as `outcome`. Present: the suite checks `publish` answers
+   * `processing` and `checkPublication` follows it to the end.
+   */
+  deferCompletion?(completion: { afterSeconds: number; outcome: 'published' | 'failed' }): void
 }
 
 /** What an adapter package passes to {@link describeAdapterConformance}. */
@@ -59,7 +72,11 @@ export interface ConformanceTarget {
  * (state, PKCE, single-use codes), refresh and revoke where supported, account listing, pure
  * validation, publishing every kind the capabilities declare, delete and metrics where supported,
  * one test per error class, and idempotent reconciliation (a publish whose answer was lost is
- * found by `lookUpPublication`, and retrying it does not post twice).
+ * found by `lookUpPublication`, and retrying it does not post twice). Where the emulator can
+ * defer completion (`deferCompletion`), the asynchronous flow too: `publish` answers `processing`,
+ * `checkPublication` exists and follows the post to published or failed, and a look-up of a post
+ * still processing answers `processing`. A `publish` that answers `processing` anywhere in the
+ * suite is followed with `checkPublication` to its end.
  *
  * Call it at the top level of a test file; it starts its own msw server.
  *
@@ -88,7 +105,8 @@ export function describeAdapterConformance(target: ConformanceTarget): void {
   afterEach(() => server.resetHandlers())
   afterAll(() => server.close())
 
-  const probe = target.createAdapter(target.createEmulator())
+  const probeEmulator = target.createEmulator()
+  const probe = target.createAdapter(probeEmulator)
   const { capabilities } = probe
   const features = capabilities.features
 
@@ -141,6 +159,38 @@ export function describeAdapterConformance(target: ConformanceTarget): void {
     return error as Record<string, unknown>
   }
 
+  /**
+   * Follows a publish that answered `processing` with `checkPublication` until it ends (waiting at
+   * most a second between checks: emulators finish quickly).
+   */
+  async function settle(
+    result: PublishResult,
+    call: { accessToken: string; accountId: string },
+  ): Promise<Exclude<PublicationCheck, { status: 'processing' }>> {
+    if (!isProcessing(result)) return { status: 'published', ...result }
+    const check = adapter.checkPublication?.bind(adapter)
+    if (!check)
+      throw new Error('publish answered processing but the adapter has no checkPublication')
+    let handles = result.handles
+    let waitSeconds = result.checkAfterSeconds
+    for (let checks = 0; checks < 30; checks++) {
+      await new Promise((resolve) => setTimeout(resolve, Math.min(1, waitSeconds) * 1000))
+      const found = await check({ ...call, handles })
+      if (found.status !== 'processing') return found
+      handles = { ...handles, ...found.handles }
+      waitSeconds = found.checkAfterSeconds
+    }
+    throw new Error('the post was still processing after 30 checks')
+  }
+
+  /** Publishes and follows the post to the end: it must be published. */
+  async function publishToTheEnd(params: PublishParams) {
+    const call = { accessToken: params.accessToken, accountId: params.accountId }
+    const ended = await settle(await adapter.publish(params), call)
+    if (ended.status !== 'published') throw ended.error
+    return { ...ended, platformPostId: ended.platformPostId ?? '' }
+  }
+
   const text = (label: string) => `Conformance ${label} ${crypto.randomUUID().slice(0, 8)}`
 
   describe(`${capabilities.displayName} adapter conformance`, () => {
@@ -154,6 +204,13 @@ export function describeAdapterConformance(target: ConformanceTarget): void {
         expect(typeof probe.getMetrics === 'function').toBe(features.metrics)
         expect(typeof probe.revokeToken === 'function').toBe(features.revokeToken)
       })
+
+      it.runIf(probeEmulator.deferCompletion !== undefined)(
+        'implements checkPublication, as its platform finishes posts later',
+        () => {
+          expect(typeof probe.checkPublication).toBe('function')
+        },
+      )
     })
 
     describe('OAuth', () => {
@@ -252,7 +309,7 @@ export function describeAdapterConformance(target: ConformanceTarget): void {
           const { account, accessToken } = await connect()
           const { params } = publishParams({ accessToken, accountId: account.id }, buildPost(kind))
           expect(adapter.validatePost({ post: params.post })).toEqual([])
-          const published = await adapter.publish(params)
+          const published = await publishToTheEnd(params)
           expect(published.platformPostId).not.toBe('')
           if (kind === 'thread') expect(published.threadPostIds?.length).toBe(1)
           if (kind === 'first comment') expect(published.firstCommentId).toBeDefined()
@@ -276,7 +333,7 @@ export function describeAdapterConformance(target: ConformanceTarget): void {
       it.runIf(features.deletePost)('deletes a post, and deleting it again succeeds', async () => {
         const { account, accessToken } = await connect()
         const call = { accessToken, accountId: account.id }
-        const { platformPostId } = await adapter.publish(publishParams(call, basicPost()).params)
+        const { platformPostId } = await publishToTheEnd(publishParams(call, basicPost()).params)
         await adapter.deletePost?.({ ...call, platformPostId })
         expect(await emulator.countPosts(account.id)).toBe(0)
         await adapter.deletePost?.({ ...call, platformPostId })
@@ -285,11 +342,63 @@ export function describeAdapterConformance(target: ConformanceTarget): void {
       it.runIf(features.metrics)('reports metrics for each published post', async () => {
         const { account, accessToken } = await connect()
         const call = { accessToken, accountId: account.id }
-        const first = await adapter.publish(publishParams(call, basicPost()).params)
-        const second = await adapter.publish(publishParams(call, basicPost()).params)
+        const first = await publishToTheEnd(publishParams(call, basicPost()).params)
+        const second = await publishToTheEnd(publishParams(call, basicPost()).params)
         const ids = [first.platformPostId, second.platformPostId]
         const metrics = await adapter.getMetrics?.({ ...call, platformPostIds: ids })
         expect(metrics?.map((entry) => entry.platformPostId).sort()).toEqual([...ids].sort())
+      })
+    })
+
+    describe.runIf(probeEmulator.deferCompletion !== undefined)('processing', () => {
+      it('answers processing with its handles, then checkPublication follows the post until it is published', async () => {
+        const { account, accessToken } = await connect()
+        const call = { accessToken, accountId: account.id }
+        emulator.deferCompletion?.({ afterSeconds: 0.3, outcome: 'published' })
+        const result = await adapter.publish(publishParams(call, basicPost()).params)
+        expect(result).toMatchObject({
+          status: 'processing',
+          checkAfterSeconds: expect.any(Number),
+        })
+        if (!isProcessing(result)) throw new Error('unreachable: checked above')
+        expect(Object.keys(result.handles).length).toBeGreaterThan(0)
+        const early = await adapter.checkPublication?.({ ...call, handles: result.handles })
+        expect(early?.status).toBe('processing')
+        const ended = await settle(result, call)
+        expect(ended).toMatchObject({ status: 'published', platformPostId: expect.any(String) })
+        expect(await emulator.countPosts(account.id)).toBe(1)
+      })
+
+      it('answers failed, with a classified AdapterError, when the platform gives up on the post', async () => {
+        const { account, accessToken } = await connect()
+        const call = { accessToken, accountId: account.id }
+        emulator.deferCompletion?.({ afterSeconds: 0.2, outcome: 'failed' })
+        const ended = await settle(
+          await adapter.publish(publishParams(call, basicPost()).params),
+          call,
+        )
+        expect(ended.status).toBe('failed')
+        if (ended.status !== 'failed') throw new Error('unreachable: checked above')
+        expect(isAdapterError(ended.error)).toBe(true)
+      })
+
+      it('finds a post still processing on look-up (never not_found), and a retry does not post twice', async () => {
+        const { account, accessToken } = await connect()
+        const call = { accessToken, accountId: account.id }
+        emulator.deferCompletion?.({ afterSeconds: 5, outcome: 'published' })
+        const first = publishParams(call, basicPost())
+        await adapter.publish(first.params)
+        const found = await adapter.lookUpPublication({
+          ...call,
+          attemptId: first.params.attemptId,
+          handles: first.handles(),
+        })
+        expect(found.status).toBe('processing')
+        const retry = publishParams(call, first.params.post, { handles: first.handles() })
+        expect((await adapter.publish(retry.params)) as PublishResult).toMatchObject({
+          status: 'processing',
+        })
+        expect(await emulator.countPosts(account.id)).toBe(1)
       })
     })
 
@@ -389,7 +498,7 @@ export function describeAdapterConformance(target: ConformanceTarget): void {
         expect(found).toMatchObject({ status: 'published', platformPostId: expect.any(String) })
 
         const retry = publishParams(call, first.params.post, { handles: first.handles() })
-        const republished = await adapter.publish(retry.params)
+        const republished = await publishToTheEnd(retry.params)
         if (found.status !== 'published') throw new Error('unreachable: checked above')
         expect(republished.platformPostId).toBe(found.platformPostId)
         expect(await emulator.countPosts(account.id)).toBe(1)

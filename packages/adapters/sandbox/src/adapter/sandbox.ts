@@ -11,6 +11,7 @@ import {
   requestTokens,
   sendPlatformRequest,
   sendTokenEndpointRequest,
+  UnexpectedResponseError,
   uploadInParts,
   validatePostContent,
 } from '@post-scheduler/adapter-core'
@@ -66,7 +67,33 @@ const postSchema = z.object({
   url: z.string(),
   threadPostIds: z.array(z.string()),
   firstCommentId: z.string().nullable(),
+  idempotencyKey: z.string(),
+  // Absent from sandboxes older than asynchronous publishing: every post was public at once.
+  status: z.enum(['published', 'processing', 'failed']).default('published'),
+  checkAfterSeconds: z.number().nullable().default(null),
+  error: z.object({ code: z.string(), message: z.string() }).nullable().default(null),
 })
+
+type SandboxPostResource = z.infer<typeof postSchema>
+
+function publishedPostOf(post: SandboxPostResource) {
+  return {
+    platformPostId: post.id,
+    url: post.url,
+    threadPostIds: post.threadPostIds,
+    firstCommentId: post.firstCommentId ?? undefined,
+  }
+}
+
+/** Handles of a post the sandbox is still processing: its key, and its id to read it by. */
+function processingOf(post: SandboxPostResource) {
+  return {
+    status: 'processing' as const,
+    handles: { idempotencyKey: post.idempotencyKey, postId: post.id },
+    // No wait announced: it has finished (failed), so check at once.
+    checkAfterSeconds: post.checkAfterSeconds ?? 0.1,
+  }
+}
 
 const uploadSchema = z.object({ id: z.string(), partSizeBytes: z.number().int().positive() })
 
@@ -91,6 +118,9 @@ const metricsSchema = z.object({
  * Exactly-once: `publish` sends an `Idempotency-Key` (from the saved handles on a retry, else
  * the attempt id), checkpointed before the post is sent; `lookUpPublication` asks the sandbox
  * for a post with that key, and the answer is exact.
+ *
+ * Asynchronous: a post the sandbox finishes later (`#sandbox-processing`, or the platform's
+ * `processing` option) is answered `processing` with its post id; `checkPublication` reads it.
  *
  * @example
  * ```ts
@@ -262,12 +292,43 @@ export function sandbox(config: SandboxConfig) {
         options,
       )
       const published = await readJSON(response, postSchema, PLATFORM)
-      return {
-        platformPostId: published.id,
-        url: published.url,
-        threadPostIds: published.threadPostIds,
-        firstCommentId: published.firstCommentId ?? undefined,
+      // Accepted, finished later (`#sandbox-processing`): the engine checks back with
+      // `checkPublication`. A replay of a post that already failed processing is read the same way.
+      if (published.status !== 'published') return processingOf(published)
+      return publishedPostOf(published)
+    },
+
+    async checkPublication({ accessToken, handles }, options?: CallOptions) {
+      const postId = handles.postId
+      if (postId === undefined) {
+        throw new UnexpectedResponseError('No sandbox post id was saved for this publication', {
+          platform: PLATFORM,
+        })
       }
+      const response = await send(
+        {
+          platform: PLATFORM,
+          method: 'GET',
+          url: `${baseURL}/v1/posts/${encodeURIComponent(postId)}`,
+          headers: bearer(accessToken),
+        },
+        options,
+      )
+      const post = await readJSON(response, postSchema, PLATFORM)
+      if (post.status === 'processing') {
+        return { status: 'processing', checkAfterSeconds: post.checkAfterSeconds ?? 1 }
+      }
+      if (post.status === 'failed') {
+        const code = post.error?.code ?? 'PROCESSING_FAILED'
+        return {
+          status: 'failed',
+          error: new ContentRejectedError(
+            `The sandbox could not process the post: ${post.error?.message ?? code}`,
+            { platform: PLATFORM, platformCode: code },
+          ),
+        }
+      }
+      return { status: 'published', ...publishedPostOf(post) }
     },
 
     async deletePost({ accessToken, platformPostId }, options?: CallOptions) {
@@ -322,13 +383,8 @@ export function sandbox(config: SandboxConfig) {
       const { data } = await readJSON(response, z.object({ data: z.array(postSchema) }), PLATFORM)
       const found = data[0]
       if (!found) return { status: 'not_found' }
-      return {
-        status: 'published',
-        platformPostId: found.id,
-        url: found.url,
-        threadPostIds: found.threadPostIds,
-        firstCommentId: found.firstCommentId ?? undefined,
-      }
+      if (found.status !== 'published') return processingOf(found)
+      return { status: 'published', ...publishedPostOf(found) }
     },
   } satisfies Adapter
 }

@@ -10,6 +10,7 @@ import {
   type SandboxOperation,
 } from './faults.ts'
 import { renderConsentPage, renderErrorPage, renderPostPage } from './pages.ts'
+import { processingFromText, type SandboxProcessingSource } from './processing.ts'
 import type { SandboxMedia, SandboxPost, SandboxStore } from './store.ts'
 
 /** An OAuth client the sandbox accepts. */
@@ -43,6 +44,13 @@ export interface SandboxPlatformOptions {
   latencyMs?: number
   /** Decides which calls fail and how. Defaults to `#sandbox-fail:<kind>` markers in post text. */
   faults?: SandboxFaultSource
+  /**
+   * Decides which posts finish later (answered `202` with `status: 'processing'`, then read with
+   * `GET /v1/posts/{id}`). Defaults to `#sandbox-processing[:<seconds>]` and
+   * `#sandbox-fail:processing` markers in post text; `() => ({ seconds: 30 })` makes every post
+   * asynchronous.
+   */
+  processing?: SandboxProcessingSource
   /** Size of upload parts the sandbox asks for. Defaults to 4 MiB. */
   uploadPartSizeBytes?: number
   now?: () => Date
@@ -72,6 +80,11 @@ interface CodeState {
 interface TokenState {
   grantId: string
   expiresAt: number
+}
+interface ProcessingState {
+  /** When processing ends (ISO 8601). */
+  readyAt: string
+  outcome: 'published' | 'failed'
 }
 interface UploadState {
   clientId: string
@@ -126,6 +139,7 @@ export function createSandboxPlatform(options: SandboxPlatformOptions): SandboxP
   const basePath = new URL(baseURL).pathname.replace(/\/+$/, '')
   const now = options.now ?? (() => new Date())
   const faults = options.faults ?? faultsFromText
+  const processing = options.processing ?? processingFromText
   const partSize = options.uploadPartSizeBytes ?? 4 * 1024 * 1024
 
   async function handle(request: Request): Promise<Response> {
@@ -182,6 +196,11 @@ export function createSandboxPlatform(options: SandboxPlatformOptions): SandboxP
     if (route === 'POST /v1/posts') return (grant) => publish(request, grant)
     if (route === 'GET /v1/posts') return (grant) => lookUp(url, grant)
     if (route === 'GET /v1/posts/metrics') return (grant) => metrics(url, grant)
+    const read = /^GET \/v1\/posts\/([\w-]+)$/.exec(route)
+    if (read?.[1]) {
+      const id = read[1]
+      return (grant) => readPost(grant, id)
+    }
     const remove = /^DELETE \/v1\/posts\/([\w-]+)$/.exec(route)
     if (remove?.[1]) {
       const id = remove[1]
@@ -497,7 +516,7 @@ export function createSandboxPlatform(options: SandboxPlatformOptions): SandboxP
     const replay = (
       await store.listPosts({ accountId: body.accountId, idempotencyKey, includeDeleted: true })
     ).posts[0]
-    if (replay) return json(200, postResource(replay), { 'idempotent-replayed': 'true' })
+    if (replay) return json(200, await postResource(replay), { 'idempotent-replayed': 'true' })
 
     const fault = faults({ operation: 'publish', accountId: body.accountId, text: body.text })
     if (fault && fault.kind !== 'timeout_after_commit') return faultResponse(fault)
@@ -555,13 +574,41 @@ export function createSandboxPlatform(options: SandboxPlatformOptions): SandboxP
       deletedAt: undefined,
     }
     const { post: saved, created } = await store.insertPost(post)
+    const later = created ? processing({ accountId: body.accountId, text: body.text }) : undefined
+    if (later) {
+      // Kept beside the post (not in it), so any store holds it without a schema of its own.
+      const state: ProcessingState = {
+        readyAt: secondsFromNow(later.seconds).toISOString(),
+        outcome: later.outcome ?? 'published',
+      }
+      await store.putState(`processing:${saved.id}`, state, secondsFromNow(later.seconds + 86_400))
+    }
     if (fault?.kind === 'timeout_after_commit')
       return hangUntilAborted(request, fault.holdMs ?? 120_000)
+    const resource = await postResource(saved)
     return json(
-      created ? 201 : 200,
-      postResource(saved),
+      !created ? 200 : resource.status === 'processing' ? 202 : 201,
+      resource,
       created ? {} : { 'idempotent-replayed': 'true' },
     )
+  }
+
+  async function readPost(grant: Grant, id: string): Promise<Response> {
+    const post = await store.getPost(id)
+    if (!post || !ownsAccount(grant, post.accountId))
+      return apiError(404, 'POST_NOT_FOUND', `No post ${id}.`)
+    return withFault('lookup', { accountId: post.accountId }, async () =>
+      json(200, await postResource(post)),
+    )
+  }
+
+  /** Where a post is in its processing: public, still processing (and for how long), or failed. */
+  async function processingOf(post: SandboxPost) {
+    const state = (await store.getState(`processing:${post.id}`)) as ProcessingState | undefined
+    if (!state) return { status: 'published' as const }
+    const remainingSeconds = (new Date(state.readyAt).getTime() - now().getTime()) / 1000
+    if (remainingSeconds > 0) return { status: 'processing' as const, remainingSeconds }
+    return { status: state.outcome }
   }
 
   async function lookUp(url: URL, grant: Grant): Promise<Response> {
@@ -582,7 +629,8 @@ export function createSandboxPlatform(options: SandboxPlatformOptions): SandboxP
         cursor: url.searchParams.get('cursor') ?? undefined,
         limit: Math.min(Number(url.searchParams.get('limit') ?? 50) || 50, 100),
       })
-      return json(200, { data: posts.map(postResource), nextCursor: nextCursor ?? null })
+      const data = await Promise.all(posts.map(postResource))
+      return json(200, { data, nextCursor: nextCursor ?? null })
     })
   }
 
@@ -629,9 +677,24 @@ export function createSandboxPlatform(options: SandboxPlatformOptions): SandboxP
     }
   }
 
-  function postResource(post: SandboxPost) {
+  async function postResource(post: SandboxPost) {
+    const state = await processingOf(post)
     return {
       id: post.id,
+      status: state.status,
+      // Rounded up, at least a tenth of a second: when to ask again.
+      checkAfterSeconds:
+        state.status === 'processing'
+          ? Math.max(0.1, Math.ceil(state.remainingSeconds * 10) / 10)
+          : null,
+      error:
+        state.status === 'failed'
+          ? {
+              code: 'PROCESSING_FAILED',
+              message:
+                'The sandbox could not process this post because it asked to fail (#sandbox-fail:processing).',
+            }
+          : null,
       accountId: post.accountId,
       url: `${baseURL}/p/${post.id}`,
       text: post.text,

@@ -12,6 +12,11 @@ import {
   type SandboxOperation,
 } from '../platform/faults.ts'
 import { createSandboxPlatform, type SandboxPlatformOptions } from '../platform/platform.ts'
+import {
+  processingFromText,
+  type SandboxProcessing,
+  type SandboxProcessingSource,
+} from '../platform/processing.ts'
 import { createMemorySandboxStore, type SandboxStore } from '../platform/store.ts'
 
 /** Options of {@link createSandboxEmulator}. */
@@ -57,7 +62,18 @@ export function createSandboxEmulator(options: SandboxEmulatorOptions = {}) {
       return result
     },
   }
-  const platform = createSandboxPlatform({ ...options, baseURL, store, faults: faults.source })
+  // Completions deferred by the suite apply to the next posts, in order; then the options' (or
+  // the default text markers').
+  const deferred: SandboxProcessing[] = []
+  const fallback = options.processing ?? processingFromText
+  const processing: SandboxProcessingSource = (context) => deferred.shift() ?? fallback(context)
+  const platform = createSandboxPlatform({
+    ...options,
+    baseURL,
+    store,
+    faults: faults.source,
+    processing,
+  })
   const pattern = new RegExp(`^${baseURL.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/`)
 
   async function approve(authorizationURL: URL) {
@@ -116,6 +132,9 @@ export function createSandboxEmulator(options: SandboxEmulatorOptions = {}) {
     handlers: [kit.route('all', pattern, ({ request }) => platform(request))],
     approve,
     injectFault,
+    deferCompletion(completion: { afterSeconds: number; outcome: 'published' | 'failed' }) {
+      deferred.push({ seconds: completion.afterSeconds, outcome: completion.outcome })
+    },
     async countPosts(accountId: string) {
       return (await inner.listPosts({ accountId, limit: 1000 })).posts.length
     },

@@ -22,6 +22,7 @@ export const PUBLICATION_STATUSES = [
   'scheduled',
   'queued',
   'publishing',
+  'processing',
   'published',
   'failed',
   'unconfirmed',
@@ -80,9 +81,11 @@ export interface PublicationError {
 
 /**
  * One post × one connected account: the unit of publishing, with its own state machine
- * (`scheduled → queued → publishing → published | failed | unconfirmed`, or `canceled`). A worker
- * claims it with a conditional update that sets a new `attemptId`; every later write is fenced by
- * that id. `handles` holds what the adapter checkpointed before the irreversible call.
+ * (`scheduled → queued → publishing → published | failed | unconfirmed`, or `canceled`; a platform
+ * that finishes later puts `processing` between `publishing` and the end, and each check goes
+ * `processing → publishing → …` again). A worker claims it with a conditional update that sets a
+ * new `attemptId`; every later write is fenced by that id. `handles` holds what the adapter
+ * checkpointed before the irreversible call, and what it answered `processing` with.
  */
 export const publications = postScheduler.table(
   'publications',
@@ -110,6 +113,12 @@ export const publications = postScheduler.table(
      */
     awaitingSlotSince: instant('awaiting_slot_since'),
     handles: jsonb('handles').$type<Record<string, string>>().notNull().default({}),
+    /**
+     * Set when the platform accepted the post and finishes it later (`publish` answered
+     * `processing`): every later attempt checks (`checkPublication`) and none publishes again.
+     * Checking stops at this instant (the platform's or the engine's limit): then `unconfirmed`.
+     */
+    processingUntil: instant('processing_until'),
     platformPostId: text('platform_post_id'),
     url: text('url'),
     error: jsonb('error').$type<PublicationError>(),
@@ -121,7 +130,7 @@ export const publications = postScheduler.table(
     uniqueIndex('publications_post_account_key').on(t.postId, t.accountId),
     index('publications_due_idx')
       .on(t.dueAt)
-      .where(sql`${t.status} in ('scheduled', 'queued', 'publishing')`),
+      .where(sql`${t.status} in ('scheduled', 'queued', 'publishing', 'processing')`),
     // An account's publications around a time: the publishing guards (daily cap, duplicates) read
     // a day or two of them, however long the account's history.
     index('publications_account_due_idx').on(t.accountId, t.dueAt),
@@ -142,7 +151,10 @@ export const publicationAttempts = postScheduler.table(
       .references(() => publications.id, { onDelete: 'cascade' }),
     startedAt: instant('started_at').notNull().defaultNow(),
     finishedAt: instant('finished_at'),
-    /** `published`, `failed`, `unconfirmed`, `retry`, `reconciled`, or null while running. */
+    /**
+     * `published`, `failed`, `unconfirmed`, `retry`, `reconciled`, `unknown`, `processing`, or null
+     * while running.
+     */
     outcome: text('outcome'),
     error: jsonb('error').$type<PublicationError>(),
     worker: text('worker'),
