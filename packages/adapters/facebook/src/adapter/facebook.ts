@@ -253,6 +253,30 @@ export function facebook(config: FacebookConfig) {
     return ids
   }
 
+  // The feed call is the irreversible one. When Graph refuses it (any error but a lost or
+  // unreadable answer), nothing was made: the send time is cleared, so the engine's look-up
+  // answers `not_found` and the retry publishes (reusing the photos) instead of ending
+  // `unconfirmed`. If clearing fails, the handles still say "sent": safe, never a duplicate.
+  async function sendFeedPost(
+    graphContext: GraphContext,
+    request: Parameters<typeof sendGraphRequest>[1],
+    options: CallOptions,
+    params: PublishParams,
+  ): Promise<Response> {
+    try {
+      return await sendGraphRequest(graphContext, request, options)
+    } catch (error) {
+      if (
+        isAdapterError(error) &&
+        error.code !== 'OUTCOME_UNKNOWN' &&
+        error.code !== 'UNEXPECTED_RESPONSE'
+      ) {
+        await params.checkpoint({ sentAt: '', textDigest: '' }).catch(() => undefined)
+      }
+      throw error
+    }
+  }
+
   return {
     id: 'facebook',
     capabilities: facebookCapabilities,
@@ -372,7 +396,7 @@ export function facebook(config: FacebookConfig) {
       const call = { accessToken: params.accessToken, accountId: params.accountId }
 
       // An earlier attempt sent the feed call and its outcome was not proven: look first.
-      if (params.handles?.sentAt !== undefined) {
+      if (params.handles?.sentAt) {
         const found = await findPublication(
           context,
           lookUpSettings,
@@ -394,7 +418,7 @@ export function facebook(config: FacebookConfig) {
         textDigest: await digestText(post.text),
       })
       // https://developers.facebook.com/docs/pages-api/posts#publish-posts
-      const response = await sendGraphRequest(
+      const response = await sendFeedPost(
         context,
         {
           method: 'POST',
@@ -411,6 +435,7 @@ export function facebook(config: FacebookConfig) {
           irreversible: true,
         },
         options,
+        params,
       )
       const created = await readJSON(response, idSchema, PLATFORM)
       const published: PublishedPost = {
@@ -507,7 +532,11 @@ export function facebook(config: FacebookConfig) {
     },
 
     lookUpPublication(
-      { accessToken, accountId, handles }: AccountCall & { handles: PublicationHandles },
+      {
+        accessToken,
+        accountId,
+        handles,
+      }: AccountCall & { attemptId: string; handles: PublicationHandles },
       options?: CallOptions,
     ) {
       return findPublication(

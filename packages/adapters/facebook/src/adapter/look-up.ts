@@ -57,7 +57,7 @@ export async function digestText(text: string): Promise<string> {
  * since the attempt's `sentAt` (minus clock skew).
  *
  * Answers `not_found` only when the handles show the feed call was never sent (no `sentAt`: the
- * checkpoint before it was not saved). Otherwise a post not listed is `unknown`, never
+ * checkpoint before it was not saved) or was refused (`sentAt` cleared). Otherwise a post not listed is `unknown`, never
  * `not_found`: Facebook makes no promise that a new post is listed at once, and a post with the
  * same text may have been made and then hidden.
  *
@@ -70,7 +70,9 @@ export async function findPublication(
   options: CallOptions,
 ): Promise<PublicationLookUp> {
   const { sentAt, textDigest } = call.handles
-  if (sentAt === undefined || textDigest === undefined) return { status: 'not_found' }
+  // No send time: the checkpoint before the feed call was never saved, so the call was never
+  // sent; an empty one: Graph refused the call (see `publish`), so nothing was made.
+  if (!sentAt || !textDigest) return { status: 'not_found' }
   const windowStartMs = Date.parse(sentAt) - settings.clockSkewSeconds * 1000
   let after: string | undefined
   for (let page = 0; page < settings.maxPages; page++) {
