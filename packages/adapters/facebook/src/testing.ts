@@ -1,0 +1,14 @@
+/**
+ * An emulator of the Graph API as Facebook Pages use it (Facebook Login, Page tokens, feed,
+ * photos, comments, published posts, insights, permissions), as msw handlers, with Graph's error
+ * envelope and usage headers, for offline tests of anything that talks to Facebook. Needs `msw`.
+ *
+ * @module
+ */
+export {
+  createFacebookEmulator,
+  type FacebookEmulator,
+  type FacebookEmulatorOptions,
+  type FacebookEmulatorPage,
+  type FacebookEmulatorPost,
+} from './testing/emulator.ts'
