@@ -7,6 +7,7 @@
 import {
   type ContentIssue,
   defineCapabilities,
+  type MediaDescription,
   type PostContent,
   validatePostContent,
 } from '@post-scheduler/adapter-core/capabilities'
@@ -22,7 +23,7 @@ import { z } from 'zod'
  * ```
  */
 export const instagramOptionsSchema = z.strictObject({
-  /** `feed` (an image post or a carousel) or `story` (one image, no caption, 24 h). */
+  /** `feed` (an image post, a reel or a carousel) or `story` (one image or video, no caption, 24 h). */
   placement: z.enum(['feed', 'story']).default('feed'),
   /**
    * Usernames (without `@`) invited as collaborators: up to 3, feed posts and carousels only
@@ -45,14 +46,26 @@ export const INSTAGRAM_MAX_HASHTAGS = 30
 export const INSTAGRAM_MAX_MENTIONS = 20
 /** `alt_text` of an image: at most this many characters. */
 export const INSTAGRAM_MAX_ALT_TEXT_LENGTH = 1000
+/** A reel (a feed video) lasts 3 s to 15 min (Reels specifications). */
+export const INSTAGRAM_REEL_MAX_DURATION_SECONDS = 15 * 60
+/** A reel's file is at most 300 MB. */
+export const INSTAGRAM_REEL_MAX_SIZE_BYTES = 300 * MB
+/** A video story lasts 3 s to 60 s. */
+export const INSTAGRAM_STORY_VIDEO_MAX_DURATION_SECONDS = 60
+/** A video story's file is at most 100 MB. */
+export const INSTAGRAM_STORY_VIDEO_MAX_SIZE_BYTES = 100 * MB
+/** A video story's aspect ratio (width ÷ height) is from 0.1:1 to 10:1. */
+export const INSTAGRAM_STORY_VIDEO_ASPECT_RATIO = { min: 0.1, max: 10 } as const
 
 const features = { deletePost: true, metrics: true, revokeToken: false, lookUp: 'exact' } as const
 
 /**
- * What Instagram's content publishing accepts in this adapter (image posts, carousels of 2–10
- * images, image stories), with Facebook Login: captions of 2,200 characters, JPEG images up to
- * 8 MB with an aspect ratio from 4:5 to 1.91:1, handed over by public URL. Delete is available
- * with Facebook Login only: see {@link instagramLoginCapabilities} for Instagram Login.
+ * What Instagram's content publishing accepts in this adapter (image posts, reels, carousels of
+ * 2–10 images and videos, image and video stories), with Facebook Login: captions of 2,200
+ * characters, JPEG images up to 8 MB with an aspect ratio from 4:5 to 1.91:1, MP4 or MOV videos
+ * of 3 s to 15 min, up to 300 MB, 1920 px wide and an aspect ratio from 0.01:1 to 10:1, handed
+ * over by public URL. Delete is available with Facebook Login only: see
+ * {@link instagramLoginCapabilities} for Instagram Login.
  *
  * `lookUp` is `exact`: the saved container's `status_code` proves whether the post was made.
  *
@@ -79,8 +92,21 @@ export const instagramCapabilities = defineCapabilities({
         maxSizeBytes: 8 * MB,
         aspectRatio: { min: 0.8, max: 1.91 },
       },
+      // Reels specifications (https://developers.facebook.com/docs/instagram-platform/instagram-graph-api/reference/ig-user/media#reel-specifications).
+      // The media pipeline describes a video by its container type, size, dimensions and
+      // duration; codecs (H.264/HEVC, AAC), frame rate and bitrate are not known before upload,
+      // so Instagram checks them and a container it cannot process ends ERROR (2207026).
+      video: {
+        mimeTypes: ['video/mp4', 'video/quicktime'],
+        maxSizeBytes: INSTAGRAM_REEL_MAX_SIZE_BYTES,
+        maxWidth: 1920,
+        aspectRatio: { min: 0.01, max: 10 },
+        minDurationSeconds: 3,
+        maxDurationSeconds: INSTAGRAM_REEL_MAX_DURATION_SECONDS,
+      },
     },
-    layouts: [{ kinds: ['image'], min: 1, max: 10 }],
+    // One image (a post), one video (a reel), or a carousel of 2–10 images and videos mixed.
+    layouts: [{ kinds: ['image', 'video'], min: 1, max: 10 }],
     needsPublicURL: true,
   },
   firstComment: { maxLength: 2200 },
@@ -104,8 +130,8 @@ export const instagramLoginCapabilities = defineCapabilities({
 
 /**
  * Every problem with a post for Instagram: the capabilities' checks plus Instagram's own rules
- * (hashtags, mentions, alt text, carousel size, stories, collaborators), and a clear refusal of
- * video, which this adapter does not publish yet. Pure and synchronous; runs in browsers.
+ * (hashtags, mentions, alt text on images only, carousel size, stories and their shorter video
+ * limits, collaborators). Pure and synchronous; runs in browsers.
  *
  * @example
  * ```ts
@@ -114,21 +140,14 @@ export const instagramLoginCapabilities = defineCapabilities({
  */
 export function validateInstagramPost(post: PostContent): ContentIssue[] {
   const media = post.media ?? []
-  const issues = validatePostContent(post, instagramCapabilities).filter(
-    (issue) =>
-      !(
-        (issue.code === 'MEDIA_KIND_UNSUPPORTED' ||
-          issue.code === 'MEDIA_COMBINATION_UNSUPPORTED') &&
-        media.some((item) => item.kind === 'video' || item.kind === 'gif')
-      ),
-  )
+  const issues = validatePostContent(post, instagramCapabilities)
   media.forEach((item, index) => {
-    if (item.kind === 'video' || item.kind === 'gif') {
+    // `alt_text` is for images only; reels and stories take none (IG User Media reference).
+    if (item.kind === 'video' && item.altText !== undefined && item.altText !== '') {
       issues.push({
-        path: ['media', index, 'kind'],
-        code: 'MEDIA_KIND_UNSUPPORTED',
-        message:
-          'Instagram videos, reels and video stories are not supported yet: they finish processing minutes after upload, and arrive with asynchronous completion. Post images for now.',
+        path: ['media', index, 'altText'],
+        code: 'ALT_TEXT_UNSUPPORTED',
+        message: 'Instagram takes alternative text for images only: remove it from the video.',
       })
     }
     if (item.altText !== undefined && item.altText.length > INSTAGRAM_MAX_ALT_TEXT_LENGTH) {
@@ -163,9 +182,12 @@ export function validateInstagramPost(post: PostContent): ContentIssue[] {
         path: ['media'],
         code: 'MEDIA_COMBINATION_UNSUPPORTED',
         message:
-          'An Instagram story carries one image; publish several stories for several images.',
+          'An Instagram story carries one image or one video; publish several stories for several files.',
       })
     }
+    media.forEach((item, index) => {
+      if (item.kind === 'video') issues.push(...validateStoryVideo(item, index))
+    })
     if (post.text.trim() !== '') {
       issues.push({
         path: ['text'],
@@ -185,6 +207,40 @@ export function validateInstagramPost(post: PostContent): ContentIssue[] {
         path: ['firstComment'],
         code: 'FIRST_COMMENT_UNSUPPORTED',
         message: 'Instagram stories take no comments from their author: remove the first comment.',
+      })
+    }
+  }
+  return issues
+}
+
+// A video story is stricter than a reel: 3–60 s, 100 MB, 0.1:1–10:1.
+function validateStoryVideo(item: MediaDescription, index: number): ContentIssue[] {
+  const issues: ContentIssue[] = []
+  if (
+    item.durationSeconds !== undefined &&
+    item.durationSeconds > INSTAGRAM_STORY_VIDEO_MAX_DURATION_SECONDS
+  ) {
+    issues.push({
+      path: ['media', index, 'durationSeconds'],
+      code: 'MEDIA_DURATION_OUT_OF_RANGE',
+      message: `The video lasts ${item.durationSeconds} s; an Instagram video story lasts at most ${INSTAGRAM_STORY_VIDEO_MAX_DURATION_SECONDS} s. Publish it as a reel, or shorten it.`,
+    })
+  }
+  if (item.sizeBytes > INSTAGRAM_STORY_VIDEO_MAX_SIZE_BYTES) {
+    issues.push({
+      path: ['media', index, 'sizeBytes'],
+      code: 'MEDIA_TOO_LARGE',
+      message: `The video is ${Math.ceil(item.sizeBytes / MB)} MB; an Instagram video story is at most ${INSTAGRAM_STORY_VIDEO_MAX_SIZE_BYTES / MB} MB.`,
+    })
+  }
+  if (item.width && item.height) {
+    const ratio = item.width / item.height
+    const { min, max } = INSTAGRAM_STORY_VIDEO_ASPECT_RATIO
+    if (ratio < min || ratio > max) {
+      issues.push({
+        path: ['media', index, 'aspectRatio'],
+        code: 'MEDIA_ASPECT_RATIO_OUT_OF_RANGE',
+        message: `The video is ${item.width}×${item.height}; an Instagram video story needs an aspect ratio from ${min}:1 to ${max}:1.`,
       })
     }
   }

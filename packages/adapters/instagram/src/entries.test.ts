@@ -95,21 +95,53 @@ describe('validatePost', () => {
     )
   })
 
-  it('refuses video with one issue saying it lands with asynchronous completion', () => {
-    const video = {
-      kind: 'video' as const,
-      mimeType: 'video/mp4',
-      sizeBytes: 1000,
-      durationSeconds: 10,
-    }
-    const issues = validateInstagramPost({ text: 'Reel', media: [video] })
-    expect(issues).toEqual([
-      expect.objectContaining({
-        path: ['media', 0, 'kind'],
-        code: 'MEDIA_KIND_UNSUPPORTED',
-        message: expect.stringMatching(/asynchronous completion/),
-      }),
+  const video = (durationSeconds: number, extra: Record<string, unknown> = {}) => ({
+    kind: 'video' as const,
+    mimeType: 'video/mp4',
+    sizeBytes: 1000,
+    width: 1080,
+    height: 1920,
+    durationSeconds,
+    ...extra,
+  })
+
+  it('accepts MP4 and MOV reels of 3 s to 15 min, up to 300 MB and 1920 px wide', () => {
+    expect(codes({ text: 'Reel', media: [video(3)] })).toEqual([])
+    expect(codes({ text: 'Reel', media: [video(900, { mimeType: 'video/quicktime' })] })).toEqual(
+      [],
+    )
+    expect(codes({ text: 'Reel', media: [video(2)] })).toEqual(['MEDIA_DURATION_OUT_OF_RANGE'])
+    expect(codes({ text: 'Reel', media: [video(901)] })).toEqual(['MEDIA_DURATION_OUT_OF_RANGE'])
+    expect(codes({ text: 'Reel', media: [video(10, { mimeType: 'video/webm' })] })).toEqual([
+      'MEDIA_TYPE_UNSUPPORTED',
     ])
+    expect(codes({ text: 'Reel', media: [video(10, { sizeBytes: 301 * 1024 * 1024 })] })).toEqual([
+      'MEDIA_TOO_LARGE',
+    ])
+    expect(codes({ text: 'Reel', media: [video(10, { width: 2160, height: 3840 })] })).toEqual([
+      'MEDIA_DIMENSIONS_OUT_OF_RANGE',
+    ])
+  })
+
+  it('accepts a carousel mixing images and videos, and refuses alt text on a video', () => {
+    expect(codes({ text: 'c', media: [image(1080, 1080), video(10)] })).toEqual([])
+    expect(codes({ text: 'c', media: [video(10, { altText: 'A lake' })] })).toEqual([
+      'ALT_TEXT_UNSUPPORTED',
+    ])
+  })
+
+  it('holds a video story to 60 s, 100 MB and an aspect ratio from 0.1:1 to 10:1', () => {
+    const story = { placement: 'story' }
+    expect(codes({ text: '', media: [video(60)], options: story })).toEqual([])
+    expect(codes({ text: '', media: [video(61)], options: story })).toEqual([
+      'MEDIA_DURATION_OUT_OF_RANGE',
+    ])
+    expect(
+      codes({ text: '', media: [video(10, { sizeBytes: 101 * 1024 * 1024 })], options: story }),
+    ).toEqual(['MEDIA_TOO_LARGE'])
+    expect(
+      codes({ text: '', media: [video(10, { width: 100, height: 1920 })], options: story }),
+    ).toEqual(['MEDIA_ASPECT_RATIO_OUT_OF_RANGE'])
   })
 
   it('refuses alt text over 1,000 characters', () => {

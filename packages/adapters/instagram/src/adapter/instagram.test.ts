@@ -1,7 +1,13 @@
-import type { PublicationHandles, PublishParams } from '@post-scheduler/adapter-core'
+import {
+  isProcessing,
+  type PublicationHandles,
+  type PublishedPost,
+  type PublishParams,
+  type PublishResult,
+} from '@post-scheduler/adapter-core'
 import { setupServer } from 'msw/node'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { graphSpec, jpeg } from '../test/harness.ts'
+import { graphSpec, jpeg, mp4 } from '../test/harness.ts'
 import { createInstagramEmulator, type InstagramEmulatorOptions } from '../testing/emulator.ts'
 import { readRegainAccessSeconds } from './http.ts'
 import { type InstagramConfig, instagram } from './instagram.ts'
@@ -59,6 +65,11 @@ function attempt(
   return { params, saved, handles: (): PublicationHandles => Object.assign({}, ...saved) }
 }
 
+function published(result: PublishResult): PublishedPost {
+  if (isProcessing(result)) throw new Error('expected a published post, not processing')
+  return result
+}
+
 async function rejection(promise: Promise<unknown>): Promise<Record<string, unknown>> {
   return promise.then(
     () => {
@@ -105,10 +116,10 @@ describe('Instagram Login', () => {
     const { emulator, adapter, call } = await setUp()
     expect('deletePost' in adapter).toBe(false)
     expect(adapter.capabilities.features.deletePost).toBe(false)
-    const published = await adapter.publish(
-      attempt(call, { text: 'Hello', media: [jpeg(1)] }).params,
+    const post = published(
+      await adapter.publish(attempt(call, { text: 'Hello', media: [jpeg(1)] }).params),
     )
-    expect(published.url).toMatch(/^https:\/\/www\.instagram\.com\/p\//)
+    expect(post.url).toMatch(/^https:\/\/www\.instagram\.com\/p\//)
     expect(
       emulator.requests.list().every((request) => request.url.hostname !== 'graph.facebook.com'),
     ).toBe(true)
@@ -137,8 +148,8 @@ describe('publish', () => {
       firstComment: 'More soon',
       options: { collaborators: ['a_friend'] },
     }
-    const published = await adapter.publish(attempt(call, post).params)
-    expect(published.firstCommentId).toBeDefined()
+    const result = published(await adapter.publish(attempt(call, post).params))
+    expect(result.firstCommentId).toBeDefined()
     expect(emulator.media()).toEqual([
       expect.objectContaining({
         mediaType: 'CAROUSEL_ALBUM',
@@ -173,17 +184,25 @@ describe('publish', () => {
     ).toHaveLength(3)
   })
 
-  it('saves a container still in progress and asks to come back a minute later', async () => {
+  it('answers processing for an image container still in progress, and the check publishes it', async () => {
     const { emulator, adapter, call } = await setUp(
-      { containerReadsInProgress: 3 },
+      { containerReadsInProgress: 2 },
       { containerPolling: { attempts: 2, intervalMs: 0 } },
     )
     const run = attempt(call, { text: 'Slow', media: [jpeg(1)] })
-    const error = await rejection(adapter.publish(run.params))
-    expect(error).toMatchObject({ code: 'PLATFORM_UNAVAILABLE', retryAfterSeconds: 60 })
-    expect(await emulator.countPosts(call.accountId)).toBe(0)
-    await adapter.publish(attempt(call, run.params.post, { handles: run.handles() }).params)
-    expect(await emulator.countPosts(call.accountId)).toBe(1)
+    const result = await adapter.publish(run.params)
+    expect(result).toEqual({
+      status: 'processing',
+      handles: run.handles(),
+      checkAfterSeconds: 60,
+      maxWaitSeconds: 300,
+    })
+    expect(emulator.media()).toHaveLength(0)
+    expect(await adapter.checkPublication?.({ ...call, handles: run.handles() })).toMatchObject({
+      status: 'published',
+      platformPostId: emulator.media()[0]?.id,
+    })
+    expect(emulator.media()).toHaveLength(1)
     expect(emulator.requests.find('POST', `/v23.0/${call.accountId}/media`)).toHaveLength(1)
   })
 
@@ -198,16 +217,166 @@ describe('publish', () => {
     expect(emulator.requests.find('POST', `/v23.0/${call.accountId}/media_publish`)).toHaveLength(1)
   })
 
-  it('refuses a video with a clear issue before calling Instagram', async () => {
+  it('refuses a video longer than 15 minutes before calling Instagram', async () => {
     const { emulator, adapter, call } = await setUp()
     emulator.requests.clear()
-    const video = { ...jpeg(1), kind: 'video' as const, mimeType: 'video/mp4', durationSeconds: 10 }
     const error = await rejection(
-      adapter.publish(attempt(call, { text: 'Reel', media: [video] }).params),
+      adapter.publish(
+        attempt(call, { text: 'Reel', media: [mp4(1, { durationSeconds: 901 })] }).params,
+      ),
     )
     expect(error.code).toBe('CONTENT_REJECTED')
-    expect(String(error.message)).toMatch(/asynchronous completion/)
     expect(emulator.requests.list()).toHaveLength(0)
+  })
+})
+
+describe('video', () => {
+  const minutes = (count: number) => count * 60_000
+  const containerOf = (handles: PublicationHandles) => handles.containerId ?? ''
+
+  it('publishes a reel: processing with its container saved, then published by checkPublication once Instagram has processed it', async () => {
+    const { emulator, adapter, call } = await setUp({ videoProcessingSeconds: 150 })
+    const run = attempt(call, {
+      text: 'A reel #motion',
+      media: [mp4(1)],
+      firstComment: 'Sound on',
+      options: { collaborators: ['a_friend'] },
+    })
+    const result = await adapter.publish(run.params)
+    expect(result).toMatchObject({ status: 'processing', checkAfterSeconds: 60 })
+    if (!isProcessing(result)) throw new Error('unreachable: checked above')
+    expect(run.saved).toEqual([expect.objectContaining({ containerId: expect.any(String) })])
+    expect(result.handles).toEqual(run.handles())
+    const [create] = emulator.requests.find('POST', `/v23.0/${call.accountId}/media`)
+    expect(Object.fromEntries(new URLSearchParams(create?.bodyText))).toMatchObject({
+      media_type: 'REELS',
+      video_url: 'https://media.app.test/video-1.mp4',
+      caption: 'A reel #motion',
+    })
+
+    const check = () => adapter.checkPublication?.({ ...call, handles: result.handles })
+    expect(await check()).toEqual({ status: 'processing', checkAfterSeconds: 60 })
+    emulator.clock.advance(minutes(3))
+    const done = await check()
+    const [reel] = emulator.media()
+    expect(done).toEqual({
+      status: 'published',
+      platformPostId: reel?.id,
+      url: reel?.permalink,
+      firstCommentId: expect.any(String),
+    })
+    expect(reel).toMatchObject({
+      productType: 'REELS',
+      mediaType: 'VIDEO',
+      collaborators: ['a_friend'],
+      comments: ['Sound on'],
+    })
+    expect(emulator.requests.find('POST', `/v23.0/${call.accountId}/media_publish`)).toHaveLength(1)
+  })
+
+  it('publishes a video story and a carousel mixing images and videos', async () => {
+    const { emulator, adapter, call } = await setUp()
+    const story = await adapter.publish(
+      attempt(call, { text: '', media: [mp4(1)], options: { placement: 'story' } }).params,
+    )
+    const carousel = await adapter.publish(
+      attempt(call, { text: 'Mixed', media: [jpeg(2, { altText: 'A lake' }), mp4(3)] }).params,
+    )
+    expect([story, carousel]).toEqual([
+      expect.objectContaining({ status: 'processing' }),
+      expect.objectContaining({ status: 'processing' }),
+    ])
+    if (!isProcessing(story) || !isProcessing(carousel)) throw new Error('unreachable')
+    const items = emulator.requests
+      .find('POST', `/v23.0/${call.accountId}/media`)
+      .map((request) => Object.fromEntries(new URLSearchParams(request.bodyText)))
+    expect(items).toEqual([
+      { access_token: call.accessToken, media_type: 'STORIES', video_url: expect.any(String) },
+      expect.objectContaining({ image_url: expect.any(String), alt_text: 'A lake' }),
+      expect.objectContaining({ media_type: 'VIDEO', is_carousel_item: 'true' }),
+      expect.objectContaining({ media_type: 'CAROUSEL', caption: 'Mixed' }),
+    ])
+    emulator.finishContainer(containerOf(story.handles))
+    emulator.finishContainer(containerOf(carousel.handles))
+    for (const result of [story, carousel]) {
+      expect(await adapter.checkPublication?.({ ...call, handles: result.handles })).toMatchObject({
+        status: 'published',
+      })
+    }
+    expect(emulator.media()).toEqual([
+      expect.objectContaining({ productType: 'STORY', mediaType: 'VIDEO' }),
+      expect.objectContaining({
+        productType: 'FEED',
+        mediaType: 'CAROUSEL_ALBUM',
+        altTexts: ['A lake'],
+      }),
+    ])
+  })
+
+  it.each([
+    ['Error: 2207026', 'CONTENT_REJECTED', { platformCode: '2207026' }],
+    ['Error: 2207003', 'PLATFORM_UNAVAILABLE', {}],
+  ] as const)(
+    'ends failed when the container reads ERROR (%s), classified as %s',
+    async (statusText, code, fields) => {
+      const { emulator, adapter, call } = await setUp()
+      const result = await adapter.publish(attempt(call, { text: 'R', media: [mp4(1)] }).params)
+      if (!isProcessing(result)) throw new Error('expected processing')
+      emulator.failContainer(containerOf(result.handles), statusText)
+      const ended = await adapter.checkPublication?.({ ...call, handles: result.handles })
+      expect(ended?.status).toBe('failed')
+      if (ended?.status !== 'failed') throw new Error('unreachable: checked above')
+      expect(ended.error).toMatchObject({ code, ...fields })
+      expect(ended.error.message).toContain(statusText)
+      expect(await emulator.countPosts(call.accountId)).toBe(0)
+    },
+  )
+
+  it('ends failed when the container expired after 24 hours, and never asks to wait past that', async () => {
+    const { emulator, adapter, call } = await setUp({ videoProcessingSeconds: 2 * 86_400 })
+    const result = await adapter.publish(attempt(call, { text: 'R', media: [mp4(1)] }).params)
+    if (!isProcessing(result)) throw new Error('expected processing')
+    emulator.clock.advance(minutes(24 * 60 - 2))
+    expect(
+      await adapter.lookUpPublication({ ...call, attemptId: 'a', handles: result.handles }),
+    ).toMatchObject({ status: 'processing', maxWaitSeconds: 120 })
+    emulator.clock.advance(minutes(3))
+    const ended = await adapter.checkPublication?.({ ...call, handles: result.handles })
+    expect(ended).toMatchObject({ status: 'failed', error: { code: 'PLATFORM_UNAVAILABLE' } })
+  })
+
+  it('finds the post of a FINISHED container whose media_publish answer was lost, and never posts it twice', async () => {
+    const { emulator, adapter, call } = await setUp({}, { login: 'facebook' })
+    const run = attempt(call, { text: 'Lost reel', media: [mp4(1)] })
+    const result = await adapter.publish(run.params)
+    if (!isProcessing(result)) throw new Error('expected processing')
+    emulator.clock.advance(minutes(2))
+    const committed = emulator.injectFault('publish', { kind: 'outcome_unknown' }).committed
+    const controller = new AbortController()
+    void committed?.then(() => controller.abort(new Error('worker killed')))
+    const lost = await rejection(
+      Promise.resolve(
+        adapter.checkPublication?.(
+          { ...call, handles: result.handles },
+          { signal: controller.signal },
+        ),
+      ),
+    )
+    expect(lost.code).toBe('OUTCOME_UNKNOWN')
+
+    const [made] = emulator.media()
+    const found = await adapter.lookUpPublication({
+      ...call,
+      attemptId: run.params.attemptId,
+      handles: result.handles,
+    })
+    expect(found).toEqual({ status: 'published', platformPostId: made?.id, url: made?.permalink })
+    expect(await adapter.checkPublication?.({ ...call, handles: result.handles })).toMatchObject({
+      status: 'published',
+      platformPostId: made?.id,
+    })
+    expect(await emulator.countPosts(call.accountId)).toBe(1)
+    expect(emulator.requests.find('POST', `/v23.0/${call.accountId}/media_publish`)).toHaveLength(1)
   })
 })
 
@@ -234,8 +403,8 @@ describe('a lost media_publish answer', () => {
     })
     const [made] = emulator.media()
     expect(found).toEqual({ status: 'published', platformPostId: made?.id, url: made?.permalink })
-    const retried = await adapter.publish(
-      attempt(call, run.params.post, { handles: run.handles() }).params,
+    const retried = published(
+      await adapter.publish(attempt(call, run.params.post, { handles: run.handles() }).params),
     )
     expect(retried.platformPostId).toBe(made?.id)
     expect(await emulator.countPosts(call.accountId)).toBe(1)
@@ -348,8 +517,8 @@ describe('the spec-checked emulator', () => {
 
   it('refuses a delete on the Instagram-Login graph, which has none', async () => {
     const { emulator, adapter, call } = await setUp()
-    const { platformPostId } = await adapter.publish(
-      attempt(call, { text: 'Hi', media: [jpeg(1)] }).params,
+    const { platformPostId } = published(
+      await adapter.publish(attempt(call, { text: 'Hi', media: [jpeg(1)] }).params),
     )
     const response = await fetch(
       `https://graph.instagram.com/v23.0/${platformPostId}?access_token=${call.accessToken}`,

@@ -8,13 +8,18 @@ import {
   type PlatformAccount,
   PlatformUnavailableError,
   type PostMetrics,
+  type ProcessingPublication,
+  type PublicationCheck,
+  type PublicationHandles,
   type PublicationLookUp,
   type PublishedPost,
   type PublishMedia,
   type PublishParams,
+  type PublishResult,
   RateLimitedError,
   ReconnectRequiredError,
   readJSON,
+  UnexpectedResponseError,
 } from '@post-scheduler/adapter-core'
 import { z } from 'zod'
 import {
@@ -25,7 +30,12 @@ import {
 } from '../capabilities.ts'
 import { createGraphClient, type GraphClient, type InstagramLogin, idSchema } from './graph.ts'
 import { PLATFORM, sendGraphRequest } from './http.ts'
-import { type ContainerHandles, findPublishedMedia, readContainerStatus } from './look-up.ts'
+import {
+  type ContainerHandles,
+  type ContainerStatus,
+  findPublishedMedia,
+  readContainerStatus,
+} from './look-up.ts'
 
 /** Configuration of {@link instagram}. */
 export interface InstagramConfig {
@@ -48,12 +58,20 @@ export interface InstagramConfig {
    */
   pkce?: boolean
   /**
-   * How image containers are polled before `media_publish`. Image containers are usually
-   * `FINISHED` at once; Meta's guidance is at most once a minute for five minutes, so a container
-   * still in progress after these attempts ends the call with a retryable error and a 60 s wait,
-   * the container saved for the next attempt. Default 4 attempts, 2,000 ms apart.
+   * How containers are polled. Image containers are usually `FINISHED` at once, so `publish`
+   * reads them `attempts` times, `intervalMs` apart (default 4 attempts, 2,000 ms apart); video
+   * containers (reels, video stories, carousels with videos) take minutes, so `publish` reads
+   * them once. A container still `IN_PROGRESS` is saved and `publish` answers `processing`: the
+   * engine calls `checkPublication` every `checkAfterSeconds` (default 60, Meta's "once per
+   * minute") for at most `maxWaitSeconds` (default 300, Meta's "for no more than 5 minutes";
+   * never past the container's 24 h expiry).
    */
-  containerPolling?: { attempts?: number; intervalMs?: number }
+  containerPolling?: {
+    attempts?: number
+    intervalMs?: number
+    checkAfterSeconds?: number
+    maxWaitSeconds?: number
+  }
   /** The clock, for tests. */
   now?: () => Date
 }
@@ -123,12 +141,18 @@ const insightsSchema = z.object({
 
 /**
  * The Instagram adapter (Instagram Graph API, content publishing): Instagram Login or Facebook
- * Login, image posts, carousels of 2–10 images and image stories through media containers,
- * captions, alt text, collaborators, a first comment, metrics, and delete with Facebook Login.
- * Media are handed over by URL (`PublishMedia.publicURL`): Instagram fetches them.
+ * Login, image posts, reels, carousels of 2–10 images and videos, and image and video stories
+ * through media containers, captions, alt text, collaborators, a first comment, metrics, and
+ * delete with Facebook Login. Media are handed over by URL (`PublishMedia.publicURL`): Instagram
+ * fetches them.
  *
- * Exactly once: the container id is saved with `checkpoint` before `media_publish`; a retry
- * reuses it, and a container that reads `PUBLISHED` is never published again.
+ * Asynchronous completion: a container Instagram is still processing (video takes minutes) makes
+ * `publish` answer `processing`; `checkPublication` reads it on Meta's cadence and, once it is
+ * `FINISHED`, calls `media_publish` and answers `published` (`ERROR`/`EXPIRED`: `failed`).
+ *
+ * Exactly once: the container id is saved with `checkpoint` as soon as it exists, before any
+ * `media_publish`; a retry or a check reuses it, and a container that reads `PUBLISHED` is never
+ * published again: its post is looked up among the account's recent media.
  *
  * @example
  * ```ts
@@ -147,6 +171,8 @@ export function instagram(config: InstagramConfig): Adapter {
   const now = config.now ?? (() => new Date())
   const attempts = Math.max(1, config.containerPolling?.attempts ?? 4)
   const intervalMs = config.containerPolling?.intervalMs ?? 2000
+  const checkAfterSeconds = config.containerPolling?.checkAfterSeconds ?? 60
+  const maxWaitSeconds = config.containerPolling?.maxWaitSeconds ?? 300
   const graph = (accessToken: string) => createGraphClient(login, version, accessToken)
 
   async function exchangeInstagramCode(code: string, options?: CallOptions): Promise<OAuthTokens> {
@@ -249,25 +275,32 @@ export function instagram(config: InstagramConfig): Adapter {
       : {}
     const [first] = media
     if (!first)
-      throw new ContentRejectedError('An Instagram post needs an image.', { platform: PLATFORM })
+      throw new ContentRejectedError('An Instagram post needs an image or a video.', {
+        platform: PLATFORM,
+      })
     if (placement === 'story') {
-      return (
-        await client.post(edge, { media_type: 'STORIES', image_url: url(first) }, idSchema, options)
-      ).id
+      const source: Record<string, string> =
+        first.kind === 'video' ? { video_url: url(first) } : { image_url: url(first) }
+      return (await client.post(edge, { media_type: 'STORIES', ...source }, idSchema, options)).id
     }
     if (media.length === 1) {
-      const params = {
-        image_url: url(first),
-        caption: call.post.text,
-        ...withAlt(first),
-        ...collab,
-      }
+      // Single feed videos are reels: `media_type=VIDEO` is for carousel items only (W2.1).
+      const source: Record<string, string> =
+        first.kind === 'video'
+          ? { media_type: 'REELS', video_url: url(first) }
+          : { image_url: url(first), ...withAlt(first) }
+      const params = { ...source, caption: call.post.text, ...collab }
       return (await client.post(edge, params, idSchema, options)).id
     }
-    // A carousel: one container per image (no caption on items), then the parent.
+    // A carousel: one container per item (no caption on items), then the parent. The parent is
+    // created at once and reads IN_PROGRESS until its video items are processed.
     const children: string[] = []
     for (const item of media) {
-      const params = { image_url: url(item), is_carousel_item: 'true', ...withAlt(item) }
+      const source: Record<string, string> =
+        item.kind === 'video'
+          ? { media_type: 'VIDEO', video_url: url(item) }
+          : { image_url: url(item), ...withAlt(item) }
+      const params = { ...source, is_carousel_item: 'true' }
       children.push((await client.post(edge, params, idSchema, options)).id)
     }
     const parent = {
@@ -326,6 +359,36 @@ export function instagram(config: InstagramConfig): Adapter {
     }
   }
 
+  // `media_publish` is irreversible: sent once, with the quota read first; a lost answer
+  // surfaces as OUTCOME_UNKNOWN and the saved container then reads PUBLISHED.
+  async function publishContainer(
+    client: GraphClient,
+    accountId: string,
+    handles: ContainerHandles,
+    options?: CallOptions,
+  ): Promise<PublishedPost> {
+    await checkQuota(client, accountId, options)
+    const published = await client.post(
+      `/${encodeURIComponent(accountId)}/media_publish`,
+      { creation_id: handles.containerId },
+      idSchema,
+      { ...options, irreversible: true },
+    )
+    return finish(client, published.id, handles.firstComment, options)
+  }
+
+  // A PUBLISHED container proves the post exists, but does not name it (W2.1): find it among the
+  // account's recent media, or undefined when it is not (unambiguously) there yet.
+  async function findPublished(
+    client: GraphClient,
+    accountId: string,
+    handles: ContainerHandles,
+    options?: CallOptions,
+  ): Promise<PublishedPost | undefined> {
+    const found = await findPublishedMedia(client, accountId, handles, options)
+    return found && finish(client, found.id, handles.firstComment, options)
+  }
+
   function handlesOf(params: {
     handles?: Readonly<Record<string, string>>
   }): ContainerHandles | undefined {
@@ -336,6 +399,20 @@ export function instagram(config: InstagramConfig): Adapter {
       createdAt: handles.createdAt,
       caption: handles.caption ?? '',
       placement: handles.placement === 'story' ? 'story' : 'feed',
+      ...(handles.firstComment === undefined ? {} : { firstComment: handles.firstComment }),
+    }
+  }
+
+  function processing(handles: ContainerHandles): ProcessingPublication {
+    // Never past the container's 24 h life: an expired container can no longer be published.
+    const lifeLeftSeconds = Math.floor(
+      (Date.parse(handles.createdAt) + CONTAINER_LIFETIME_SECONDS * 1000 - now().getTime()) / 1000,
+    )
+    return {
+      status: 'processing',
+      handles: handlesRecord(handles),
+      checkAfterSeconds,
+      maxWaitSeconds: Math.max(0, Math.min(maxWaitSeconds, lifeLeftSeconds)),
     }
   }
 
@@ -442,7 +519,7 @@ export function instagram(config: InstagramConfig): Adapter {
       return validateInstagramPost(post)
     },
 
-    async publish(params: PublishParams, options?: CallOptions): Promise<PublishedPost> {
+    async publish(params: PublishParams, options?: CallOptions): Promise<PublishResult> {
       const issues = validateInstagramPost(params.post)
       if (issues.length > 0) {
         throw new ContentRejectedError(
@@ -453,23 +530,25 @@ export function instagram(config: InstagramConfig): Adapter {
       const { placement, collaborators } = instagramOptionsSchema.parse(params.post.options ?? {})
       const client = graph(params.accessToken)
       const firstComment = placement === 'feed' ? params.post.firstComment : undefined
+      const video = (params.post.media ?? []).some((item) => item.kind === 'video')
       let handles = handlesOf(params)
       if (handles) {
         const container = await readContainerStatus(client, handles.containerId, options)
         if (container.status_code === 'PUBLISHED') {
-          const found = await findPublishedMedia(client, params.accountId, handles, options)
+          const found = await findPublished(client, params.accountId, handles, options)
           if (!found) {
             throw new OutcomeUnknownError(
               'Instagram: the saved container reads PUBLISHED, but its post is not among the account’s recent media yet. Look it up again later.',
               { platform: PLATFORM },
             )
           }
-          return finish(client, found.id, firstComment, options)
+          return found
         }
         // Expired or failed containers cannot be published: start again with a new one.
         if (container.status_code === 'EXPIRED' || container.status_code === 'ERROR')
           handles = undefined
       }
+      const created = !handles
       if (!handles) {
         const createdAt = now().toISOString()
         const containerId = await createContainers(params, placement, collaborators, options)
@@ -478,35 +557,55 @@ export function instagram(config: InstagramConfig): Adapter {
           createdAt,
           caption: placement === 'story' ? '' : params.post.text,
           placement,
+          ...(firstComment === undefined ? {} : { firstComment }),
         }
       }
-      const container = await waitUntilFinished(client, handles.containerId, options)
-      if (container.status_code === 'IN_PROGRESS') {
-        await params.checkpoint({ ...handles })
-        throw new PlatformUnavailableError(
-          'Instagram is still processing the media; the container is saved and the next attempt publishes it.',
-          { platform: PLATFORM, retryAfterSeconds: 60 },
-        )
+      // Video takes minutes: read once and let the engine check back; images usually finish at
+      // once, so a short poll publishes them in this call.
+      const container = video
+        ? await readContainerStatus(client, handles.containerId, options)
+        : await waitUntilFinished(client, handles.containerId, options)
+      if (container.status_code !== 'IN_PROGRESS' && container.status_code !== 'FINISHED')
+        throw containerError(container)
+      // Saved before answering processing and before `media_publish`: a check, a retry or a
+      // look-up resumes this container, never makes a second one.
+      if (created) await params.checkpoint(handlesRecord(handles))
+      if (container.status_code === 'IN_PROGRESS') return processing(handles)
+      return publishContainer(client, params.accountId, handles, options)
+    },
+
+    async checkPublication(params, options?: CallOptions): Promise<PublicationCheck> {
+      const handles = handlesOf(params)
+      if (!handles) {
+        return {
+          status: 'failed',
+          error: new UnexpectedResponseError(
+            'Instagram: no container was saved for this publication, so there is nothing to check. Publish the post again.',
+            { platform: PLATFORM },
+          ),
+        }
       }
-      if (container.status_code !== 'FINISHED') {
-        throw new ContentRejectedError(
-          `Instagram could not prepare the media (${container.status_code}${container.status ? `: ${container.status}` : ''}).`,
-          {
-            platform: PLATFORM,
-            platformCode: /\d{7}/.exec(container.status ?? '')?.[0] ?? container.status_code,
-            platformMessage: container.status,
-          },
-        )
+      const client = graph(params.accessToken)
+      const container = await readContainerStatus(client, handles.containerId, options)
+      switch (container.status_code) {
+        case 'IN_PROGRESS':
+          return { status: 'processing', checkAfterSeconds }
+        case 'FINISHED':
+          // Instagram publishes a container only when asked: this check makes the post public.
+          return {
+            status: 'published',
+            ...(await publishContainer(client, params.accountId, handles, options)),
+          }
+        case 'PUBLISHED': {
+          // A check (or publish) before this one sent `media_publish` and lost the answer.
+          const found = await findPublished(client, params.accountId, handles, options)
+          return found
+            ? { status: 'published', ...found }
+            : { status: 'processing', checkAfterSeconds }
+        }
+        default:
+          return { status: 'failed', error: containerError(container) }
       }
-      await checkQuota(client, params.accountId, options)
-      await params.checkpoint({ ...handles })
-      const published = await client.post(
-        `/${encodeURIComponent(params.accountId)}/media_publish`,
-        { creation_id: handles.containerId },
-        idSchema,
-        { ...options, irreversible: true },
-      )
-      return finish(client, published.id, firstComment, options)
     },
 
     async getMetrics(
@@ -547,6 +646,8 @@ export function instagram(config: InstagramConfig): Adapter {
       if (!handles) return { status: 'not_found' }
       const client = graph(params.accessToken)
       const container = await readContainerStatus(client, handles.containerId, options)
+      // Still processing: the engine follows it with `checkPublication`, which publishes it.
+      if (container.status_code === 'IN_PROGRESS') return processing(handles)
       if (container.status_code !== 'PUBLISHED') {
         // Only a FINISHED container can be published; it did not become PUBLISHED, so no post.
         return { status: 'not_found' }
@@ -596,6 +697,49 @@ export function instagram(config: InstagramConfig): Adapter {
       }
     },
   } satisfies Adapter
+}
+
+const CONTAINER_LIFETIME_SECONDS = 86_400
+
+// Subcodes of a container that failed for reasons of Instagram's own (a download timeout, a
+// failed or unknown upload), not of the media: a new container may succeed
+// (https://developers.facebook.com/docs/instagram-platform/instagram-graph-api/reference/error-codes/).
+const TRANSIENT_CONTAINER_SUBCODES = new Set(['2207003', '2207032', '2207053'])
+
+/** The error of a container that cannot be published, classified from its `status` text. */
+function containerError(
+  container: ContainerStatus,
+): ContentRejectedError | PlatformUnavailableError {
+  const detail =
+    container.status && container.status !== container.status_code ? `: ${container.status}` : ''
+  if (container.status_code === 'EXPIRED') {
+    return new PlatformUnavailableError(
+      'Instagram let the media container expire: it was not published within 24 hours. Publish the post again.',
+      { platform: PLATFORM },
+    )
+  }
+  // `status` reads like `Error: 2207026`: the subcode says why.
+  const subcode = /\d{7}/.exec(container.status ?? '')?.[0]
+  if (subcode && TRANSIENT_CONTAINER_SUBCODES.has(subcode)) {
+    return new PlatformUnavailableError(
+      `Instagram could not prepare the media (${container.status_code}${detail}); publishing again may succeed.`,
+      { platform: PLATFORM },
+    )
+  }
+  return new ContentRejectedError(
+    `Instagram could not prepare the media (${container.status_code}${detail}). Check it against Instagram's media specifications.`,
+    {
+      platform: PLATFORM,
+      platformCode: subcode ?? container.status_code,
+      ...(container.status ? { platformMessage: container.status } : {}),
+    },
+  )
+}
+
+function handlesRecord(handles: ContainerHandles): PublicationHandles {
+  return Object.fromEntries(
+    Object.entries(handles).filter((entry): entry is [string, string] => entry[1] !== undefined),
+  )
 }
 
 function refusedGrant(error: unknown): never {

@@ -43,6 +43,8 @@ export interface ContainerHandles {
   /** The caption sent ('' for a story). */
   caption: string
   placement: 'feed' | 'story'
+  /** The first comment to post once the post is public (a check publishes it, not `publish`). */
+  firstComment?: string
 }
 
 /**

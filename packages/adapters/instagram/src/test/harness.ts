@@ -1,5 +1,5 @@
 // Test-only (no entry reaches it): the Graph spec validator built from specs/, and the
-// media fixtures Instagram accepts (JPEG, 1:1, with a public URL).
+// media fixtures Instagram accepts (JPEG 1:1 and MP4 9:16 reels, with a public URL).
 import { readFileSync } from 'node:fs'
 import type { PublishMedia } from '@post-scheduler/adapter-core'
 import {
@@ -59,6 +59,23 @@ export function jpeg(index: number, extra: Partial<PublishMedia> = {}): PublishM
     width: 1080,
     height: 1080,
     publicURL: `https://media.app.test/photo-${index}.jpg`,
+    open: async () => bytes,
+    ...extra,
+  }
+}
+
+/** An MP4 reel Instagram accepts (9:16, 10 s), handed over by URL. */
+export function mp4(index: number, extra: Partial<PublishMedia> = {}): PublishMedia {
+  const bytes = new Blob([new Uint8Array(128).fill(index)])
+  return {
+    id: `video-${index}`,
+    kind: 'video',
+    mimeType: 'video/mp4',
+    sizeBytes: 128,
+    width: 1080,
+    height: 1920,
+    durationSeconds: 10,
+    publicURL: `https://media.app.test/video-${index}.mp4`,
     open: async () => bytes,
     ...extra,
   }

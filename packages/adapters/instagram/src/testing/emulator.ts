@@ -27,8 +27,14 @@ export interface InstagramEmulatorOptions {
   shortTokenShape?: 'wrapped' | 'flat'
   /** `quota_total` of `content_publishing_limit` (default 100, as the current guide says). */
   quotaTotal?: number
-  /** Status reads a new container answers `IN_PROGRESS` before `FINISHED` (default 1). */
+  /** Status reads a new image container answers `IN_PROGRESS` before `FINISHED` (default 1). */
   containerReadsInProgress?: number
+  /**
+   * How long a video container (reel, video story, carousel video item) stays `IN_PROGRESS` on
+   * the emulator's clock before it reads `FINISHED` (default 90 s): advance `clock`, or call
+   * `finishContainer` to finish it at once.
+   */
+  videoProcessingSeconds?: number
   /** The platform's clock start (ms since the epoch); default now. */
   startAt?: number
 }
@@ -38,8 +44,8 @@ export interface InstagramEmulatorMedia {
   id: string
   owner: string
   caption: string
-  productType: 'FEED' | 'STORY'
-  mediaType: 'IMAGE' | 'CAROUSEL_ALBUM'
+  productType: 'FEED' | 'STORY' | 'REELS'
+  mediaType: 'IMAGE' | 'VIDEO' | 'CAROUSEL_ALBUM'
   timestamp: string
   permalink: string
   altTexts: string[]
@@ -52,10 +58,18 @@ interface Container {
   id: string
   owner: string
   status: 'IN_PROGRESS' | 'FINISHED' | 'PUBLISHED' | 'ERROR' | 'EXPIRED'
+  /** The `status` text of an `ERROR` container, e.g. `Error: 2207026`. */
+  statusText?: string
   readsLeft: number
   createdAt: number
+  /** Video containers: when (emulator clock) processing ends. */
+  readyAt?: number
+  /** `deferCompletion`: when (wall clock, as the suite waits in real time) and how it ends. */
+  deferred?: { until: number; outcome: 'published' | 'failed' }
   carouselItem: boolean
   story: boolean
+  video: boolean
+  reel: boolean
   children: string[]
   caption: string
   altText?: string
@@ -80,7 +94,10 @@ const GRAPH = /^https:\/\/graph\.(instagram|facebook)\.com\//
  * An emulator of the Instagram Graph API's content publishing, on msw: both logins (Instagram
  * Login's short → long-lived token and `ig_refresh_token`; Facebook Login's code exchange,
  * `fb_exchange_token` and the Page linked to the business account), media containers as a state
- * machine (`IN_PROGRESS` → `FINISHED` → `PUBLISHED`, `EXPIRED` after 24 h), `media_publish` with
+ * machine (`IN_PROGRESS` → `FINISHED` → `PUBLISHED`, or `ERROR`; `EXPIRED` after 24 h) for
+ * images, reels (`REELS`), image and video stories and carousels of images and `VIDEO` items
+ * (video containers process for `videoProcessingSeconds`; `finishContainer`, `failContainer` and
+ * `deferCompletion` settle them on demand), `media_publish` with
  * the quota of `content_publishing_limit`, recent media, comments, delete (Facebook Login only),
  * insights, and Graph's error envelope. With `graph`, every Graph request is checked against
  * Meta's node specs first.
@@ -106,6 +123,7 @@ export function createInstagramEmulator(options: InstagramEmulatorOptions = {}) 
   const containers = new Map<string, Container>()
   const media: InstagramEmulatorMedia[] = []
   let hangNextPublish: (() => void) | undefined
+  let deferNext: { afterSeconds: number; outcome: 'published' | 'failed' } | undefined
   let serial = 0
   const nextId = (prefix: bigint) => (prefix + BigInt(++serial)).toString()
   const mint = (kind: string) => `IG${kind}${++serial}${crypto.randomUUID().replaceAll('-', '')}`
@@ -335,9 +353,7 @@ export function createInstagramEmulator(options: InstagramEmulatorOptions = {}) 
     ) {
       const since = Number(single('since') ?? 0) * 1000
       const listed = media
-        .filter(
-          (item) => !item.deleted && item.productType === (edge === 'media' ? 'FEED' : 'STORY'),
-        )
+        .filter((item) => !item.deleted && (item.productType === 'STORY') === (edge === 'stories'))
         .filter((item) => Date.parse(item.timestamp) >= since)
         .reverse()
         .map(({ id: mediaId, caption, timestamp, permalink }) => ({
@@ -350,11 +366,12 @@ export function createInstagramEmulator(options: InstagramEmulatorOptions = {}) 
     }
     const container = containers.get(id)
     if (container && !edge && method === 'GET') {
-      if (container.status === 'FINISHED' && now() - container.createdAt > DAY_MS)
-        container.status = 'EXPIRED'
-      if (container.status === 'IN_PROGRESS' && container.readsLeft-- <= 0)
-        container.status = 'FINISHED'
-      return HttpResponse.json({ id, status_code: container.status, status: container.status })
+      advanceContainer(container, { read: true })
+      return HttpResponse.json({
+        id,
+        status_code: container.status,
+        status: container.statusText ?? container.status,
+      })
     }
     const item = media.find((candidate) => candidate.id === id)
     if (item) {
@@ -389,6 +406,41 @@ export function createInstagramEmulator(options: InstagramEmulatorOptions = {}) 
     return missingObject(id, method)
   }
 
+  // The container state machine: IN_PROGRESS → FINISHED or ERROR; FINISHED or IN_PROGRESS →
+  // EXPIRED after 24 h; a carousel finishes once all its items have (and fails with the first
+  // that failed). A status read counts down an image container's reads in progress.
+  function advanceContainer(container: Container, { read }: { read: boolean }) {
+    if (container.status === 'IN_PROGRESS') {
+      const items = container.children.flatMap((child) => containers.get(child) ?? [])
+      for (const item of items) advanceContainer(item, { read })
+      const failed = items.find((item) => item.status === 'ERROR')
+      const own = (() => {
+        if (container.deferred) {
+          if (Date.now() < container.deferred.until) return 'IN_PROGRESS'
+          return container.deferred.outcome === 'published' ? 'FINISHED' : 'ERROR'
+        }
+        if (container.readyAt !== undefined)
+          return now() >= container.readyAt ? 'FINISHED' : 'IN_PROGRESS'
+        if (read) container.readsLeft--
+        return container.readsLeft < 0 ? 'FINISHED' : 'IN_PROGRESS'
+      })()
+      if (failed) fail(container, failed.statusText ?? 'Error: 2207032')
+      else if (own === 'ERROR') fail(container, 'Error: 2207026')
+      else if (own === 'FINISHED' && items.every((item) => item.status === 'FINISHED'))
+        container.status = 'FINISHED'
+    }
+    if (
+      (container.status === 'FINISHED' || container.status === 'IN_PROGRESS') &&
+      now() - container.createdAt > DAY_MS
+    )
+      container.status = 'EXPIRED'
+  }
+
+  function fail(container: Container, statusText: string) {
+    container.status = 'ERROR'
+    container.statusText = statusText
+  }
+
   function quotaUsage() {
     return media.filter(
       (item) => item.owner === IG_USER && Date.parse(item.timestamp) > now() - DAY_MS,
@@ -417,11 +469,29 @@ export function createInstagramEmulator(options: InstagramEmulatorOptions = {}) 
     const carouselItem = /^(true|1)$/i.test(single('is_carousel_item') ?? '')
     if (collaborators.length > 3)
       return graphError(400, { code: 100, message: 'Up to 3 collaborators are allowed.' })
-    if (type === 'VIDEO' || type === 'REELS')
+    const fetchable = (url: string | undefined) =>
+      url !== undefined && /^https?:\/\/[\x21-\x7e]+$/.test(url)
+    const cannotFetch = () =>
+      graphError(400, {
+        code: 9004,
+        error_subcode: 2207052,
+        message: 'Only photo or video can be accepted as media type.',
+        error_user_msg: 'The media could not be fetched from this URI.',
+      })
+    const imageURL = single('image_url')
+    const videoURL = single('video_url')
+    // `VIDEO` is for carousel items only; single feed videos are reels (W2.1).
+    if (type === 'VIDEO' && !carouselItem)
       return graphError(400, {
         code: 100,
-        message: 'This emulator does not process video containers yet.',
+        message: 'media_type VIDEO is only supported for carousel items; use REELS.',
       })
+    if (type === 'REELS' && carouselItem)
+      return graphError(400, { code: 100, message: 'Reels cannot be carousel items.' })
+    const video = type === 'VIDEO' || type === 'REELS' || (type === 'STORIES' && !imageURL)
+    if (video && (imageURL !== undefined || !fetchable(videoURL))) return cannotFetch()
+    if (video && single('alt_text') !== undefined)
+      return graphError(400, { code: 100, message: 'alt_text is supported for images only.' })
     if (type === 'CAROUSEL') {
       const valid = children.every((child) => {
         const found = containers.get(child)
@@ -435,14 +505,7 @@ export function createInstagramEmulator(options: InstagramEmulatorOptions = {}) 
             'Carousel should have between 2 and 10 items (too little or too many attachments).',
         })
     } else {
-      const imageURL = single('image_url')
-      if (!imageURL || !/^https?:\/\/[\x21-\x7e]+$/.test(imageURL))
-        return graphError(400, {
-          code: 9004,
-          error_subcode: 2207052,
-          message: 'Only photo or video can be accepted as media type.',
-          error_user_msg: 'The media could not be fetched from this URI.',
-        })
+      if (!video && (videoURL !== undefined || !fetchable(imageURL))) return cannotFetch()
       if (carouselItem && caption !== '')
         return graphError(400, { code: 100, message: 'Carousel items cannot have a caption.' })
     }
@@ -452,14 +515,23 @@ export function createInstagramEmulator(options: InstagramEmulatorOptions = {}) 
         message: 'param collaborators is not allowed for stories',
       })
     const id = nextId(17_890_000_000_000_000n)
+    const deferred =
+      deferNext && !carouselItem
+        ? { until: Date.now() + deferNext.afterSeconds * 1000, outcome: deferNext.outcome }
+        : undefined
+    if (deferred) deferNext = undefined
     containers.set(id, {
       id,
       owner: IG_USER,
       status: 'IN_PROGRESS',
       readsLeft: options.containerReadsInProgress ?? 1,
       createdAt: now(),
+      ...(video ? { readyAt: now() + (options.videoProcessingSeconds ?? 90) * 1000 } : {}),
+      ...(deferred ? { deferred } : {}),
       carouselItem,
       story: type === 'STORIES',
+      video,
+      reel: type === 'REELS',
       children,
       caption,
       ...(single('alt_text') ? { altText: single('alt_text') } : {}),
@@ -471,6 +543,7 @@ export function createInstagramEmulator(options: InstagramEmulatorOptions = {}) 
   async function publish(request: Request, creationId: string) {
     const container = containers.get(creationId)
     if (!container || container.carouselItem) return missingObject(creationId, 'POST')
+    advanceContainer(container, { read: false })
     if (container.status === 'PUBLISHED')
       // Publishing a container twice fails and makes no second post (W2.1; exact error unconfirmed).
       return graphError(400, { code: 100, message: 'The media has already been published.' })
@@ -499,8 +572,8 @@ export function createInstagramEmulator(options: InstagramEmulatorOptions = {}) 
       id,
       owner: container.owner,
       caption: container.caption,
-      productType: container.story ? 'STORY' : 'FEED',
-      mediaType: container.children.length ? 'CAROUSEL_ALBUM' : 'IMAGE',
+      productType: container.story ? 'STORY' : container.reel ? 'REELS' : 'FEED',
+      mediaType: container.children.length ? 'CAROUSEL_ALBUM' : container.video ? 'VIDEO' : 'IMAGE',
       timestamp: new Date(now()).toISOString(),
       permalink: `https://www.instagram.com/p/${id.slice(-11)}/`,
       altTexts,
@@ -622,8 +695,43 @@ export function createInstagramEmulator(options: InstagramEmulatorOptions = {}) 
     ],
     approve,
     injectFault,
+    deferCompletion(completion: { afterSeconds: number; outcome: 'published' | 'failed' }) {
+      deferNext = completion
+    },
+    /** Finishes a container still processing now (its carousel items too), as tests need. */
+    finishContainer(containerId: string) {
+      const container = containers.get(containerId)
+      if (!container) throw new Error(`finishContainer: no container ${containerId}`)
+      for (const item of [
+        container,
+        ...container.children.flatMap((child) => containers.get(child) ?? []),
+      ]) {
+        if (item.status === 'IN_PROGRESS') item.status = 'FINISHED'
+      }
+    },
+    /**
+     * Makes a container still processing end `ERROR`, with Instagram's `status` text (default
+     * `Error: 2207026`, an unsupported video format).
+     */
+    failContainer(containerId: string, statusText = 'Error: 2207026') {
+      const container = containers.get(containerId)
+      if (!container) throw new Error(`failContainer: no container ${containerId}`)
+      fail(container, statusText)
+    },
+    /**
+     * The posts an account holds: its media (deleted ones excluded) plus the posts Instagram is
+     * still processing (top-level containers `IN_PROGRESS`), each of which `media_publish` turns
+     * into one post: a second container for the same publication would be a duplicate.
+     */
     async countPosts(accountId: string) {
-      return media.filter((item) => item.owner === accountId && !item.deleted).length
+      const processing = [...containers.values()].filter((container) => {
+        if (container.owner !== accountId || container.carouselItem) return false
+        advanceContainer(container, { read: false })
+        return container.status === 'IN_PROGRESS'
+      })
+      return (
+        media.filter((item) => item.owner === accountId && !item.deleted).length + processing.length
+      )
     },
     /** Every post made (deleted ones flagged), oldest first. */
     media: (): readonly InstagramEmulatorMedia[] => media,
