@@ -515,6 +515,25 @@ describe('the spec-checked emulator', () => {
     expect((await post({ caption: 'Hello' })).status).toBe(200)
   })
 
+  it('takes a video alone as a reel, and refuses media_type VIDEO outside a carousel', async () => {
+    const { call } = await setUp({}, { login: 'facebook' })
+    const create = (params: Record<string, string>) =>
+      fetch(`https://graph.facebook.com/v23.0/${call.accountId}/media`, {
+        method: 'POST',
+        body: new URLSearchParams({ access_token: call.accessToken, ...params }),
+      })
+    const video = { video_url: 'https://media.app.test/v.mp4' }
+    expect((await create({ media_type: 'REELS', ...video })).status).toBe(200)
+    const refused = await create({ media_type: 'VIDEO', ...video })
+    expect(refused.status).toBe(400)
+    expect(await refused.json()).toMatchObject({
+      error: { message: expect.stringMatching(/REELS/) },
+    })
+    expect((await create({ media_type: 'VIDEO', is_carousel_item: 'true', ...video })).status).toBe(
+      200,
+    )
+  })
+
   it('refuses a delete on the Instagram-Login graph, which has none', async () => {
     const { emulator, adapter, call } = await setUp()
     const { platformPostId } = published(

@@ -150,8 +150,8 @@ const insightsSchema = z.object({
  * `publish` answer `processing`; `checkPublication` reads it on Meta's cadence and, once it is
  * `FINISHED`, calls `media_publish` and answers `published` (`ERROR`/`EXPIRED`: `failed`).
  *
- * Exactly once: the container id is saved with `checkpoint` as soon as it exists, before any
- * `media_publish`; a retry or a check reuses it, and a container that reads `PUBLISHED` is never
+ * Exactly once: the container id is saved with `checkpoint` before `publish` answers
+ * `processing` and before any `media_publish`; a retry or a check reuses it, and a container that reads `PUBLISHED` is never
  * published again: its post is looked up among the account's recent media.
  *
  * @example
@@ -532,6 +532,8 @@ export function instagram(config: InstagramConfig): Adapter {
       const firstComment = placement === 'feed' ? params.post.firstComment : undefined
       const video = (params.post.media ?? []).some((item) => item.kind === 'video')
       let handles = handlesOf(params)
+      // Handles saved by an older attempt may lack the first comment: the post has it.
+      if (handles && firstComment !== undefined) handles = { ...handles, firstComment }
       if (handles) {
         const container = await readContainerStatus(client, handles.containerId, options)
         if (container.status_code === 'PUBLISHED') {

@@ -695,6 +695,11 @@ export function createInstagramEmulator(options: InstagramEmulatorOptions = {}) 
     ],
     approve,
     injectFault,
+    /**
+     * Makes the next post's container (a single item, a story or a carousel's parent) finish
+     * `afterSeconds` of wall-clock time later (the conformance suite waits in real time), as
+     * `FINISHED` or, for `failed`, `ERROR` with `Error: 2207026`.
+     */
     deferCompletion(completion: { afterSeconds: number; outcome: 'published' | 'failed' }) {
       deferNext = completion
     },
