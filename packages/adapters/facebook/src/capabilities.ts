@@ -21,6 +21,13 @@ export const facebookOptionsSchema = z.strictObject({
    * carries either a link preview or attached photos.
    */
   link: z.url({ protocol: /^https?$/ }).optional(),
+  /**
+   * How a video is posted: `video` (default) a Page video, uploaded through the Resumable Upload
+   * API; `reel` a Facebook reel (3–90 s, 9:16, at least 540×960; 30 API reels per Page a day).
+   */
+  videoFormat: z.enum(['video', 'reel']).optional(),
+  /** The title of a Page video or reel (the post's text is its description). */
+  title: z.string().max(255).optional(),
 })
 
 /** Options of a Facebook Page post, as a composer writes them. */
@@ -31,12 +38,22 @@ const MB = 1024 * 1024
 /** Most photos one Page post carries through `attached_media` (no documented maximum; UNCONFIRMED). */
 export const FACEBOOK_MAX_PHOTOS = 10
 
+/** Reels' documented shape: 3 to 90 seconds, 9:16, at least 540×960 (UNCONFIRMED, third-party). */
+export const FACEBOOK_REEL_LIMITS = {
+  minDurationSeconds: 3,
+  maxDurationSeconds: 90,
+  aspectRatio: 9 / 16,
+  minWidth: 540,
+  minHeight: 960,
+} as const
+
 /**
- * What this cut of the Facebook Pages adapter publishes: text (up to 63,206 characters, the
- * long-standing figure, UNCONFIRMED), a link, or one to ten photos, and a first comment. Photos
- * stay under 4 MB: Graph refuses larger ones with subcode 1366046 ("Photos should be smaller
- * than 4 MB"). Video and reels are not in this cut: they finish asynchronously and land with
- * the contract's asynchronous completion.
+ * What the Facebook Pages adapter publishes: text (up to 63,206 characters, the long-standing
+ * figure, UNCONFIRMED), a link, one to ten photos, or one MP4 video (a Page video or, with
+ * `videoFormat: 'reel'`, a reel), and a first comment (not on a video: it is public only
+ * minutes later). Photos stay under 4 MB: Graph refuses larger ones with subcode 1366046
+ * ("Photos should be smaller than 4 MB"). Video size and length: 10 GB and 240 minutes, the
+ * commonly quoted figures (UNCONFIRMED); the Resumable Upload API takes `video/mp4` only.
  *
  * https://developers.facebook.com/docs/pages-api/posts
  *
@@ -59,8 +76,16 @@ export const facebookCapabilities = defineCapabilities({
         mimeTypes: ['image/jpeg', 'image/png', 'image/gif', 'image/bmp', 'image/tiff'],
         maxSizeBytes: 4 * MB,
       },
+      video: {
+        mimeTypes: ['video/mp4'],
+        maxSizeBytes: 10 * 1024 * MB,
+        maxDurationSeconds: 240 * 60,
+      },
     },
-    layouts: [{ kinds: ['image'], min: 1, max: FACEBOOK_MAX_PHOTOS }],
+    layouts: [
+      { kinds: ['image'], min: 1, max: FACEBOOK_MAX_PHOTOS },
+      { kinds: ['video'], min: 1, max: 1 },
+    ],
     needsPublicURL: false,
   },
   // Comment length is not documented; 8,000 is the commonly observed limit (UNCONFIRMED).
