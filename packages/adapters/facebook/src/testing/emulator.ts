@@ -164,7 +164,7 @@ export function createFacebookEmulator(options: FacebookEmulatorOptions = {}) {
     '',
   )
   let nextCompletion: { afterSeconds: number; outcome: 'published' | 'failed' } | undefined
-  let interruption: { afterBytes: number } | undefined
+  let interruption: { afterBytes: number; times: number } | undefined
   let counter = 0
   let hang: { resolve: () => void } | undefined
   const nextId = () => `${Date.now()}${(++counter).toString().padStart(4, '0')}`
@@ -685,7 +685,7 @@ export function createFacebookEmulator(options: FacebookEmulatorOptions = {}) {
     let body = new Uint8Array(await request.arrayBuffer())
     const cut = interruption
     if (cut) {
-      interruption = undefined
+      interruption = cut.times > 1 ? { ...cut, times: cut.times - 1 } : undefined
       body = body.slice(0, cut.afterBytes)
     }
     const bytes = new Uint8Array(before.length + body.length)
@@ -1019,12 +1019,12 @@ export function createFacebookEmulator(options: FacebookEmulatorOptions = {}) {
     },
 
     /**
-     * Interrupts the next upload request (an upload session's or a reel's): the emulator keeps its
-     * first `afterBytes` bytes and drops the connection, so the upload must resume from the
-     * offset Facebook reports.
+     * Interrupts the next upload request (an upload session's or a reel's), or the next `times`:
+     * the emulator keeps the first `afterBytes` bytes of each and drops the connection, so the
+     * upload must resume from the offset Facebook reports.
      */
-    interruptNextUpload(interrupt: { afterBytes: number }) {
-      interruption = interrupt
+    interruptNextUpload(interrupt: { afterBytes: number; times?: number }) {
+      interruption = { afterBytes: interrupt.afterBytes, times: interrupt.times ?? 1 }
     },
 
     /**
