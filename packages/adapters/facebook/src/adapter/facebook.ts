@@ -6,7 +6,6 @@ import {
   ContentRejectedError,
   createS256CodeChallenge,
   isAdapterError,
-  type MediaDescription,
   type OAuthTokens,
   OutcomeUnknownError,
   type PlatformAccount,
@@ -22,13 +21,12 @@ import {
   ReconnectRequiredError,
   readJSON,
   UnexpectedResponseError,
-  validatePostContent,
 } from '@post-scheduler/adapter-core'
 import { z } from 'zod'
 import {
-  FACEBOOK_REEL_LIMITS,
   facebookCapabilities,
   facebookOptionsSchema,
+  validateFacebookPost,
 } from '../capabilities.ts'
 import {
   DEFAULT_GRAPH_VERSION,
@@ -134,43 +132,6 @@ const insightsSchema = z.object({
 const PAGE_FIELDS = 'id,name,username,link,access_token,picture.type(large)'
 const ACCOUNTS_PAGE_SIZE = 100
 
-// Reels' shape (see FACEBOOK_REEL_LIMITS); a figure the media does not carry is not checked here.
-function validateReel(item: MediaDescription | undefined, index: number): ContentIssue[] {
-  if (!item) return []
-  const issues: ContentIssue[] = []
-  const path = ['media', index]
-  const limits = FACEBOOK_REEL_LIMITS
-  const seconds = item.durationSeconds
-  if (
-    seconds !== undefined &&
-    (seconds < limits.minDurationSeconds || seconds > limits.maxDurationSeconds)
-  ) {
-    issues.push({
-      path,
-      code: 'REEL_DURATION',
-      message: `A Facebook reel lasts ${limits.minDurationSeconds} to ${limits.maxDurationSeconds} seconds; this video lasts ${seconds}. Trim it, or post it as a Page video.`,
-    })
-  }
-  if (item.width !== undefined && item.height !== undefined) {
-    // 9:16, with a pixel's tolerance for encoders that round odd heights.
-    if (Math.abs(item.width / item.height - limits.aspectRatio) > 0.01) {
-      issues.push({
-        path,
-        code: 'REEL_ASPECT_RATIO',
-        message: `A Facebook reel is vertical, 9:16; this video is ${item.width}×${item.height}. Crop it to 9:16, or post it as a Page video.`,
-      })
-    }
-    if (item.width < limits.minWidth || item.height < limits.minHeight) {
-      issues.push({
-        path,
-        code: 'REEL_TOO_SMALL',
-        message: `A Facebook reel is at least ${limits.minWidth}×${limits.minHeight} (1080×1920 recommended); this video is ${item.width}×${item.height}.`,
-      })
-    }
-  }
-  return issues
-}
-
 // A retried reel may already be done: its status becomes `publish`'s answer (a failure thrown).
 function publishResultOf(result: ProcessingPublication | PublicationCheck): PublishResult {
   switch (result.status) {
@@ -271,34 +232,9 @@ export function facebook(config: FacebookConfig) {
   }
 
   function validate(post: PostContent): ContentIssue[] {
-    const media = post.media ?? []
-    const issues = validatePostContent(post, facebookCapabilities)
-    const options = facebookOptionsSchema.safeParse(post.options ?? {})
-    if (options.success && options.data.link !== undefined && media.length > 0) {
-      const withVideo = media.some((item) => item.kind === 'video')
-      issues.push({
-        path: ['options', 'link'],
-        code: withVideo ? 'LINK_WITH_VIDEO' : 'LINK_WITH_PHOTOS',
-        message: withVideo
-          ? 'A Facebook video carries no link preview: remove the link, or put it in the text.'
-          : 'A Facebook post shows either a link preview or photos: remove the link or the photos.',
-      })
-    }
-    const video = media.findIndex((item) => item.kind === 'video')
-    if (video === -1) return issues
-    if (post.firstComment) {
-      issues.push({
-        path: ['firstComment'],
-        code: 'FIRST_COMMENT_WITH_VIDEO',
-        message:
-          'A first comment cannot go with a Facebook video: the video is public only after Facebook has processed it. Comment once it is published.',
-      })
-    }
-    if (options.success && options.data.videoFormat === 'reel') {
-      issues.push(...validateReel(media[video], video))
-    }
-    return issues
+    return validateFacebookPost(post)
   }
+
   async function uploadPhotos(params: PublishParams, options: CallOptions) {
     const handles: Record<string, string> = {}
     const ids: string[] = []
