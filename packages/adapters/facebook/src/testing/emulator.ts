@@ -123,7 +123,12 @@ const USER_ID = '900000000000001'
  * PKCE when the dialog got a challenge), `/me/permissions` (GET and the revoking DELETE),
  * `/me/accounts` with Page tokens and cursor paging, `POST /{page}/photos` (unpublished
  * uploads), `POST /{page}/feed` with `attached_media`, comments, delete, `published_posts`,
- * engagement counts and insights. Errors come in Graph's envelope (`{error: {code,
+ * engagement counts and insights; and video: Resumable Upload API sessions
+ * (`POST /{app-id}/uploads`, `upload:<session>` with `file_offset`, the token in an `OAuth`
+ * header), `POST /{page}/videos` on graph-video.facebook.com, `video_reels` start and finish with
+ * rupload in between, `GET /{page}/videos` and `GET /{video-id}?fields=status`, whose status moves
+ * from processing to ready (or error) after `videoProcessingSeconds`, as `deferCompletion` says,
+ * or on `completeVideos()`; `interruptNextUpload` cuts uploads short. Errors come in Graph's envelope (`{error: {code,
  * error_subcode, …}}`, HTTP 400) and a throttle carries `X-Business-Use-Case-Usage`.
  *
  * With `graph`, every request is checked against Meta's node specs first.
