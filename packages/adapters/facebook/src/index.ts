@@ -1,6 +1,7 @@
 /**
  * The Facebook Pages adapter for Post Scheduler: Facebook Login, the person's Pages and their
- * Page tokens, text, link and photo posts, first comment, delete, insights and reconciliation.
+ * Page tokens, text, link, photo, Page video and reel posts, first comment, delete, insights and
+ * reconciliation.
  *
  * @module
  */
@@ -18,7 +19,9 @@ export {
 } from './adapter/http.ts'
 export {
   FACEBOOK_MAX_PHOTOS,
+  FACEBOOK_REEL_LIMITS,
   type FacebookPostOptions,
   facebookCapabilities,
   facebookOptionsSchema,
+  validateFacebookPost,
 } from './capabilities.ts'

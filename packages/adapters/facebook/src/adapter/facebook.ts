@@ -11,25 +11,42 @@ import {
   type PlatformAccount,
   type PostContent,
   type PostMetrics,
+  type ProcessingPublication,
+  type PublicationCheck,
   type PublicationHandles,
   type PublishedPost,
+  type PublishMedia,
   type PublishParams,
+  type PublishResult,
   ReconnectRequiredError,
   readJSON,
   UnexpectedResponseError,
-  validatePostContent,
 } from '@post-scheduler/adapter-core'
 import { z } from 'zod'
-import { facebookCapabilities, facebookOptionsSchema } from '../capabilities.ts'
+import {
+  facebookCapabilities,
+  facebookOptionsSchema,
+  validateFacebookPost,
+} from '../capabilities.ts'
 import {
   DEFAULT_GRAPH_VERSION,
   DIALOG_ORIGIN,
   GRAPH_ORIGIN,
+  GRAPH_VIDEO_ORIGIN,
   type GraphContext,
   PLATFORM,
   sendGraphRequest,
 } from './http.ts'
 import { digestText, findPublication, type LookUpSettings, postURL } from './look-up.ts'
+import {
+  checkVideo,
+  findPageVideo,
+  lookUpVideo,
+  publishPageVideo,
+  publishReel,
+  readVideo,
+  type VideoContext,
+} from './video.ts'
 
 /** Configuration of the Facebook adapter: the app registered at developers.facebook.com. */
 export interface FacebookConfig {
@@ -57,6 +74,8 @@ export interface FacebookConfig {
   graphBaseURL?: string
   /** Where the Login dialog is, e.g. an emulator. Default `https://www.facebook.com`. */
   dialogBaseURL?: string
+  /** Where `POST /{page-id}/videos` goes, e.g. an emulator. Default `https://graph-video.facebook.com`. */
+  graphVideoBaseURL?: string
 }
 
 /**
@@ -113,10 +132,29 @@ const insightsSchema = z.object({
 const PAGE_FIELDS = 'id,name,username,link,access_token,picture.type(large)'
 const ACCOUNTS_PAGE_SIZE = 100
 
+// A retried reel may already be done: its status becomes `publish`'s answer (a failure thrown).
+function publishResultOf(result: ProcessingPublication | PublicationCheck): PublishResult {
+  switch (result.status) {
+    case 'failed':
+      throw result.error
+    case 'published':
+      return { platformPostId: result.platformPostId ?? '', url: result.url }
+    case 'processing':
+      return {
+        status: 'processing',
+        handles: result.handles ?? {},
+        checkAfterSeconds: result.checkAfterSeconds,
+        ...('maxWaitSeconds' in result ? { maxWaitSeconds: result.maxWaitSeconds } : {}),
+      }
+  }
+}
+
 /**
  * The Facebook Pages adapter: Facebook Login, a long-lived user token, the person's Pages (each
- * with its own Page token), and Page posts with text, a link or photos, a first comment, delete,
- * insights and reconciliation. Video and reels are not in this cut (`validatePost` refuses them).
+ * with its own Page token), and Page posts with text, a link, photos or a video (a Page video
+ * through the Resumable Upload API, or a reel), a first comment, delete, insights and
+ * reconciliation. A video answers `processing` after its irreversible call, and
+ * `checkPublication` reads its status until it is published or has failed.
  *
  * Exactly-once: Graph takes no idempotency key. Photos are uploaded unpublished and their ids
  * checkpointed (a retry reuses them); then the send time and a digest of the text are
@@ -141,6 +179,11 @@ export function facebook(config: FacebookConfig) {
     version: config.graphVersion ?? DEFAULT_GRAPH_VERSION,
   }
   const dialogBaseURL = (config.dialogBaseURL ?? DIALOG_ORIGIN).replace(/\/+$/, '')
+  const videoContext: VideoContext = {
+    ...context,
+    graphVideoBaseURL: (config.graphVideoBaseURL ?? GRAPH_VIDEO_ORIGIN).replace(/\/+$/, ''),
+    appId: config.clientId,
+  }
   const now = config.now ?? (() => new Date())
   const lookUpSettings: LookUpSettings = {
     clockSkewSeconds: config.lookUp?.clockSkewSeconds ?? 300,
@@ -189,33 +232,7 @@ export function facebook(config: FacebookConfig) {
   }
 
   function validate(post: PostContent): ContentIssue[] {
-    const media = post.media ?? []
-    const videos = new Set(media.flatMap((item, index) => (item.kind === 'video' ? [index] : [])))
-    // Video is refused with one clear issue of its own, not the generic "kind unsupported" ones.
-    const issues = validatePostContent(post, facebookCapabilities).filter(
-      (issue) =>
-        videos.size === 0 ||
-        issue.path[0] !== 'media' ||
-        (issue.path.length > 1 && !videos.has(Number(issue.path[1]))),
-    )
-    for (const index of videos) {
-      issues.push({
-        path: ['media', index],
-        code: 'VIDEO_NOT_SUPPORTED_YET',
-        message:
-          'Facebook video and reels are not supported yet: they finish processing minutes after upload, and land with asynchronous publishing. Post photos, text or a link.',
-      })
-    }
-    const options = facebookOptionsSchema.safeParse(post.options ?? {})
-    if (options.success && options.data.link !== undefined && media.length > 0) {
-      issues.push({
-        path: ['options', 'link'],
-        code: 'LINK_WITH_PHOTOS',
-        message:
-          'A Facebook post shows either a link preview or photos: remove the link or the photos.',
-      })
-    }
-    return issues
+    return validateFacebookPost(post)
   }
 
   async function uploadPhotos(params: PublishParams, options: CallOptions) {
@@ -275,6 +292,43 @@ export function facebook(config: FacebookConfig) {
       }
       throw error
     }
+  }
+
+  async function publishVideo(
+    params: PublishParams,
+    media: PublishMedia,
+    postOptions: z.output<typeof facebookOptionsSchema>,
+    options: CallOptions,
+  ): Promise<PublishResult> {
+    const handles = params.handles ?? {}
+    const video = {
+      accessToken: params.accessToken,
+      accountId: params.accountId,
+      handles,
+      media,
+      description: params.post.text,
+      title: postOptions.title,
+      checkpoint: params.checkpoint,
+      now,
+    }
+    if (postOptions.videoFormat === 'reel') {
+      return publishResultOf(await publishReel(videoContext, video, options))
+    }
+    // An earlier attempt sent the video call and its answer was lost: look first.
+    if (handles.sentAt) {
+      const found = await findPageVideo(
+        context,
+        lookUpSettings,
+        { accessToken: params.accessToken, accountId: params.accountId, handles },
+        options,
+      )
+      if (found.status === 'published' || found.status === 'processing') return found
+      throw new OutcomeUnknownError(
+        `An earlier attempt sent this video and Facebook does not list it (${found.status === 'unknown' ? found.reason : 'not found'}); publishing again could post it twice. Check the Page's videos before publishing it again.`,
+        { platform: PLATFORM },
+      )
+    }
+    return publishPageVideo(videoContext, video, options)
   }
 
   return {
@@ -383,7 +437,7 @@ export function facebook(config: FacebookConfig) {
       return validate(post)
     },
 
-    async publish(params, options = {}): Promise<PublishedPost> {
+    async publish(params, options = {}): Promise<PublishResult> {
       const { post } = params
       const issues = validate(post)
       if (issues.length > 0) {
@@ -394,6 +448,8 @@ export function facebook(config: FacebookConfig) {
       }
       const postOptions = facebookOptionsSchema.parse(post.options ?? {})
       const call = { accessToken: params.accessToken, accountId: params.accountId }
+      const video = post.media?.find((item) => item.kind === 'video')
+      if (video) return publishVideo(params, video, postOptions, options)
 
       // An earlier attempt sent the feed call and its outcome was not proven: look first.
       if (params.handles?.sentAt) {
@@ -531,7 +587,21 @@ export function facebook(config: FacebookConfig) {
       return metrics
     },
 
-    lookUpPublication(
+    async checkPublication(
+      { accessToken, handles }: AccountCall & { handles: PublicationHandles },
+      options?: CallOptions,
+    ): Promise<PublicationCheck> {
+      const { videoId } = handles
+      if (!videoId) {
+        throw new UnexpectedResponseError(
+          'There is no Facebook video id among the publication’s handles, so its status cannot be read.',
+          { platform: PLATFORM },
+        )
+      }
+      return checkVideo(await readVideo(context, accessToken, videoId, options ?? {}))
+    },
+
+    async lookUpPublication(
       {
         accessToken,
         accountId,
@@ -539,6 +609,28 @@ export function facebook(config: FacebookConfig) {
       }: AccountCall & { attemptId: string; handles: PublicationHandles },
       options?: CallOptions,
     ) {
+      if (handles.videoId && (handles.videoFormat !== 'reel' || handles.sentAt)) {
+        const video = await readVideo(context, accessToken, handles.videoId, options ?? {})
+        // Uploaded and never finished: the finish call may still be on its way, so not
+        // `not_found`; a retry of `publish` sends it again for the same video id.
+        if (video.status?.video_status === 'upload_complete') {
+          return {
+            status: 'unknown',
+            reason: 'The reel is uploaded and Facebook has not yet been asked to publish it.',
+            retryAfterSeconds: 60,
+          }
+        }
+        return lookUpVideo(video)
+      }
+      if (handles.videoFormat === 'reel') return { status: 'not_found' }
+      if (handles.videoFormat === 'video') {
+        return findPageVideo(
+          context,
+          lookUpSettings,
+          { accessToken, accountId, handles },
+          options ?? {},
+        )
+      }
       return findPublication(
         context,
         lookUpSettings,

@@ -13,6 +13,8 @@ import {
 
 export const PLATFORM = 'facebook'
 export const GRAPH_ORIGIN = 'https://graph.facebook.com'
+/** Meta's documented host for video uploads to `/{page-id}/videos`. */
+export const GRAPH_VIDEO_ORIGIN = 'https://graph-video.facebook.com'
 export const DIALOG_ORIGIN = 'https://www.facebook.com'
 /** The Graph API version used unless configured; Meta retires each about two years after release. */
 export const DEFAULT_GRAPH_VERSION = 'v24.0'
@@ -35,6 +37,17 @@ export interface GraphRequest {
   form?: Record<string, string>
   body?: PlatformRequest['body']
   irreversible?: boolean
+  /** Another host for this call (`https://graph-video.facebook.com`); the version still applies. */
+  baseURL?: string
+  /** A whole URL instead of `baseURL`, version and `path` (a reel's `upload_url`). */
+  url?: string
+  /** More headers (the Resumable Upload API's `file_offset`, rupload's `offset`). */
+  headers?: Record<string, string>
+  /**
+   * How the token is sent. `OAuth`: the upload endpoints read the token only from an
+   * `Authorization: OAuth <token>` header (https://developers.facebook.com/docs/graph-api/guides/upload).
+   */
+  tokenScheme?: 'Bearer' | 'OAuth'
 }
 
 /** Graph's error envelope (https://developers.facebook.com/docs/graph-api/guides/error-handling). */
@@ -64,8 +77,10 @@ export async function sendGraphRequest(
   request: GraphRequest,
   options: CallOptions = {},
 ): Promise<Response> {
-  const headers: Record<string, string> = {}
-  if (request.accessToken !== undefined) headers.authorization = `Bearer ${request.accessToken}`
+  const headers: Record<string, string> = { ...request.headers }
+  if (request.accessToken !== undefined) {
+    headers.authorization = `${request.tokenScheme ?? 'Bearer'} ${request.accessToken}`
+  }
   // sendPlatformRequest reads the error body itself; keep a copy of an error answer to read
   // Graph's code, subcode and usage headers, which the generic status mapping cannot see.
   let failed: Response | undefined
@@ -75,7 +90,8 @@ export async function sendGraphRequest(
     if (response.status >= 400) failed = response.clone()
     return response
   }
-  const url = `${context.graphBaseURL}/${context.version}${request.path}`
+  const url =
+    request.url ?? `${request.baseURL ?? context.graphBaseURL}/${context.version}${request.path}`
   try {
     return await sendPlatformRequest(
       {

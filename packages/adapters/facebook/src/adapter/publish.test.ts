@@ -1,6 +1,6 @@
 import { isAdapterError } from '@post-scheduler/adapter-core'
 import { describe, expect, it } from 'vitest'
-import { createTestAdapter, photo, publishParams, useFacebook } from '../test/harness.ts'
+import { expectPublished, photo, publishParams, useFacebook } from '../test/harness.ts'
 
 const facebook = useFacebook()
 
@@ -103,27 +103,10 @@ describe('publishing photos', () => {
     ).toEqual({ status: 'not_found' })
 
     const retry = publishParams(call, post, { handles })
-    const published = await adapter.publish(retry.params)
+    const published = expectPublished(await adapter.publish(retry.params))
     expect(facebook.emulator.photos().size).toBe(2)
     const [made] = facebook.emulator.posts()
     expect(made?.id).toBe(published.platformPostId)
     expect(made?.photoIds).toEqual([handles['photo.0'], handles['photo.1']])
-  })
-
-  it('refuses video with an issue saying it lands with asynchronous completion', () => {
-    const adapter = createTestAdapter()
-    const issues = adapter.validatePost({
-      post: {
-        text: 'A clip',
-        media: [{ kind: 'video', mimeType: 'video/mp4', sizeBytes: 1000, durationSeconds: 10 }],
-      },
-    })
-    expect(issues).toEqual([
-      expect.objectContaining({
-        path: ['media', 0],
-        code: 'VIDEO_NOT_SUPPORTED_YET',
-        message: expect.stringMatching(/asynchronous/),
-      }),
-    ])
   })
 })

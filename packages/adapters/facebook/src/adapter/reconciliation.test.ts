@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { photo, publishParams, useFacebook } from '../test/harness.ts'
+import { expectPublished, photo, publishParams, useFacebook } from '../test/harness.ts'
 
 const facebook = useFacebook()
 
@@ -29,7 +29,7 @@ describe('a publish whose answer was lost', () => {
     })
 
     const retry = publishParams(call, first.params.post, { handles: first.handles() })
-    expect((await adapter.publish(retry.params)).platformPostId).toBe(made?.id)
+    expect(expectPublished(await adapter.publish(retry.params)).platformPostId).toBe(made?.id)
     expect(await facebook.emulator.countPosts(call.accountId)).toBe(1)
   })
 

@@ -1,11 +1,14 @@
 // Test-only (no entry reaches it): Meta's node specs from specs/ turned into the emulator's
 // request validator, and an msw server with a fresh Facebook emulator per test.
 import { readFileSync } from 'node:fs'
-import type {
-  PostContent,
-  PublicationHandles,
-  PublishMedia,
-  PublishParams,
+import {
+  isProcessing,
+  type PostContent,
+  type PublicationHandles,
+  type PublishedPost,
+  type PublishMedia,
+  type PublishParams,
+  type PublishResult,
 } from '@post-scheduler/adapter-core'
 import {
   createGraphSpecValidator,
@@ -31,6 +34,11 @@ export const graphSpec = createGraphSpecValidator({
     Page: spec('Page') as GraphNodeSpec,
     PagePost: spec('PagePost') as GraphNodeSpec,
     Photo: spec('Photo') as GraphNodeSpec,
+    Application: spec('Application') as GraphNodeSpec,
+    AdVideo: spec('AdVideo') as GraphNodeSpec,
+    // Not a node in Meta's specs: an upload session (`upload:<id>`), whose two calls are
+    // documented below from the upload guide.
+    UploadSession: {},
   },
   enumTypes: spec('enum_types') as GraphEnumType[],
   documented: [
@@ -41,6 +49,20 @@ export const graphSpec = createGraphSpecValidator({
       edge: 'photos',
       params: [{ name: 'source', type: 'file' }],
       source: 'https://developers.facebook.com/docs/graph-api/reference/page/photos/#Creating',
+    },
+    {
+      // The bytes, with `file_offset` as a header and the token as `Authorization: OAuth`.
+      node: 'UploadSession',
+      method: 'POST',
+      params: [],
+      source: 'https://developers.facebook.com/docs/graph-api/guides/upload',
+    },
+    {
+      // Resume: answers the `file_offset` reached.
+      node: 'UploadSession',
+      method: 'GET',
+      params: [],
+      source: 'https://developers.facebook.com/docs/graph-api/guides/upload',
     },
   ],
 })
@@ -129,5 +151,31 @@ export function photo(index: number): PublishMedia {
     width: 1080,
     height: 1080,
     open: async () => bytes,
+  }
+}
+
+/** The published post of a result that must not be `processing` (a text or photo post). */
+export function expectPublished(result: PublishResult): PublishedPost {
+  if (isProcessing(result)) throw new Error('expected a published post, got processing')
+  return result
+}
+
+/** An MP4-typed video fixture: `sizeBytes` of patterned bytes (so a resumed upload can be compared). */
+export function video(
+  sizeBytes = 64 * 1024,
+  shape: { width?: number; height?: number; durationSeconds?: number } = {},
+): PublishMedia & { bytes: Uint8Array } {
+  const bytes = Uint8Array.from({ length: sizeBytes }, (_, index) => (index * 7) % 251)
+  const blob = new Blob([bytes], { type: 'video/mp4' })
+  return {
+    id: `video-${sizeBytes}`,
+    kind: 'video',
+    mimeType: 'video/mp4',
+    sizeBytes,
+    width: shape.width ?? 1080,
+    height: shape.height ?? 1920,
+    durationSeconds: shape.durationSeconds ?? 30,
+    open: async () => blob,
+    bytes,
   }
 }

@@ -34,6 +34,44 @@ export interface FacebookEmulatorPost {
   createdAt: Date
   deleted: boolean
   comments: { id: string; message: string }[]
+  /** The video this post shows, for a Page video or reel once Facebook has processed it. */
+  videoId?: string
+}
+
+/** A Page video or reel the emulated Graph holds, and where it is in upload and processing. */
+export interface FacebookEmulatorVideo {
+  id: string
+  pageId: string
+  format: 'video' | 'reel'
+  description: string
+  title?: string
+  /** Bytes received so far; `sizeBytes` once complete. */
+  receivedBytes: number
+  /** Declared size (`file_size`), once known. */
+  sizeBytes?: number
+  /** The `file_offset`/`offset` of every upload request, in order (a resumed upload shows it). */
+  uploadOffsets: number[]
+  createdAt: Date
+  /** When the publishing call (`/videos` or reel `finish`) arrived; absent before. */
+  finishedAt?: number
+  /** How long processing takes after `finishedAt`, and how it ends. */
+  processingMs: number
+  outcome: 'published' | 'failed'
+  /** The feed post made when it was published. */
+  postId?: string
+  deleted: boolean
+}
+
+/** A Resumable Upload API session (`upload:<id>`). */
+export interface FacebookEmulatorUploadSession {
+  id: string
+  fileLength: number
+  fileType: string
+  bytes: Uint8Array
+  /** The `file_offset` header of every upload request, in order. */
+  uploadOffsets: number[]
+  /** The file handle, once every byte has arrived. */
+  handle?: string
 }
 
 /** Options of {@link createFacebookEmulator}. */
@@ -54,8 +92,18 @@ export interface FacebookEmulatorOptions {
   graphBaseURL?: string
   /** Where the Login dialog is. Default `https://www.facebook.com`. */
   dialogBaseURL?: string
-  /** The clock of `created_time`. Default `Date.now`. */
+  /** The clock of `created_time` and video processing. Default `Date.now`. */
   now?: () => number
+  /** Where `POST /{page-id}/videos` goes. Default `https://graph-video.facebook.com`. */
+  graphVideoBaseURL?: string
+  /** Where reels' bytes go. Default `https://rupload.facebook.com`. */
+  ruploadBaseURL?: string
+  /**
+   * How long a video processes after its publishing call before its status reads ready (or
+   * error), in seconds. Default 0: ready at the first status read. See also `deferCompletion`
+   * and `completeVideos`.
+   */
+  videoProcessingSeconds?: number
 }
 
 interface UserToken {
@@ -75,7 +123,12 @@ const USER_ID = '900000000000001'
  * PKCE when the dialog got a challenge), `/me/permissions` (GET and the revoking DELETE),
  * `/me/accounts` with Page tokens and cursor paging, `POST /{page}/photos` (unpublished
  * uploads), `POST /{page}/feed` with `attached_media`, comments, delete, `published_posts`,
- * engagement counts and insights. Errors come in Graph's envelope (`{error: {code,
+ * engagement counts and insights; and video: Resumable Upload API sessions
+ * (`POST /{app-id}/uploads`, `upload:<session>` with `file_offset`, the token in an `OAuth`
+ * header), `POST /{page}/videos` on graph-video.facebook.com, `video_reels` start and finish with
+ * rupload in between, `GET /{page}/videos` and `GET /{video-id}?fields=status`, whose status moves
+ * from processing to ready (or error) after `videoProcessingSeconds`, as `deferCompletion` says,
+ * or on `completeVideos()`; `interruptNextUpload` cuts uploads short. Errors come in Graph's envelope (`{error: {code,
  * error_subcode, …}}`, HTTP 400) and a throttle carries `X-Business-Use-Case-Usage`.
  *
  * With `graph`, every request is checked against Meta's node specs first.
@@ -105,6 +158,18 @@ export function createFacebookEmulator(options: FacebookEmulatorOptions = {}) {
   const grantedScopes = new Set<string>()
   const photos = new Map<string, { pageId: string; published: boolean; attachedTo?: string }>()
   const posts = new Map<string, FacebookEmulatorPost>()
+  const videos = new Map<string, FacebookEmulatorVideo>()
+  const sessions = new Map<string, FacebookEmulatorUploadSession>()
+  const fileHandles = new Map<string, string>()
+  const graphVideoBaseURL = (
+    options.graphVideoBaseURL ?? 'https://graph-video.facebook.com'
+  ).replace(/\/+$/, '')
+  const ruploadBaseURL = (options.ruploadBaseURL ?? 'https://rupload.facebook.com').replace(
+    /\/+$/,
+    '',
+  )
+  let nextCompletion: { afterSeconds: number; outcome: 'published' | 'failed' } | undefined
+  let interruption: { afterBytes: number; times: number } | undefined
   let counter = 0
   let hang: { resolve: () => void } | undefined
   const nextId = () => `${Date.now()}${(++counter).toString().padStart(4, '0')}`
@@ -144,6 +209,10 @@ export function createFacebookEmulator(options: FacebookEmulatorOptions = {}) {
 
   function nodeOf(path: GraphPath): string | undefined {
     if (path.objectId === 'me' || path.objectId === USER_ID) return 'User'
+    if (path.objectId === clientId) return 'Application'
+    if (sessions.has(path.objectId)) return 'UploadSession'
+    const video = videos.get(path.objectId)
+    if (video && !video.deleted) return 'AdVideo'
     if (pages.some((page) => page.id === path.objectId)) return 'Page'
     const post = posts.get(path.objectId)
     if (post && !post.deleted) return 'PagePost'
@@ -279,10 +348,16 @@ export function createFacebookEmulator(options: FacebookEmulatorOptions = {}) {
       return unsupported(request.method, path.objectId)
     }
 
+    if (node === 'Application' || node === 'UploadSession') {
+      return uploadEndpoint(request, route, path, params)
+    }
+
     const pageId =
       node === 'Page'
         ? path.objectId
-        : (posts.get(path.objectId)?.pageId ?? photos.get(path.objectId)?.pageId)
+        : (posts.get(path.objectId)?.pageId ??
+          photos.get(path.objectId)?.pageId ??
+          videos.get(path.objectId)?.pageId)
     // Page actions need that Page's token (or a user token of an admin, for reads).
     if (request.method !== 'GET' && pageGrant?.pageId !== pageId) {
       return graphError(
@@ -391,6 +466,98 @@ export function createFacebookEmulator(options: FacebookEmulatorOptions = {}) {
       case 'DELETE PagePost': {
         const post = posts.get(path.objectId)
         if (post) post.deleted = true
+        const video = post?.videoId ? videos.get(post.videoId) : undefined
+        if (video) video.deleted = true
+        return HttpResponse.json({ success: true })
+      }
+      case 'POST Page/videos': {
+        // Meta documents this call on graph-video.facebook.com.
+        if (!request.url.startsWith(`${graphVideoBaseURL}/`)) {
+          return graphError(100, '(#100) Video uploads go to graph-video.facebook.com')
+        }
+        const session = sessions.get(
+          fileHandles.get(String(params.fbuploader_video_file_chunk)) ?? '',
+        )
+        if (!session) {
+          return graphError(100, '(#100) fbuploader_video_file_chunk is not a valid file handle')
+        }
+        const video = createVideo(path.objectId, 'video', {
+          description: String(params.description ?? ''),
+          title: typeof params.title === 'string' ? params.title : undefined,
+          receivedBytes: session.fileLength,
+          sizeBytes: session.fileLength,
+          uploadOffsets: [...session.uploadOffsets],
+        })
+        finishVideo(video)
+        if (hang) return hangAfterCommit(request)
+        return HttpResponse.json({ id: video.id })
+      }
+      case 'POST Page/video_reels': {
+        const phase = String(params.upload_phase ?? '').toLowerCase()
+        if (phase === 'start') {
+          const video = createVideo(path.objectId, 'reel', {
+            description: '',
+            receivedBytes: 0,
+            uploadOffsets: [],
+          })
+          return HttpResponse.json({
+            video_id: video.id,
+            upload_url: `${ruploadBaseURL}/video-upload/${path.version ?? 'v24.0'}/${video.id}`,
+          })
+        }
+        const video = videos.get(String(params.video_id ?? ''))
+        if (!video || video.pageId !== path.objectId || video.format !== 'reel') {
+          return graphError(100, '(#100) video_id is not a reel of this Page')
+        }
+        if (video.sizeBytes === undefined || video.receivedBytes < video.sizeBytes) {
+          return graphError(100, '(#100) The video has not finished uploading')
+        }
+        if (String(params.video_state ?? '').toUpperCase() !== 'PUBLISHED') {
+          return graphError(
+            100,
+            '(#100) This emulator publishes reels with video_state=PUBLISHED only',
+          )
+        }
+        // A second finish for the same video names the same reel: nothing new is made.
+        if (video.finishedAt === undefined) {
+          video.description = typeof params.description === 'string' ? params.description : ''
+          if (typeof params.title === 'string') video.title = params.title
+          finishVideo(video)
+        }
+        if (hang) return hangAfterCommit(request)
+        return HttpResponse.json({ success: true })
+      }
+      case 'GET Page/videos': {
+        const limit = Number(params.limit ?? 25)
+        const start = typeof params.after === 'string' ? Number(atob(params.after)) : 0
+        const listed = [...videos.values()]
+          .filter(
+            (video) =>
+              video.pageId === path.objectId && !video.deleted && video.finishedAt !== undefined,
+          )
+          .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || b.id.localeCompare(a.id))
+        const slice = listed.slice(start, start + limit)
+        const end = start + slice.length
+        return HttpResponse.json({
+          data: slice.map((video) => videoFields(video, fields)),
+          paging: {
+            cursors: { before: btoa(String(start)), after: btoa(String(end)) },
+            ...(end < listed.length
+              ? { next: `${graphBaseURL}${url.pathname}?after=${btoa(String(end))}` }
+              : {}),
+          },
+        })
+      }
+      case 'GET AdVideo': {
+        const video = videos.get(path.objectId)
+        if (!video) return unsupported(request.method, path.objectId)
+        return HttpResponse.json(videoFields(video, fields))
+      }
+      case 'DELETE AdVideo': {
+        const video = videos.get(path.objectId)
+        if (video) video.deleted = true
+        const post = video?.postId ? posts.get(video.postId) : undefined
+        if (post) post.deleted = true
         return HttpResponse.json({ success: true })
       }
       case 'GET PagePost': {
@@ -419,6 +586,240 @@ export function createFacebookEmulator(options: FacebookEmulatorOptions = {}) {
       }
     }
     return unsupported(request.method, path.objectId)
+  }
+
+  // The Resumable Upload API: a session on the app, then the bytes, resumable from `file_offset`.
+  // https://developers.facebook.com/docs/graph-api/guides/upload
+  async function uploadEndpoint(
+    request: Request,
+    route: string,
+    path: GraphPath,
+    params: Record<string, unknown>,
+  ): Promise<Response> {
+    // The upload endpoints read the token from `Authorization: OAuth <token>` only.
+    if (
+      route.includes('UploadSession') &&
+      !/^OAuth\s+\S/i.test(request.headers.get('authorization') ?? '')
+    ) {
+      return graphError(
+        190,
+        'The upload endpoints take the token in an Authorization: OAuth header.',
+      )
+    }
+    switch (route) {
+      case 'POST Application/uploads': {
+        const fileLength = Number(params.file_length)
+        const fileType = String(params.file_type ?? '')
+        if (!Number.isInteger(fileLength) || fileLength <= 0) {
+          return graphError(100, '(#100) file_length must be a positive integer')
+        }
+        if (
+          !['application/pdf', 'image/jpeg', 'image/jpg', 'image/png', 'video/mp4'].includes(
+            fileType,
+          )
+        ) {
+          return graphError(100, `(#100) file_type ${fileType} is not supported`)
+        }
+        const id = `upload:${btoa(nextId()).replaceAll('=', '')}`
+        sessions.set(id, { id, fileLength, fileType, bytes: new Uint8Array(0), uploadOffsets: [] })
+        return HttpResponse.json({ id })
+      }
+      case 'GET UploadSession': {
+        const session = sessions.get(path.objectId)
+        return HttpResponse.json({ id: path.objectId, file_offset: session?.bytes.length ?? 0 })
+      }
+      case 'POST UploadSession': {
+        const session = sessions.get(path.objectId)
+        if (!session) return unsupported(request.method, path.objectId)
+        const offset = Number(request.headers.get('file_offset'))
+        session.uploadOffsets.push(offset)
+        if (offset !== session.bytes.length) {
+          return graphError(
+            100,
+            `(#100) file_offset ${offset} does not match the ${session.bytes.length} bytes received`,
+          )
+        }
+        const received = await receiveBytes(request, session.bytes)
+        session.bytes = received.bytes
+        if (received.interrupted) return HttpResponse.error()
+        if (session.bytes.length < session.fileLength) {
+          return HttpResponse.json({ id: session.id, file_offset: session.bytes.length })
+        }
+        session.handle ??= `2:${btoa(`${session.id}|${session.fileType}`)}`
+        fileHandles.set(session.handle, session.id)
+        return HttpResponse.json({ h: session.handle })
+      }
+    }
+    return unsupported(request.method, path.objectId)
+  }
+
+  // Reels' bytes go to rupload, outside Graph: its headers (Authorization: OAuth, offset,
+  // file_size) are checked here by hand against
+  // https://developers.facebook.com/docs/video-api/guides/reels-publishing#step-2--upload-the-video
+  async function ruploadEndpoint(request: Request): Promise<Response> {
+    const videoId = new URL(request.url).pathname.split('/').at(-1) ?? ''
+    const video = videos.get(videoId)
+    const token = /^OAuth\s+(.+)$/i.exec(request.headers.get('authorization') ?? '')?.[1]
+    const grant = token === undefined ? undefined : pageTokens.get(token)
+    if (!grant) return graphError(190, 'Invalid OAuth access token - Cannot parse access token')
+    if (video?.format !== 'reel' || video.pageId !== grant.pageId) {
+      return graphError(100, `(#100) ${videoId} is not a reel of this Page`)
+    }
+    const offset = Number(request.headers.get('offset'))
+    const fileSize = Number(request.headers.get('file_size'))
+    if (!Number.isInteger(offset) || !Number.isInteger(fileSize) || fileSize <= 0) {
+      return graphError(100, '(#100) The offset and file_size headers are required')
+    }
+    video.uploadOffsets.push(offset)
+    if (offset !== video.receivedBytes) {
+      return graphError(
+        100,
+        `(#100) offset ${offset} does not match the ${video.receivedBytes} bytes received`,
+      )
+    }
+    video.sizeBytes = fileSize
+    const received = await receiveBytes(request, new Uint8Array(video.receivedBytes))
+    video.receivedBytes = Math.min(received.bytes.length, fileSize)
+    if (received.interrupted) return HttpResponse.error()
+    return HttpResponse.json({ success: true })
+  }
+
+  // Appends the request's bytes; an injected interruption keeps only the first ones and drops
+  // the connection, as a network failure mid-upload does.
+  async function receiveBytes(request: Request, before: Uint8Array) {
+    let body = new Uint8Array(await request.arrayBuffer())
+    const cut = interruption
+    if (cut) {
+      interruption = cut.times > 1 ? { ...cut, times: cut.times - 1 } : undefined
+      body = body.slice(0, cut.afterBytes)
+    }
+    const bytes = new Uint8Array(before.length + body.length)
+    bytes.set(before)
+    bytes.set(body, before.length)
+    return { bytes, interrupted: cut !== undefined }
+  }
+
+  function createVideo(
+    pageId: string,
+    format: 'video' | 'reel',
+    fields: Pick<FacebookEmulatorVideo, 'description' | 'receivedBytes' | 'uploadOffsets'> &
+      Partial<Pick<FacebookEmulatorVideo, 'title' | 'sizeBytes'>>,
+  ): FacebookEmulatorVideo {
+    const video: FacebookEmulatorVideo = {
+      id: nextId(),
+      pageId,
+      format,
+      description: fields.description,
+      ...(fields.title === undefined ? {} : { title: fields.title }),
+      receivedBytes: fields.receivedBytes,
+      ...(fields.sizeBytes === undefined ? {} : { sizeBytes: fields.sizeBytes }),
+      uploadOffsets: fields.uploadOffsets,
+      createdAt: new Date(now()),
+      processingMs: 0,
+      outcome: 'published',
+      deleted: false,
+    }
+    videos.set(video.id, video)
+    return video
+  }
+
+  function finishVideo(video: FacebookEmulatorVideo) {
+    const completion = nextCompletion ?? {
+      afterSeconds: options.videoProcessingSeconds ?? 0,
+      outcome: 'published' as const,
+    }
+    nextCompletion = undefined
+    video.finishedAt = now()
+    video.processingMs = completion.afterSeconds * 1000
+    video.outcome = completion.outcome
+  }
+
+  function hangAfterCommit(request: Request) {
+    const { resolve } = hang ?? { resolve: () => undefined }
+    hang = undefined
+    resolve()
+    return hangUntilAborted(request)
+  }
+
+  // Where a video is, computed when read: processing until `processingMs` has passed, then
+  // ready (its feed post made once) or error. Shapes from the VideoStatus* node specs.
+  function statusOf(video: FacebookEmulatorVideo) {
+    const uploaded = video.sizeBytes !== undefined && video.receivedBytes >= video.sizeBytes
+    const uploading = {
+      status: uploaded ? 'complete' : 'in_progress',
+      bytes_transferred: video.receivedBytes,
+      ...(video.sizeBytes === undefined ? {} : { source_file_size: video.sizeBytes }),
+    }
+    const notStarted = { status: 'not_started' }
+    if (video.finishedAt === undefined) {
+      return {
+        video_status: uploaded ? 'upload_complete' : 'uploading',
+        uploading_phase: uploading,
+        processing_phase: notStarted,
+        publishing_phase: notStarted,
+      }
+    }
+    if (now() < video.finishedAt + video.processingMs) {
+      return {
+        video_status: 'processing',
+        processing_progress: Math.floor(((now() - video.finishedAt) / video.processingMs) * 100),
+        uploading_phase: uploading,
+        processing_phase: { status: 'in_progress' },
+        publishing_phase: notStarted,
+      }
+    }
+    if (video.outcome === 'failed') {
+      return {
+        video_status: 'error',
+        uploading_phase: uploading,
+        processing_phase: {
+          status: 'error',
+          errors: [
+            {
+              code: 6000,
+              message:
+                'There was a problem uploading your video file. Please try again with another file.',
+            },
+          ],
+        },
+        publishing_phase: notStarted,
+      }
+    }
+    if (!video.postId) {
+      const post = createPost(video.pageId, video.description, undefined, [])
+      post.videoId = video.id
+      video.postId = post.id
+    }
+    return {
+      video_status: 'ready',
+      processing_progress: 100,
+      uploading_phase: uploading,
+      processing_phase: { status: 'complete' },
+      publishing_phase: {
+        status: 'complete',
+        publish_status: 'published',
+        publish_time: new Date(video.finishedAt + video.processingMs)
+          .toISOString()
+          .replace(/\.\d{3}Z$/, '+0000'),
+      },
+    }
+  }
+
+  function videoFields(video: FacebookEmulatorVideo, fields: string[]) {
+    const status = statusOf(video)
+    const all: Record<string, unknown> = {
+      id: video.id,
+      description: video.description,
+      ...(video.title === undefined ? {} : { title: video.title }),
+      created_time: video.createdAt.toISOString().replace(/\.\d{3}Z$/, '+0000'),
+      // Graph gives video permalinks as paths.
+      permalink_url:
+        video.format === 'reel' ? `/reel/${video.id}/` : `/${video.pageId}/videos/${video.id}/`,
+      ...(video.postId ? { post_id: video.postId } : {}),
+      status,
+    }
+    const wanted = new Set(['id', ...fields])
+    return Object.fromEntries(Object.entries(all).filter(([name]) => wanted.has(name)))
   }
 
   function unsupported(method: string, objectId: string) {
@@ -455,14 +856,25 @@ export function createFacebookEmulator(options: FacebookEmulatorOptions = {}) {
   }
 
   const escaped = graphBaseURL.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+  const escapedVideo = graphVideoBaseURL.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+  const escapedRupload = ruploadBaseURL.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
   const handlers = [
     kit.route('all', new RegExp(`^${escaped}/v\\d+\\.\\d+/`), ({ request }) =>
       graphEndpoint(request),
     ),
+    kit.route('all', new RegExp(`^${escapedVideo}/v\\d+\\.\\d+/`), ({ request }) =>
+      graphEndpoint(request),
+    ),
+    kit.route(
+      'post',
+      new RegExp(`^${escapedRupload}/video-upload/v\\d+\\.\\d+/[^/]+$`),
+      ({ request }) => ruploadEndpoint(request),
+    ),
   ]
 
   const operationPaths: Record<ConformanceOperation, { method: string; path: RegExp }> = {
-    publish: { method: 'POST', path: /^\/v\d+\.\d+\/\d+\/feed$/ },
+    // The first call of a publish: the feed post, or a video's upload session or reel start.
+    publish: { method: 'POST', path: /^\/v\d+\.\d+\/[^/]+\/(feed|uploads|video_reels)$/ },
     listAccounts: { method: 'GET', path: /^\/v\d+\.\d+\/me\/accounts$/ },
   }
 
@@ -590,9 +1002,54 @@ export function createFacebookEmulator(options: FacebookEmulatorOptions = {}) {
       }
     },
 
-    /** Posts on a Page, deleted ones excluded. */
+    /** Every Page video and reel, with its upload and processing state. */
+    videos: (): readonly FacebookEmulatorVideo[] => [...videos.values()],
+    /** Every Resumable Upload API session. */
+    uploadSessions: (): readonly FacebookEmulatorUploadSession[] => [...sessions.values()],
+
+    /**
+     * Makes the next video (Page video or reel) finish `afterSeconds` after its publishing
+     * call, as `outcome`: `failed` reads as a processing error in its status.
+     */
+    deferCompletion(completion: { afterSeconds: number; outcome: 'published' | 'failed' }) {
+      nextCompletion = completion
+    },
+
+    /** Ends the processing of every video now (each as its outcome says). */
+    completeVideos() {
+      for (const video of videos.values()) {
+        if (video.finishedAt !== undefined)
+          video.processingMs = Math.max(0, now() - video.finishedAt)
+      }
+    },
+
+    /**
+     * Interrupts the next upload request (an upload session's or a reel's), or the next `times`:
+     * the emulator keeps the first `afterBytes` bytes of each and drops the connection, so the
+     * upload must resume from the offset Facebook reports.
+     */
+    interruptNextUpload(interrupt: { afterBytes: number; times?: number }) {
+      interruption = { afterBytes: interrupt.afterBytes, times: interrupt.times ?? 1 }
+    },
+
+    /**
+     * Posts on a Page, deleted ones excluded, with videos still processing (they become posts
+     * when ready); failed videos are not counted.
+     */
     async countPosts(accountId: string) {
-      return [...posts.values()].filter((post) => post.pageId === accountId && !post.deleted).length
+      for (const video of videos.values()) statusOf(video)
+      const processing = [...videos.values()].filter(
+        (video) =>
+          video.pageId === accountId &&
+          !video.deleted &&
+          video.finishedAt !== undefined &&
+          video.postId === undefined &&
+          video.outcome === 'published',
+      ).length
+      return (
+        [...posts.values()].filter((post) => post.pageId === accountId && !post.deleted).length +
+        processing
+      )
     },
   }
 }
