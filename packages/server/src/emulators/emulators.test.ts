@@ -117,6 +117,8 @@ describe('PLATFORM_EMULATORS', () => {
       ['sandbox', false, true],
       ['x', true, true],
       ['linkedin', true, true],
+      ['instagram', true, true],
+      ['facebook', true, true],
     ])
 
     // Each platform through its hosted consent page, as a browser would.

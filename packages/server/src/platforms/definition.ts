@@ -60,6 +60,13 @@ export interface LoadedEmulator {
   authorizationURL: string
   /** Consents as `person` to the authorization request `url`; the code to send back. */
   approve(url: URL, person: EmulatedPerson): Promise<{ code: string; state: string }>
+  /**
+   * For an adapter and emulator that know only the real platform's addresses (no base URL
+   * option): the origins they use (`https://graph.instagram.com`). The host answers the adapter's
+   * calls to them in-process, serves each at `<baseURL>/<host>/…` over HTTP, and rewrites the
+   * adapter's authorization URLs to the consent page there.
+   */
+  origins?: readonly string[]
 }
 
 /**
