@@ -82,7 +82,7 @@ export interface PlatformEmulator {
 
 /**
  * A platform the server can install: what `createPostScheduler({ platforms })` takes. The
- * bundled platforms (`bundledPlatforms`: sandbox, X, LinkedIn) are definitions like any other;
+ * bundled platforms (`bundledPlatforms`: sandbox, X, LinkedIn, Instagram, Facebook) are definitions like any other;
  * an adapter package of your own plugs in the same way, without a fork.
  *
  * Accounts are connected through the server's hosted OAuth flow (`/v1/oauth/<id>/callback`) with
