@@ -82,8 +82,8 @@ export interface PlatformEmulator {
 
 /**
  * A platform the server can install: what `createPostScheduler({ platforms })` takes. The
- * bundled platforms (`bundledPlatforms`: sandbox, X, LinkedIn, Instagram, Facebook) are definitions like any other;
- * an adapter package of your own plugs in the same way, without a fork.
+ * bundled platforms (`bundledPlatforms`: sandbox, X, LinkedIn, Instagram, Facebook) are
+ * definitions like any other; an adapter package of your own plugs in the same way, without a fork.
  *
  * Accounts are connected through the server's hosted OAuth flow (`/v1/oauth/<id>/callback`) with
  * the workspace's own app when it registered one, else `hosted.workspaceApp`, else `serverApp`.

@@ -7,7 +7,8 @@ import { xPlatform } from './x.ts'
 
 /**
  * The platforms the server installs when `createPostScheduler()` is given none: the sandbox, X,
- * LinkedIn, Instagram and Facebook Pages. Spread them to add your own: `platforms: [...bundledPlatforms, mine]`.
+ * LinkedIn, Instagram and Facebook Pages. Spread them to add your own:
+ * `platforms: [...bundledPlatforms, mine]`.
  */
 export const bundledPlatforms: readonly PlatformDefinition[] = [
   sandboxPlatform,
