@@ -48,7 +48,8 @@ export async function hostEmulator(options: {
     new URL(baseURL).pathname.length,
   )
   const origins = new Set(loaded.origins ?? [])
-  /** `https://graph.instagram.com/x` → `<baseURL>/graph.instagram.com/x`: the emulated address of a real one. */
+  // The emulated address of a real one:
+  // `https://graph.instagram.com/x` → `<baseURL>/graph.instagram.com/x`
   const emulatedURL = (url: string) => {
     const { origin, host } = new URL(url)
     return origins.has(origin) ? `${baseURL}/${host}${url.slice(origin.length)}` : url
