@@ -45,6 +45,9 @@ const cidrList = z.string().transform((value, context) => {
   return networks
 })
 
+/** A Graph API version as it appears in Meta's paths: `v23.0`. */
+const graphVersion = z.string().regex(/^v\d+\.\d+$/, 'must be a Graph API version such as v23.0')
+
 /**
  * The environment variables Post Scheduler reads, each with its default. The table in the README
  * is the user-facing description of the same list.
@@ -110,6 +113,15 @@ const environmentSchema = z.object({
     .enum(['true', 'false'], { error: 'must be true or false' })
     .default('false')
     .transform((value) => value === 'true'),
+  INSTAGRAM_CLIENT_ID: z.string().min(1).optional(),
+  INSTAGRAM_CLIENT_SECRET: z.string().min(1).optional(),
+  INSTAGRAM_LOGIN: z
+    .enum(['instagram', 'facebook'], { error: 'must be instagram or facebook' })
+    .default('instagram'),
+  INSTAGRAM_GRAPH_VERSION: graphVersion.optional(),
+  FACEBOOK_CLIENT_ID: z.string().min(1).optional(),
+  FACEBOOK_CLIENT_SECRET: z.string().min(1).optional(),
+  FACEBOOK_GRAPH_VERSION: graphVersion.optional(),
   MEDIA_STORAGE: z.enum(['local', 's3'], { error: 'must be local or s3' }).default('local'),
   MEDIA_LOCAL_DIR: z.string().min(1).optional(),
   MEDIA_S3_BUCKET: z.string().min(3).max(63).optional(),
@@ -169,6 +181,8 @@ const SECRET_VARIABLES = new Set([
   'DATABASE_URL',
   'X_CLIENT_SECRET',
   'LINKEDIN_CLIENT_SECRET',
+  'INSTAGRAM_CLIENT_SECRET',
+  'FACEBOOK_CLIENT_SECRET',
   'MEDIA_S3_SECRET_ACCESS_KEY',
 ])
 
@@ -250,9 +264,21 @@ export interface Config {
   platformApps: {
     x: { clientId: string; clientSecret: string } | undefined
     linkedin: { clientId: string; clientSecret: string } | undefined
+    instagram?: { clientId: string; clientSecret: string } | undefined
+    facebook?: { clientId: string; clientSecret: string } | undefined
   }
   /** Whether the LinkedIn app was approved for refresh tokens (partner apps only). */
   linkedinRefreshTokens: boolean
+  /**
+   * Meta's Graph API: which login the server-wide Instagram app uses (`instagram`: Instagram Login;
+   * `facebook`: Facebook Login, the business account reached through its Page) and the API version
+   * each adapter calls (the adapter's default when unset).
+   */
+  meta: {
+    instagramLogin: 'instagram' | 'facebook'
+    instagramGraphVersion: string | undefined
+    facebookGraphVersion: string | undefined
+  }
   /** Where media bytes are kept, how large they may be, and how imports are fetched. */
   media: MediaConfig
   /** Data rights: deletion undo window, exports, policy change notice (the `PRIVACY_*` variables). */
@@ -406,8 +432,21 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         e.LINKEDIN_CLIENT_ID && e.LINKEDIN_CLIENT_SECRET
           ? { clientId: e.LINKEDIN_CLIENT_ID, clientSecret: e.LINKEDIN_CLIENT_SECRET }
           : undefined,
+      instagram:
+        e.INSTAGRAM_CLIENT_ID && e.INSTAGRAM_CLIENT_SECRET
+          ? { clientId: e.INSTAGRAM_CLIENT_ID, clientSecret: e.INSTAGRAM_CLIENT_SECRET }
+          : undefined,
+      facebook:
+        e.FACEBOOK_CLIENT_ID && e.FACEBOOK_CLIENT_SECRET
+          ? { clientId: e.FACEBOOK_CLIENT_ID, clientSecret: e.FACEBOOK_CLIENT_SECRET }
+          : undefined,
     },
     linkedinRefreshTokens: e.LINKEDIN_REFRESH_TOKENS,
+    meta: {
+      instagramLogin: e.INSTAGRAM_LOGIN,
+      instagramGraphVersion: e.INSTAGRAM_GRAPH_VERSION,
+      facebookGraphVersion: e.FACEBOOK_GRAPH_VERSION,
+    },
     media: {
       storage: e.MEDIA_STORAGE,
       localDir: resolve(e.MEDIA_LOCAL_DIR ?? join(e.DATA_DIR, 'media')),

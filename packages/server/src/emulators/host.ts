@@ -47,6 +47,19 @@ export async function hostEmulator(options: {
   const consentPath = new URL(loaded.authorizationURL).pathname.slice(
     new URL(baseURL).pathname.length,
   )
+  const origins = new Set(loaded.origins ?? [])
+  // The emulated address of a real one:
+  // `https://graph.instagram.com/x` → `<baseURL>/graph.instagram.com/x`
+  const emulatedURL = (url: string) => {
+    const { origin, host } = new URL(url)
+    return origins.has(origin) ? `${baseURL}/${host}${url.slice(origin.length)}` : url
+  }
+  /** The real address an emulated path stands for, when it names one of `origins`. */
+  const realURL = (rest: string, search: string) => {
+    const [, host, path] = /^\/([^/]+)(\/.*)?$/.exec(rest) ?? []
+    const origin = `https://${host}`
+    return host && origins.has(origin) ? `${origin}${path ?? '/'}${search}` : undefined
+  }
 
   async function handle(request: Request): Promise<Response> {
     const url = new URL(request.url)
@@ -57,10 +70,14 @@ export async function hostEmulator(options: {
     if (rest === consentPath && request.method === 'POST') {
       return decideConsent(new URLSearchParams(await request.text()))
     }
+    return answer(request, realURL(rest, url.search) ?? `${baseURL}${rest}${url.search}`, rest)
+  }
+
+  async function answer(request: Request, target: string, rest: string): Promise<Response> {
     const hasBody = request.method !== 'GET' && request.method !== 'HEAD'
-    const answer = await getResponse(
+    const response = await getResponse(
       loaded.handlers as Parameters<typeof getResponse>[0],
-      new Request(`${baseURL}${rest}${url.search}`, {
+      new Request(target, {
         method: request.method,
         headers: request.headers,
         body: hasBody ? await request.arrayBuffer() : undefined,
@@ -68,7 +85,7 @@ export async function hostEmulator(options: {
       }),
     )
     return (
-      answer ??
+      response ??
       Response.json(
         {
           error: 'not_found',
@@ -133,16 +150,28 @@ export async function hostEmulator(options: {
     handle,
     async fetch(input, init) {
       const request = new Request(input, init)
+      const real = origins.has(new URL(request.url).origin)
       // An emulated platform never reaches the real one, or anything else.
-      if (!request.url.startsWith(`${baseURL}/`)) {
+      if (!real && !request.url.startsWith(`${baseURL}/`)) {
         throw new TypeError(`The emulated ${options.platform} cannot reach ${request.url}`)
       }
-      const response = await handle(request)
+      const response = real
+        ? await answer(request, request.url, new URL(request.url).pathname)
+        : await handle(request)
       // A fault the emulator injects as a broken connection.
       if (response.type === 'error') throw new TypeError('fetch failed')
       return response
     },
-    adapter: (app) => options.emulator.adapter(app, baseURL, options.context),
+    adapter(app) {
+      const adapter = options.emulator.adapter(app, baseURL, options.context)
+      if (origins.size === 0) return adapter
+      return {
+        ...adapter,
+        // People consent on the page this server hosts, not on the real platform's.
+        createAuthorizationURL: (params) =>
+          new URL(emulatedURL(adapter.createAuthorizationURL(params).href)),
+      }
+    },
   }
 }
 

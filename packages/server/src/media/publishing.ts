@@ -94,6 +94,32 @@ export async function validateMediaForPlatforms(
 }
 
 /**
+ * What the workspace's media `mediaIds` are (kind, type, size, dimensions, duration, alt text), in
+ * the order given, skipping unknown ids: what an adapter's `validatePost` reads of a post's media.
+ *
+ * @example
+ * ```ts
+ * const media = await describeWorkspaceMedia(services, 'ws_1', ['med_1'])
+ * ```
+ */
+export async function describeWorkspaceMedia(
+  services: Pick<Services, 'db'>,
+  workspaceId: string,
+  mediaIds: string[],
+): Promise<MediaDescription[]> {
+  if (mediaIds.length === 0) return []
+  const rows = await services.db
+    .select()
+    .from(media)
+    .where(and(eq(media.workspaceId, workspaceId), inArray(media.id, mediaIds)))
+  const byId = new Map(rows.map((row) => [row.id, row]))
+  return mediaIds.flatMap((mediaId) => {
+    const row = byId.get(mediaId)
+    return row ? [describeMedia(row)] : []
+  })
+}
+
+/**
  * The media issues `validatePostContent` finds for `items` on a platform, and only those (text,
  * thread and options are the posts engine's to check with the post itself).
  */

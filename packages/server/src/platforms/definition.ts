@@ -60,6 +60,13 @@ export interface LoadedEmulator {
   authorizationURL: string
   /** Consents as `person` to the authorization request `url`; the code to send back. */
   approve(url: URL, person: EmulatedPerson): Promise<{ code: string; state: string }>
+  /**
+   * For an adapter and emulator that know only the real platform's addresses (no base URL
+   * option): the origins they use (`https://graph.instagram.com`). The host answers the adapter's
+   * calls to them in-process, serves each at `<baseURL>/<host>/…` over HTTP, and rewrites the
+   * adapter's authorization URLs to the consent page there.
+   */
+  origins?: readonly string[]
 }
 
 /**
@@ -75,8 +82,8 @@ export interface PlatformEmulator {
 
 /**
  * A platform the server can install: what `createPostScheduler({ platforms })` takes. The
- * bundled platforms (`bundledPlatforms`: sandbox, X, LinkedIn) are definitions like any other;
- * an adapter package of your own plugs in the same way, without a fork.
+ * bundled platforms (`bundledPlatforms`: sandbox, X, LinkedIn, Instagram, Facebook) are
+ * definitions like any other; an adapter package of your own plugs in the same way, without a fork.
  *
  * Accounts are connected through the server's hosted OAuth flow (`/v1/oauth/<id>/callback`) with
  * the workspace's own app when it registered one, else `hosted.workspaceApp`, else `serverApp`.

@@ -21,7 +21,14 @@ describe('a platform plugged in from outside the server', () => {
     const listed = (await (await request('/v1/platforms', { token: tenant.apiKey })).json()) as {
       data: { id: string; configured: boolean; displayName: string }[]
     }
-    expect(listed.data.map((platform) => platform.id)).toEqual(['sandbox', 'x', 'linkedin', 'echo'])
+    expect(listed.data.map((platform) => platform.id)).toEqual([
+      'sandbox',
+      'x',
+      'linkedin',
+      'instagram',
+      'facebook',
+      'echo',
+    ])
     expect(listed.data.find((platform) => platform.id === 'echo')).toMatchObject({
       displayName: 'Echo',
       configured: true,

@@ -12,7 +12,7 @@ import {
   publishingSettings,
 } from '../db/schema/index.ts'
 import { type Issue, ProblemError } from '../errors/problem.ts'
-import { validateMediaForPlatforms } from '../media/publishing.ts'
+import { describeWorkspaceMedia, validateMediaForPlatforms } from '../media/publishing.ts'
 import { profileNotFound, resolveProfileId, tokenProfileId } from '../profiles/resolve.ts'
 import type { Services } from '../services.ts'
 import { contentFor, mediaIdsFor } from './content.ts'
@@ -115,12 +115,11 @@ export async function checkPost(
   for (const platform of new Set(accounts.map((account) => account.platform))) {
     // Media are checked against each platform's limits with what they are (type, size,
     // dimensions, duration), in the same answer as the text.
-    for (const issue of await validateMediaForPlatforms(
-      services,
-      tenant.workspaceId,
-      mediaIdsFor(asPost, platform),
-      [platform],
-    )) {
+    const mediaIds = mediaIdsFor(asPost, platform)
+    const mediaIssues = await validateMediaForPlatforms(services, tenant.workspaceId, mediaIds, [
+      platform,
+    ])
+    for (const issue of mediaIssues) {
       issues.push({
         location: 'body',
         path: ['targets', platform, ...issue.path],
@@ -128,9 +127,15 @@ export async function checkPost(
         message: issue.message,
       })
     }
-    for (const issue of services.platforms
-      .get(platform)
-      .validatePost({ post: contentFor(asPost, platform) })) {
+    // The adapter sees the media too: its own rules (Instagram's JPEG-only images, a media post
+    // needing a reachable PUBLIC_URL) and whether a post needs media at all are its to judge.
+    const seen = new Set(mediaIssues.map((issue) => `${issue.path.join('/')} ${issue.code}`))
+    const post = {
+      ...contentFor(asPost, platform),
+      media: await describeWorkspaceMedia(services, tenant.workspaceId, mediaIds),
+    }
+    for (const issue of services.platforms.get(platform).validatePost({ post })) {
+      if (seen.has(`${issue.path.join('/')} ${issue.code}`)) continue
       issues.push({
         location: 'body',
         path: ['targets', platform, ...issue.path],
