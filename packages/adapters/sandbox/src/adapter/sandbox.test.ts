@@ -1,6 +1,7 @@
 import { createS256CodeChallenge, type PublishMedia } from '@post-scheduler/adapter-core'
 import { setupServer } from 'msw/node'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { synchronous } from '../test/synchronous.ts'
 import { createSandboxEmulator } from '../testing/emulator.ts'
 import { sandbox } from './sandbox.ts'
 
@@ -87,12 +88,14 @@ describe('sandbox()', () => {
   it('uploads media in parts, sending a failed part again on its own', async () => {
     const call = await connect()
     emulator.faults.push('upload_part', { kind: 'unavailable' })
-    const published = await adapter.publish({
-      ...call,
-      attemptId: 'a1',
-      post: { text: 'with a picture', media: [image(2500)] },
-      checkpoint: async () => {},
-    })
+    const published = synchronous(
+      await adapter.publish({
+        ...call,
+        attemptId: 'a1',
+        post: { text: 'with a picture', media: [image(2500)] },
+        checkpoint: async () => {},
+      }),
+    )
     const parts = emulator.requests
       .list()
       .filter((entry) => entry.method === 'PUT')

@@ -1,6 +1,7 @@
 import { isAdapterError } from '@post-scheduler/adapter-core'
 import { describe, expect, it } from 'vitest'
 import { sandbox } from '../adapter/sandbox.ts'
+import { synchronous } from '../test/synchronous.ts'
 import { createSandboxFaultQueue } from './faults.ts'
 import { createSandboxPlatform, type SandboxPlatformOptions } from './platform.ts'
 import { createMemorySandboxStore, groupDuplicatePosts } from './store.ts'
@@ -278,14 +279,16 @@ describe('publishing to the sandbox', () => {
   it('serves a public page per post, gone once deleted', async () => {
     const { adapter, connect, fetch, platform } = setUp()
     const call = await connect()
-    const published = await adapter.publish(
-      {
-        ...call,
-        attemptId: 'a1',
-        post: { text: 'Hello <b>world</b>' },
-        checkpoint: async () => {},
-      },
-      { fetch },
+    const published = synchronous(
+      await adapter.publish(
+        {
+          ...call,
+          attemptId: 'a1',
+          post: { text: 'Hello <b>world</b>' },
+          checkpoint: async () => {},
+        },
+        { fetch },
+      ),
     )
     const page = await platform(new Request(published.url ?? ''))
     expect(await page.text()).toContain('Hello &lt;b&gt;world&lt;/b&gt;')
@@ -297,16 +300,18 @@ describe('publishing to the sandbox', () => {
     const { adapter, connect, fetch } = setUp()
     const call = await connect()
     let handles = {}
-    const published = await adapter.publish(
-      {
-        ...call,
-        attemptId: 'a1',
-        post: { text: 'made' },
-        checkpoint: async (saved) => {
-          handles = saved
+    const published = synchronous(
+      await adapter.publish(
+        {
+          ...call,
+          attemptId: 'a1',
+          post: { text: 'made' },
+          checkpoint: async (saved) => {
+            handles = saved
+          },
         },
-      },
-      { fetch },
+        { fetch },
+      ),
     )
     await adapter.deletePost({ ...call, platformPostId: published.platformPostId }, { fetch })
     expect(
