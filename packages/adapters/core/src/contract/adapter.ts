@@ -215,7 +215,10 @@ export interface Adapter {
   /**
    * Where the platform finishes posts after accepting them: whether a post `publish` answered
    * `processing` for is public yet, from the saved handles. Called on the platform's cadence by a
-   * worker that holds nothing meanwhile. Rule: it only reads (it never publishes); `failed` only
+   * worker that holds nothing meanwhile. Rule: it never makes a second post. It reads, except
+   * where the platform publishes only when asked once processing is done (an Instagram video
+   * container): then its one irreversible call follows `publish`'s rules — keyed by the saved
+   * handles, and a state showing it was already made is looked up, never made again. `failed` only
    * when the platform has given up on the post, and a failure to ask (network, rate limit) is
    * thrown as an `AdapterError`, as in any verb — the engine then checks again later.
    *
