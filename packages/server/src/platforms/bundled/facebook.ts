@@ -33,7 +33,13 @@ export const facebookPlatform = definePlatform({
         authorizationURL: `${baseURL}/www.facebook.com/${version}/dialog/oauth`,
         // The emulated person manages two Pages; the connection offers both to choose from.
         approve: (url) => emulator.approve(new URL(url.href.replace(`${baseURL}/`, 'https://'))),
-        origins: ['https://www.facebook.com', 'https://graph.facebook.com'],
+        // Videos go to graph-video and reels' bytes to rupload: the emulator answers both hosts.
+        origins: [
+          'https://www.facebook.com',
+          'https://graph.facebook.com',
+          'https://graph-video.facebook.com',
+          'https://rupload.facebook.com',
+        ],
       }
     },
     adapter: (app, _baseURL, { config, redirectURI }) =>
