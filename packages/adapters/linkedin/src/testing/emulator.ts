@@ -6,7 +6,6 @@ import type {
   ConformanceOperation,
   InjectedFault,
 } from '@post-scheduler/adapter-core/testing'
-import { secondsUntilNextMidnightUTC } from '../adapter/http.ts'
 import { unescapeLittleText } from '../adapter/text.ts'
 
 /** An organization page the emulated member has a role on. */
@@ -894,7 +893,13 @@ export function createLinkedInEmulator(options: LinkedInEmulatorOptions = {}) {
         // out of quota `retryAfterSeconds` before midnight by the platform's clock.
         const now = clock.now()
         const ahead = new Date(now.getTime() + fault.retryAfterSeconds * 1000)
-        const midnight = ahead.getTime() + secondsUntilNextMidnightUTC(ahead) * 1000
+        // Midnight itself, not `ahead` plus whole seconds: a fraction of a second there, plus the
+        // time the request takes, read as 41 s now and then.
+        const midnight = Date.UTC(
+          ahead.getUTCFullYear(),
+          ahead.getUTCMonth(),
+          ahead.getUTCDate() + 1,
+        )
         clock.set(new Date(midnight - fault.retryAfterSeconds * 1000))
         fail(target, 'daily_limit')
         return {}
